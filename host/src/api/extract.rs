@@ -1,0 +1,81 @@
+//! Request extractors whose failures speak the `/v1` error shape.
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+
+/// A JSON body; malformed JSON is 400, a wrong or unknown field 422, another media type 415.
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let limit = req
+            .extensions()
+            .get::<BodyLimit>()
+            .map(|l| l.0)
+            .unwrap_or_default();
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(json_error(rejection, limit)),
+        }
+    }
+}
+
+/// The configured body limit, put on each request so errors can name it.
+#[derive(Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+fn json_error(rejection: JsonRejection, limit: usize) -> ApiError {
+    match rejection {
+        JsonRejection::JsonDataError(e) => ApiError::Invalid(format!(
+            "the JSON body does not fit this request: {}",
+            e.body_text()
+                .trim_start_matches("Failed to deserialize the JSON body into the target type: ")
+        )),
+        JsonRejection::JsonSyntaxError(e) => ApiError::Malformed(format!(
+            "the body is not valid JSON: {}",
+            e.body_text()
+                .trim_start_matches("Failed to parse the request body as JSON: ")
+        )),
+        JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType(
+            "send the body as JSON with `Content-Type: application/json`".into(),
+        ),
+        other if other.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::TooLarge(limit)
+        }
+        other => ApiError::Malformed(other.body_text()),
+    }
+}
+
+/// Query-string parameters; anything unreadable or unknown is 400 with the reason.
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| ApiQuery(q.0))
+            .map_err(|e: QueryRejection| {
+                ApiError::Malformed(format!(
+                    "the query string is not valid: {}",
+                    e.body_text()
+                        .trim_start_matches("Failed to deserialize query string: ")
+                ))
+            })
+    }
+}

@@ -1,0 +1,208 @@
+//! `/v1`: the public REST API. The web pages and external apps use it alike.
+
+pub mod auth;
+pub mod error;
+pub mod events;
+pub mod extract;
+pub mod keys;
+pub mod org;
+pub mod projects;
+pub mod sessions;
+pub mod tasks;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderName, Method, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use serde::Serialize;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+use crate::config::Config;
+use crate::platform::credentials::ApiKey as ApiKeyItem;
+use crate::platform::outbox::Event;
+use crate::platform::page::Page;
+use crate::platform::projects::Project;
+use crate::platform::tasks::Task;
+use crate::store::Store;
+use error::ApiError;
+use extract::BodyLimit;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+}
+
+macro_rules! list_type {
+    ($name:ident, $item:ty) => {
+        /// One page of a list, newest first.
+        #[derive(Serialize, ToSchema)]
+        pub struct $name {
+            pub data: Vec<$item>,
+            /// Pass as `cursor` to get the next page; `null` on the last page.
+            pub next_cursor: Option<String>,
+        }
+
+        impl From<Page<$item>> for $name {
+            fn from(page: Page<$item>) -> Self {
+                $name {
+                    data: page.items,
+                    next_cursor: page.next_cursor,
+                }
+            }
+        }
+    };
+}
+
+list_type!(ProjectList, Project);
+list_type!(TaskList, Task);
+list_type!(EventList, Event);
+list_type!(ApiKeyList, ApiKeyItem);
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Bazaar API",
+        description = "The public API of Bazaar. Every route names the scope it needs; \
+                       authenticate with `Authorization: Bearer <API key>`.",
+    ),
+    paths(
+        org::current, org::members, org::add, org::change_role, org::remove,
+        keys::list, keys::create, keys::revoke,
+        projects::list, projects::create, projects::get, projects::update,
+        projects::archive, projects::restore,
+        tasks::list, tasks::create, tasks::get, tasks::update, tasks::complete, tasks::reopen,
+        events::list,
+        sessions::sign_in, sessions::sign_out,
+    ),
+    modifiers(&SecuritySchemes),
+)]
+pub struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An organization API key (`bzk_...`)"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                auth::SESSION_COOKIE,
+                "Web session; changes also need the `x-csrf-token` header",
+            ))),
+        );
+    }
+}
+
+/// The OpenAPI document as pretty JSON, the form kept in the repository.
+pub fn openapi_json() -> String {
+    let mut doc = ApiDoc::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    let mut text = doc.to_pretty_json().unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+async fn openapi_document() -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        openapi_json(),
+    )
+        .into_response()
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn no_route(method: Method, uri: Uri) -> ApiError {
+    ApiError::NoRoute(format!("{method} {}", uri.path()))
+}
+
+async fn wrong_method(method: Method) -> ApiError {
+    ApiError::MethodNotAllowed(method.to_string())
+}
+
+/// Puts the body limit on each request so a 413 can say what the limit is.
+async fn tag_body_limit(limit: usize, mut req: Request, next: Next) -> Response {
+    req.extensions_mut().insert(BodyLimit(limit));
+    next.run(req).await
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let limit = state.config.max_body_bytes;
+    let request_id = HeaderName::from_static("x-request-id");
+    let v1 = Router::new()
+        .route("/organization", get(org::current))
+        .route("/members", get(org::members).post(org::add))
+        .route(
+            "/members/{user_id}",
+            delete(org::remove).patch(org::change_role),
+        )
+        .route("/api-keys", get(keys::list).post(keys::create))
+        .route("/api-keys/{id}", delete(keys::revoke))
+        .route("/projects", get(projects::list).post(projects::create))
+        .route("/projects/{id}", get(projects::get).patch(projects::update))
+        .route("/projects/{id}/archive", post(projects::archive))
+        .route("/projects/{id}/restore", post(projects::restore))
+        .route("/tasks", get(tasks::list).post(tasks::create))
+        .route("/tasks/{id}", get(tasks::get).patch(tasks::update))
+        .route("/tasks/{id}/complete", post(tasks::complete))
+        .route("/tasks/{id}/reopen", post(tasks::reopen))
+        .route("/events", get(events::list))
+        .route("/sessions", post(sessions::sign_in))
+        .route("/sessions/current", delete(sessions::sign_out))
+        .route("/openapi.json", get(openapi_document))
+        .method_not_allowed_fallback(wrong_method);
+    Router::new()
+        .nest("/v1", v1)
+        .route("/healthz", get(healthz))
+        .fallback(no_route)
+        .with_state(state)
+        .layer(middleware::from_fn(move |req, next| {
+            tag_body_limit(limit, req, next)
+        }))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    let route = req
+                        .extensions()
+                        .get::<MatchedPath>()
+                        .map(|p| p.as_str().to_owned())
+                        .unwrap_or_else(|| req.uri().path().to_owned());
+                    let id = req
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default();
+                    tracing::info_span!("request", method = %req.method(), %route, request_id = %id,
+                        org = tracing::field::Empty)
+                })
+                .on_request(())
+                .on_response(|res: &Response, latency: Duration, _span: &tracing::Span| {
+                    tracing::debug!(status = res.status().as_u16(), ?latency, "response");
+                }),
+        )
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}

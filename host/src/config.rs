@@ -1,0 +1,151 @@
+//! One `Config`, from embedded defaults, then an optional TOML file, then `BAZAAR_*` environment
+//! variables, then command-line flags; validated before anything starts.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Keys the file and the environment may set (`BAZAAR_LISTEN`, `BAZAAR_DATA_DIR`, ...).
+const KEYS: [&str; 6] = [
+    "listen",
+    "data_dir",
+    "database_url",
+    "max_body_bytes",
+    "shutdown_grace_secs",
+    "log",
+];
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub listen: SocketAddr,
+    /// Folder for the embedded database and, later, the component cache.
+    pub data_dir: PathBuf,
+    /// A `postgres://` URL to use PostgreSQL instead of the embedded SQLite database.
+    pub database_url: Option<String>,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// How long in-flight requests may take to finish after SIGTERM.
+    pub shutdown_grace_secs: u64,
+    /// Log filter, `tracing` syntax (`info`, `bazaar=debug,info`).
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            max_body_bytes: 1024 * 1024,
+            shutdown_grace_secs: 30,
+            log: "info".into(),
+        }
+    }
+}
+
+/// A configuration that cannot be used, and why.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} does not exist")]
+    MissingFile(String),
+    #[error("invalid configuration: {0}")]
+    Parse(String),
+    #[error(
+        "invalid configuration: `database_url` must start with postgres:// or sqlite: (got `{0}`)"
+    )]
+    DatabaseUrl(String),
+    #[error("invalid configuration: `max_body_bytes` must be between 1 KiB and 64 MiB")]
+    BodyLimit,
+}
+
+/// Values given on the command line; each one, when present, wins over every other source.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+}
+
+impl Config {
+    /// Loads and validates the configuration.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(ConfigError::MissingFile(file.display().to_string()));
+            }
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        let config: Config = figment
+            .merge(Env::prefixed("BAZAAR_").only(&KEYS))
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .map_err(|e| ConfigError::Parse(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(url) = &self.database_url {
+            let ok = ["postgres://", "postgresql://", "sqlite:"]
+                .iter()
+                .any(|p| url.starts_with(p));
+            if !ok {
+                return Err(ConfigError::DatabaseUrl(url.clone()));
+            }
+        }
+        if !(1024..=64 * 1024 * 1024).contains(&self.max_body_bytes) {
+            return Err(ConfigError::BodyLimit);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_apply_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "bazaar.toml",
+                "listen = \"127.0.0.1:9000\"\nlog = \"debug\"",
+            )?;
+            jail.set_env("BAZAAR_LOG", "warn");
+            let overrides = Overrides {
+                data_dir: Some("/tmp/x".into()),
+                ..Default::default()
+            };
+            let config = Config::load(Some(Path::new("bazaar.toml")), &overrides).unwrap();
+            assert_eq!(config.listen.port(), 9000);
+            assert_eq!(config.log, "warn");
+            assert_eq!(config.data_dir, PathBuf::from("/tmp/x"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn typos_and_bad_values_are_refused_with_the_reason() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("bazaar.toml", "listn = \"127.0.0.1:9000\"")?;
+            let err = Config::load(Some(Path::new("bazaar.toml")), &Overrides::default());
+            assert!(err.unwrap_err().to_string().contains("listn"));
+            jail.create_file("bazaar.toml", "database_url = \"mysql://x\"")?;
+            let err = Config::load(Some(Path::new("bazaar.toml")), &Overrides::default());
+            assert!(err.unwrap_err().to_string().contains("postgres://"));
+            jail.create_file("bazaar.toml", "listen = \"nowhere\"")?;
+            let err = Config::load(Some(Path::new("bazaar.toml")), &Overrides::default());
+            assert!(err.unwrap_err().to_string().contains("listen"));
+            Ok(())
+        });
+    }
+}

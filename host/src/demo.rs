@@ -1,0 +1,96 @@
+//! The demo organization that `bazaar serve --demo` makes on first start.
+
+use std::path::Path;
+
+use rand::Rng;
+use rand::distributions::Alphanumeric;
+use serde::{Deserialize, Serialize};
+
+use crate::platform::credentials::{self};
+use crate::platform::orgs;
+use crate::platform::{PlatformError, ScopeSet, projects, tasks};
+use crate::store::Store;
+
+/// Sign-in details of the demo, kept in the data folder (mode 0600) so later starts can print them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DemoCredentials {
+    pub organization: String,
+    pub email: String,
+    pub password: String,
+    pub api_key: String,
+}
+
+pub const DEMO_EMAIL: &str = "admin@demo.bazaar.test";
+const FILE: &str = "demo-credentials.json";
+
+/// Makes the demo organization if it does not exist yet and returns how to sign in to it.
+pub async fn ensure(store: &Store, data_dir: &Path) -> Result<DemoCredentials, PlatformError> {
+    let file = data_dir.join(FILE);
+    if orgs::find_by_slug(store, "demo").await?.is_some() {
+        let saved = std::fs::read_to_string(&file)
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok());
+        return saved.ok_or_else(|| {
+            PlatformError::Internal(format!(
+                "the demo organization exists but {} is missing; remove the data folder to start over",
+                file.display()
+            ))
+        });
+    }
+    let password: String = rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(16)
+        .map(char::from)
+        .collect();
+    let (org, user) = orgs::create_with_owner(store, "Demo", DEMO_EMAIL, &password).await?;
+    let key = credentials::create_api_key(store, &org.id, "demo", ScopeSet::all(), Some(&user.id))
+        .await?;
+    let website = projects::create(
+        store,
+        &org.id,
+        "Website relaunch",
+        "New pages for the spring launch",
+    )
+    .await?;
+    for (title, labels) in [
+        ("Draft the landing page copy", vec!["writing"]),
+        ("Pick the hero image", vec!["design"]),
+        ("Fix the signup form on mobile", vec!["bug", "frontend"]),
+    ] {
+        let new = tasks::NewTask {
+            project_id: website.id.clone(),
+            title: title.into(),
+            labels: labels.into_iter().map(String::from).collect(),
+            ..Default::default()
+        };
+        tasks::create(store, &org.id, new).await?;
+    }
+    projects::create(
+        store,
+        &org.id,
+        "Customer onboarding",
+        "Checklist for new accounts",
+    )
+    .await?;
+    let creds = DemoCredentials {
+        organization: org.name,
+        email: user.email,
+        password,
+        api_key: key.secret,
+    };
+    write_private(
+        &file,
+        &serde_json::to_string_pretty(&creds).unwrap_or_default(),
+    )
+    .map_err(|e| PlatformError::Internal(format!("writing {}: {e}", file.display())))?;
+    Ok(creds)
+}
+
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(text.as_bytes())
+}

@@ -1,0 +1,9 @@
+//! Bazaar: turns a SaaS product into a platform. See `DESIGN.md` for the map.
+
+pub mod api;
+pub mod bench;
+pub mod config;
+pub mod demo;
+pub mod platform;
+pub mod server;
+pub mod store;

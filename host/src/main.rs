@@ -1,0 +1,276 @@
+//! The `bazaar` command.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use bazaar::config::{Config, Overrides};
+use bazaar::platform::{ScopeSet, credentials, orgs};
+use bazaar::{api, bench, demo, server};
+
+#[derive(Parser)]
+#[command(
+    name = "bazaar",
+    version,
+    about = "App catalog, WebAssembly plugin host, OAuth and webhooks"
+)]
+struct Cli {
+    /// A TOML configuration file (its keys: listen, data_dir, database_url, max_body_bytes,
+    /// shutdown_grace_secs, log).
+    #[arg(long, global = true, env = "BAZAAR_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Default)]
+struct StoreArgs {
+    /// Folder for the embedded SQLite database [default: data]
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Use PostgreSQL at this URL instead of SQLite (postgres://user:pass@host/db)
+    #[arg(long)]
+    database_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server
+    Serve {
+        /// Address to listen on [default: 127.0.0.1:8080]
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Create a demo organization on first start and print how to sign in
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit
+    Migrate {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Manage organizations
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Print the OpenAPI document of /v1
+    Openapi {
+        /// Write it to this file instead of standard output
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Exit non-zero if this file differs from what the code generates
+        #[arg(long, conflicts_with = "out")]
+        check: Option<PathBuf>,
+    },
+    /// Measure performance (run from a release build)
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Create an organization with its owner and an API key holding every scope
+    Create {
+        /// The organization's display name
+        name: String,
+        #[arg(long)]
+        admin_email: String,
+        #[arg(long, env = "BAZAAR_ADMIN_PASSWORD")]
+        admin_password: String,
+        /// Print the organization, the user and the key as JSON
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// GET /v1/projects requests per second and latency over loopback
+    Api {
+        #[arg(long, default_value_t = 1000)]
+        projects: usize,
+        #[arg(long, default_value_t = 50)]
+        page: u32,
+        #[arg(long, default_value_t = 16)]
+        connections: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Benchmark on PostgreSQL instead of SQLite
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+}
+
+fn load_config(
+    cli_config: Option<&PathBuf>,
+    store: &StoreArgs,
+    listen: Option<SocketAddr>,
+) -> anyhow::Result<Config> {
+    let overrides = Overrides {
+        listen,
+        data_dir: store.data_dir.clone(),
+        database_url: store.database_url.clone(),
+    };
+    Ok(Config::load(cli_config.map(PathBuf::as_path), &overrides)?)
+}
+
+fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(filter))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve {
+            listen,
+            store,
+            demo,
+        } => {
+            let config = load_config(cli.config.as_ref(), &store, listen)?;
+            init_logging(&config.log);
+            serve(config, demo).await
+        }
+        Command::Migrate { store } => {
+            let config = load_config(cli.config.as_ref(), &store, None)?;
+            init_logging(&config.log);
+            server::open_store(&config).await?;
+            eprintln!("database is up to date");
+            Ok(())
+        }
+        Command::Org(OrgCommand::Create {
+            name,
+            admin_email,
+            admin_password,
+            json,
+            store,
+        }) => {
+            let config = load_config(cli.config.as_ref(), &store, None)?;
+            init_logging("warn");
+            let store = server::open_store(&config).await?;
+            let (org, user) =
+                orgs::create_with_owner(&store, &name, &admin_email, &admin_password).await?;
+            let key = credentials::create_api_key(
+                &store,
+                &org.id,
+                "admin",
+                ScopeSet::all(),
+                Some(&user.id),
+            )
+            .await?;
+            if json {
+                let out = serde_json::json!({ "organization": org, "user": user, "api_key": key });
+                println!("{}", serde_json::to_string_pretty(&out)?);
+            } else {
+                println!(
+                    "organization {} ({})\nowner {} ({})\nAPI key {}",
+                    org.name, org.id, user.email, user.id, key.secret
+                );
+            }
+            store.close().await;
+            Ok(())
+        }
+        Command::Openapi { out, check } => {
+            let text = api::openapi_json();
+            if let Some(path) = check {
+                let kept = std::fs::read_to_string(&path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                if kept != text {
+                    anyhow::bail!(
+                        "{} is out of date with the code; regenerate it with `bazaar openapi --out {}`",
+                        path.display(),
+                        path.display()
+                    );
+                }
+                eprintln!("{} matches the code", path.display());
+            } else if let Some(path) = out {
+                std::fs::write(&path, text)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            } else {
+                print!("{text}");
+            }
+            Ok(())
+        }
+        Command::Bench(BenchCommand::Api {
+            projects,
+            page,
+            connections,
+            seconds,
+            database_url,
+        }) => {
+            init_logging("warn");
+            let spec = bench::ApiBench {
+                projects,
+                page,
+                connections,
+                warmup: Duration::from_secs(2),
+                duration: Duration::from_secs(seconds),
+                database_url,
+            };
+            if cfg!(debug_assertions) {
+                eprintln!(
+                    "warning: this is a debug build; run `cargo run --release -- bench api` for real figures"
+                );
+            }
+            let report = bench::run_api(&spec).await?;
+            println!(
+                "GET /v1/projects (API key, {projects} projects, page of {page}, {connections} connections, {seconds} s)"
+            );
+            println!(
+                "  {:.0} requests/s   p50 {} µs   p99 {} µs   max {} µs   ({} requests)",
+                report.requests_per_second(),
+                report.p50_us,
+                report.p99_us,
+                report.max_us,
+                report.requests
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config, with_demo: bool) -> anyhow::Result<()> {
+    let store = server::open_store(&config)
+        .await
+        .context("opening the database")?;
+    if with_demo {
+        let creds = demo::ensure(&store, &config.data_dir).await?;
+        println!("Demo organization \"{}\" is ready.", creds.organization);
+        println!("  sign in:  {} / {}", creds.email, creds.password);
+        println!("  API key:  {}", creds.api_key);
+        println!(
+            "  try:      curl -H 'Authorization: Bearer {}' http://{}/v1/projects",
+            creds.api_key, config.listen
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {}; is another server using it? (set --listen)",
+                config.listen
+            )
+        })?;
+    let grace = Duration::from_secs(config.shutdown_grace_secs);
+    let config = Arc::new(config);
+    let running = server::spawn(listener, store.clone(), config.clone())?;
+    tracing::info!(addr = %running.addr, "Bazaar is listening");
+    println!("Bazaar is listening on http://{}", running.addr);
+    server::serve_until_signal(running, grace).await?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,128 @@
+//! The outbox: one row per domain event, written in the transaction of the change itself.
+//!
+//! Later, delivery workers read it to fan events out to installations; here it is also the
+//! organization's event log (`GET /v1/events`).
+
+use serde::Serialize;
+use sqlx::{AnyConnection, FromRow};
+
+use super::page::{Keyset, Page, PageRequest};
+use super::{Result, format_time};
+use crate::store::{Store, new_id, now_ms};
+
+/// Every kind of event the core emits, as `resource.action`.
+pub mod kinds {
+    pub const PROJECT_CREATED: &str = "project.created";
+    pub const PROJECT_UPDATED: &str = "project.updated";
+    pub const PROJECT_ARCHIVED: &str = "project.archived";
+    pub const PROJECT_RESTORED: &str = "project.restored";
+    pub const TASK_CREATED: &str = "task.created";
+    pub const TASK_UPDATED: &str = "task.updated";
+    pub const TASK_COMPLETED: &str = "task.completed";
+    pub const TASK_REOPENED: &str = "task.reopened";
+
+    pub const ALL: [&str; 8] = [
+        PROJECT_CREATED,
+        PROJECT_UPDATED,
+        PROJECT_ARCHIVED,
+        PROJECT_RESTORED,
+        TASK_CREATED,
+        TASK_UPDATED,
+        TASK_COMPLETED,
+        TASK_REOPENED,
+    ];
+}
+
+/// Something that happened in an organization.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Event {
+    /// Stable identifier; deliveries of this event carry it unchanged.
+    pub id: String,
+    /// `resource.action`, for example `task.completed`.
+    pub kind: String,
+    pub org_id: String,
+    /// The id of the project or task the event is about.
+    pub subject_id: String,
+    /// When it happened (RFC 3339).
+    pub occurred_at: String,
+    /// The resource as it was right after the change.
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+}
+
+#[derive(FromRow)]
+struct EventRow {
+    id: String,
+    kind: String,
+    org_id: String,
+    subject_id: String,
+    occurred_at: i64,
+    payload: String,
+}
+
+impl From<EventRow> for Event {
+    fn from(row: EventRow) -> Self {
+        Event {
+            id: row.id,
+            kind: row.kind,
+            org_id: row.org_id,
+            subject_id: row.subject_id,
+            occurred_at: format_time(row.occurred_at),
+            payload: serde_json::from_str(&row.payload).unwrap_or(serde_json::Value::Null),
+        }
+    }
+}
+
+/// Writes one event inside the caller's transaction; it commits or rolls back with the change.
+pub async fn record<T: Serialize>(
+    conn: &mut AnyConnection,
+    org_id: &str,
+    kind: &'static str,
+    subject_id: &str,
+    payload: &T,
+) -> Result<String> {
+    let id = new_id("evt");
+    let payload = serde_json::to_string(payload)
+        .map_err(|e| super::PlatformError::Internal(format!("event payload: {e}")))?;
+    sqlx::query(
+        "INSERT INTO events (id, org_id, kind, subject_id, payload, occurred_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&id)
+    .bind(org_id)
+    .bind(kind)
+    .bind(subject_id)
+    .bind(payload)
+    .bind(now_ms())
+    .execute(conn)
+    .await?;
+    Ok(id)
+}
+
+/// Lists an organization's events, newest first, optionally of one kind.
+pub async fn list(
+    store: &Store,
+    org_id: &str,
+    kind: Option<&str>,
+    page: &PageRequest,
+) -> Result<Page<Event>> {
+    let mut sql = String::from(
+        "SELECT id, kind, org_id, subject_id, occurred_at, payload FROM events WHERE org_id = $1",
+    );
+    let mut next = 2;
+    if kind.is_some() {
+        sql.push_str(" AND kind = $2");
+        next = 3;
+    }
+    let keyset = Keyset::new(page, next, "id", "occurred_at");
+    sql.push_str(&keyset.sql);
+    let mut query = sqlx::query_as::<_, EventRow>(&sql).bind(org_id);
+    if let Some(kind) = kind {
+        query = query.bind(kind);
+    }
+    let rows = keyset
+        .bind(query, page.limit)
+        .fetch_all(store.reader())
+        .await?;
+    Ok(Page::from_rows(rows, page.limit, |r| &r.id).map(Event::from))
+}

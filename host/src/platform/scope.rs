@@ -1,0 +1,165 @@
+//! Scopes: what a credential may do. Every `/v1` route names exactly one.
+
+use std::fmt;
+
+/// One permission. The string form (`projects:read`) is what API keys, OAuth grants and the
+/// OpenAPI document use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    OrgRead,
+    MembersRead,
+    MembersWrite,
+    KeysRead,
+    KeysWrite,
+    ProjectsRead,
+    ProjectsWrite,
+    TasksRead,
+    TasksWrite,
+    EventsRead,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 10] = [
+        Scope::OrgRead,
+        Scope::MembersRead,
+        Scope::MembersWrite,
+        Scope::KeysRead,
+        Scope::KeysWrite,
+        Scope::ProjectsRead,
+        Scope::ProjectsWrite,
+        Scope::TasksRead,
+        Scope::TasksWrite,
+        Scope::EventsRead,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::OrgRead => "org:read",
+            Scope::MembersRead => "members:read",
+            Scope::MembersWrite => "members:write",
+            Scope::KeysRead => "keys:read",
+            Scope::KeysWrite => "keys:write",
+            Scope::ProjectsRead => "projects:read",
+            Scope::ProjectsWrite => "projects:write",
+            Scope::TasksRead => "tasks:read",
+            Scope::TasksWrite => "tasks:write",
+            Scope::EventsRead => "events:read",
+        }
+    }
+
+    /// What the scope lets its holder do, in words an admin understands.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Scope::OrgRead => "See the organization's name and settings",
+            Scope::MembersRead => "See who belongs to the organization and their roles",
+            Scope::MembersWrite => "Add and remove members and change their roles",
+            Scope::KeysRead => "See the organization's API keys (never their secrets)",
+            Scope::KeysWrite => "Create and revoke API keys",
+            Scope::ProjectsRead => "See projects",
+            Scope::ProjectsWrite => "Create, rename and archive projects",
+            Scope::TasksRead => "See tasks",
+            Scope::TasksWrite => "Create, edit and complete tasks",
+            Scope::EventsRead => "Read the organization's event log",
+        }
+    }
+
+    fn bit(self) -> u32 {
+        1 << (self as u32)
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A scope name that Bazaar does not know.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown scope `{0}`; known scopes are: {known}", known = Scope::ALL.map(Scope::as_str).join(", "))]
+pub struct UnknownScope(pub String);
+
+impl std::str::FromStr for Scope {
+    type Err = UnknownScope;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Scope::ALL
+            .into_iter()
+            .find(|scope| scope.as_str() == s)
+            .ok_or_else(|| UnknownScope(s.to_owned()))
+    }
+}
+
+/// A set of scopes, small enough to copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ScopeSet(u32);
+
+impl ScopeSet {
+    pub fn all() -> Self {
+        Scope::ALL.into_iter().collect()
+    }
+
+    pub fn contains(self, scope: Scope) -> bool {
+        self.0 & scope.bit() != 0
+    }
+
+    /// True when every scope of `other` is also in `self`.
+    pub fn covers(self, other: ScopeSet) -> bool {
+        other.0 & !self.0 == 0
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = Scope> {
+        Scope::ALL.into_iter().filter(move |s| self.contains(*s))
+    }
+
+    /// The space-separated form used in storage and OAuth (`projects:read tasks:read`).
+    pub fn to_text(self) -> String {
+        self.iter().map(Scope::as_str).collect::<Vec<_>>().join(" ")
+    }
+
+    /// Parses the space-separated form; an unknown name is an error, not ignored.
+    pub fn parse_text(text: &str) -> Result<Self, UnknownScope> {
+        text.split_whitespace().map(str::parse).collect()
+    }
+
+    pub fn names(self) -> Vec<String> {
+        self.iter().map(|s| s.as_str().to_owned()).collect()
+    }
+}
+
+impl FromIterator<Scope> for ScopeSet {
+    fn from_iter<I: IntoIterator<Item = Scope>>(iter: I) -> Self {
+        ScopeSet(iter.into_iter().fold(0, |bits, s| bits | s.bit()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_form_round_trips_every_scope() {
+        let all = ScopeSet::all();
+        assert_eq!(ScopeSet::parse_text(&all.to_text()).unwrap(), all);
+        for scope in Scope::ALL {
+            assert_eq!(scope.as_str().parse::<Scope>().unwrap(), scope);
+        }
+    }
+
+    #[test]
+    fn unknown_scope_is_refused_with_the_list() {
+        let err = ScopeSet::parse_text("projects:read projects:admin").unwrap_err();
+        assert!(err.to_string().contains("projects:admin"));
+        assert!(err.to_string().contains("tasks:write"));
+    }
+
+    #[test]
+    fn covers_is_subset() {
+        let read: ScopeSet = [Scope::ProjectsRead].into_iter().collect();
+        let both: ScopeSet = [Scope::ProjectsRead, Scope::ProjectsWrite]
+            .into_iter()
+            .collect();
+        assert!(both.covers(read));
+        assert!(!read.covers(both));
+    }
+}

@@ -1,0 +1,115 @@
+//! Running the HTTP server: bind, serve, and shut down gracefully.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::api::{self, AppState};
+use crate::config::Config;
+use crate::store::{Store, StoreError};
+
+/// Opens the configured database (PostgreSQL if `database_url` is set, otherwise SQLite in the
+/// data folder) and brings its schema up to date.
+pub async fn open_store(config: &Config) -> Result<Store, StoreError> {
+    let store = match &config.database_url {
+        Some(url) => Store::connect(url).await?,
+        None => Store::open_data_dir(&config.data_dir).await?,
+    };
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// A server running in the background; dropping it does not stop it, [`RunningServer::stop`] does.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// Stops accepting connections, lets in-flight requests finish, and waits for that.
+    pub async fn stop(self) -> std::io::Result<()> {
+        let _ = self.stop.send(true);
+        self.task
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
+
+    /// Resolves when the server stopped by itself (it should not).
+    pub async fn join(self) -> std::io::Result<()> {
+        self.task
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
+
+    /// A sender that asks the server to stop gracefully.
+    pub fn stopper(&self) -> watch::Sender<bool> {
+        self.stop.clone()
+    }
+}
+
+/// Serves the application on an already bound listener.
+pub fn spawn(
+    listener: TcpListener,
+    store: Store,
+    config: Arc<Config>,
+) -> std::io::Result<RunningServer> {
+    let addr = listener.local_addr()?;
+    let app = api::router(AppState { store, config });
+    let (stop, mut stopped) = watch::channel(false);
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            })
+            .await
+    });
+    Ok(RunningServer { addr, stop, task })
+}
+
+/// Runs until SIGTERM or Ctrl-C, then drains in-flight requests for up to the grace period.
+pub async fn serve_until_signal(server: RunningServer, grace: Duration) -> std::io::Result<()> {
+    let stopper = server.stopper();
+    let mut task = tokio::spawn(server.join());
+    tokio::select! {
+        result = &mut task => return result.unwrap_or_else(|e| Err(std::io::Error::other(e))),
+        () = shutdown_signal() => {}
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+    let _ = stopper.send(true);
+    match tokio::time::timeout(grace, task).await {
+        Ok(result) => result.unwrap_or_else(|e| Err(std::io::Error::other(e))),
+        Err(_) => {
+            tracing::warn!(
+                ?grace,
+                "in-flight requests did not finish in time; exiting anyway"
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

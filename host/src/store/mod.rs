@@ -1,0 +1,172 @@
+//! The database: one `Store` over SQLite (embedded, the default) or PostgreSQL (scale-out).
+//!
+//! Both databases are reached through sqlx's `Any` driver so that every module writes its SQL
+//! once. The SQL we write is the common subset of the two dialects (`$N` parameters, `RETURNING`,
+//! BIGINT millisecond times, TEXT ids); the few places that differ ask [`Store::backend`].
+//!
+//! SQLite allows one writer at a time, so on SQLite writes go through a pool of one connection
+//! (no `SQLITE_BUSY` between our own writers) while reads use a pool of several; on PostgreSQL
+//! both are the same pool.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions, Executor};
+
+/// Which database a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Failure to open or migrate the database.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://USER@HOST/DB")]
+    UnsupportedUrl(String),
+    #[error("could not create the data folder {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("could not connect to the database: {0}")]
+    Connect(#[source] sqlx::Error),
+    #[error("could not apply database migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// Pools for reading and writing, and which database they reach.
+#[derive(Clone, Debug)]
+pub struct Store {
+    read: AnyPool,
+    write: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Opens the database at `url` (`sqlite://...` or `postgres://...`) without migrating it.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+        };
+        let options = AnyConnectOptions::from_str(url)
+            .map_err(StoreError::Connect)?
+            .disable_statement_logging();
+        let store = match backend {
+            Backend::Sqlite => {
+                let read = sqlite_pool(4).connect_with(options.clone()).await;
+                let write = sqlite_pool(1).connect_with(options).await;
+                Self {
+                    read: read.map_err(StoreError::Connect)?,
+                    write: write.map_err(StoreError::Connect)?,
+                    backend,
+                }
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await
+                    .map_err(StoreError::Connect)?;
+                Self {
+                    read: pool.clone(),
+                    write: pool,
+                    backend,
+                }
+            }
+        };
+        Ok(store)
+    }
+
+    /// Opens (creating it if needed) the SQLite database inside `data_dir`.
+    pub async fn open_data_dir(data_dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
+        let file = data_dir.join("bazaar.db");
+        Self::connect(&format!("sqlite://{}?mode=rwc", file.display())).await
+    }
+
+    /// Applies every pending migration of this backend.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.write).await?;
+        Ok(())
+    }
+
+    /// The pool for queries that only read.
+    pub fn reader(&self) -> &AnyPool {
+        &self.read
+    }
+
+    /// The pool for changes; begin transactions here.
+    pub fn writer(&self) -> &AnyPool {
+        &self.write
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes both pools, waiting for connections in use to be returned.
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+}
+
+fn sqlite_pool(size: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(size)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                conn.execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+}
+
+/// The current time in Unix milliseconds, the representation every table uses.
+pub fn now_ms() -> i64 {
+    let now = time::OffsetDateTime::now_utc();
+    (now.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// A unique, time-ordered identifier with a prefix that says what it names (`prj_01j...`).
+///
+/// Identifiers made later sort after earlier ones (ULID), which is what cursor pagination and
+/// "newest first" listings rely on.
+pub fn new_id(prefix: &str) -> String {
+    use std::sync::{LazyLock, Mutex};
+    static GENERATOR: LazyLock<Mutex<ulid::Generator>> =
+        LazyLock::new(|| Mutex::new(ulid::Generator::new()));
+    let ulid = GENERATOR
+        .lock()
+        .map(|mut generator| generator.generate())
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_else(ulid::Ulid::new);
+    format!("{prefix}_{}", ulid.to_string().to_lowercase())
+}

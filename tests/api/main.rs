@@ -1,1 +1,11 @@
+//! Black-box tests of `/v1` and the `bazaar` command: a real server on an ephemeral port, real
+//! HTTP, and every storage-touching test run on both SQLite and PostgreSQL.
 
+mod cli;
+mod credentials;
+mod errors;
+mod isolation;
+mod openapi;
+mod projects;
+mod support;
+mod tasks;

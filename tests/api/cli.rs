@@ -1,0 +1,135 @@
+//! The `bazaar` command itself: scripts' admin path, configuration errors, graceful shutdown.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_bazaar");
+
+fn bazaar(args: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).env_remove("RUST_LOG");
+    for (key, _) in std::env::vars() {
+        if key.starts_with("BAZAAR_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
+/// Starts `bazaar serve` on an ephemeral port and returns it with its address.
+fn serve(data_dir: &str) -> (Child, String) {
+    let mut child = bazaar(&["serve", "--data-dir", data_dir, "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let addr = loop {
+        let line = lines.next().expect("server printed its address").unwrap();
+        if let Some(addr) = line.strip_prefix("Bazaar is listening on http://") {
+            break addr.to_owned();
+        }
+    };
+    (child, addr)
+}
+
+fn terminate(child: &Child) {
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn org_create_prints_json_that_scripts_can_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let out = bazaar(&[
+        "org", "create", "Acme Corp", "--admin-email", "ada@acme.test", "--admin-password", "a-long-password",
+        "--json", "--data-dir", data,
+    ])
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let created: Value = serde_json::from_slice(&out.stdout).expect("stdout is only JSON");
+    assert_eq!(created["organization"]["slug"], "acme-corp");
+    assert_eq!(created["user"]["email"], "ada@acme.test");
+    let secret = created["api_key"]["secret"].as_str().unwrap().to_owned();
+
+    // The same email again is refused with a clear message.
+    let again = bazaar(&[
+        "org", "create", "Other", "--admin-email", "ada@acme.test", "--admin-password", "a-long-password",
+        "--data-dir", data,
+    ])
+    .output()
+    .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+
+    // The key works against a server on the same data folder.
+    let (mut child, addr) = serve(data);
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    write!(stream, "GET /v1/organization HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {secret}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("Acme Corp"));
+    terminate(&child);
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn bad_configuration_is_refused_before_start_with_the_reason() {
+    let out = bazaar(&["serve", "--database-url", "mysql://localhost/x"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("postgres://"));
+
+    let out = bazaar(&["migrate"]).env("BAZAAR_MAX_BODY_BYTES", "12").output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("max_body_bytes"));
+
+    let out = bazaar(&["serve", "--config", "/nonexistent/bazaar.toml"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
+}
+
+#[test]
+fn sigterm_lets_an_in_flight_request_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let out = bazaar(&[
+        "org", "create", "Acme", "--admin-email", "ada@acme.test", "--admin-password", "a-long-password",
+        "--json", "--data-dir", data,
+    ])
+    .output()
+    .unwrap();
+    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let secret = created["api_key"]["secret"].as_str().unwrap();
+    let (mut child, addr) = serve(data);
+
+    // Send the headers and half the body, then ask the server to stop.
+    let body = r#"{"name":"Finished after SIGTERM"}"#;
+    let (first, rest) = body.split_at(10);
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        stream,
+        "POST /v1/projects HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {secret}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{first}",
+        body.len()
+    )
+    .unwrap();
+    stream.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    terminate(&child);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(child.try_wait().unwrap().is_none(), "the server waits for the request in flight");
+
+    stream.write_all(rest.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+    assert!(child.wait().unwrap().success(), "then it exits cleanly");
+    assert!(std::net::TcpStream::connect(&addr).is_err(), "and no longer listens");
+}

@@ -59,9 +59,7 @@ pub async fn run_api(bench: &ApiBench) -> anyhow::Result<ApiBenchReport> {
         "bench-password-1",
     )
     .await?;
-    let key =
-        credentials::create_api_key(&store, &org.id, "bench", ScopeSet::all(), Some(&user.id))
-            .await?;
+    let key = credentials::create_api_key(&store, &org.id, "bench", ScopeSet::all(), Some(&user.id)).await?;
     for n in 0..bench.projects {
         projects::create(
             &store,
@@ -83,10 +81,7 @@ pub async fn run_api(bench: &ApiBench) -> anyhow::Result<ApiBenchReport> {
     let value: serde_json::Value = serde_json::from_slice(&body)?;
     let items = value["data"].as_array().map(Vec::len).unwrap_or(0);
     if items != bench.page as usize {
-        bail!(
-            "expected a page of {} projects, got {items}: {value}",
-            bench.page
-        );
+        bail!("expected a page of {} projects, got {items}: {value}", bench.page);
     }
 
     let start = Instant::now();
@@ -140,9 +135,7 @@ async fn request(sender: &mut Sender, path: &str, auth: &str) -> anyhow::Result<
 
 async fn fetch_once(addr: std::net::SocketAddr, path: &str, auth: &str) -> anyhow::Result<Bytes> {
     let mut sender = connect(addr).await?;
-    request(&mut sender, path, auth)
-        .await
-        .context("first request")
+    request(&mut sender, path, auth).await.context("first request")
 }
 
 async fn client_loop(

@@ -55,9 +55,7 @@ pub enum ConfigError {
     MissingFile(String),
     #[error("invalid configuration: {0}")]
     Parse(String),
-    #[error(
-        "invalid configuration: `database_url` must start with postgres:// or sqlite: (got `{0}`)"
-    )]
+    #[error("invalid configuration: `database_url` must start with postgres:// or sqlite: (got `{0}`)")]
     DatabaseUrl(String),
     #[error("invalid configuration: `max_body_bytes` must be between 1 KiB and 64 MiB")]
     BodyLimit,
@@ -110,16 +108,14 @@ impl Config {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment's Jail decides its closures' error type
 mod tests {
     use super::*;
 
     #[test]
     fn sources_apply_in_order() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file(
-                "bazaar.toml",
-                "listen = \"127.0.0.1:9000\"\nlog = \"debug\"",
-            )?;
+            jail.create_file("bazaar.toml", "listen = \"127.0.0.1:9000\"\nlog = \"debug\"")?;
             jail.set_env("BAZAAR_LOG", "warn");
             let overrides = Overrides {
                 data_dir: Some("/tmp/x".into()),

@@ -43,8 +43,7 @@ pub async fn ensure(store: &Store, data_dir: &Path) -> Result<DemoCredentials, P
         .map(char::from)
         .collect();
     let (org, user) = orgs::create_with_owner(store, "Demo", DEMO_EMAIL, &password).await?;
-    let key = credentials::create_api_key(store, &org.id, "demo", ScopeSet::all(), Some(&user.id))
-        .await?;
+    let key = credentials::create_api_key(store, &org.id, "demo", ScopeSet::all(), Some(&user.id)).await?;
     let website = projects::create(
         store,
         &org.id,
@@ -78,11 +77,8 @@ pub async fn ensure(store: &Store, data_dir: &Path) -> Result<DemoCredentials, P
         password,
         api_key: key.secret,
     };
-    write_private(
-        &file,
-        &serde_json::to_string_pretty(&creds).unwrap_or_default(),
-    )
-    .map_err(|e| PlatformError::Internal(format!("writing {}: {e}", file.display())))?;
+    write_private(&file, &serde_json::to_string_pretty(&creds).unwrap_or_default())
+        .map_err(|e| PlatformError::Internal(format!("writing {}: {e}", file.display())))?;
     Ok(creds)
 }
 

@@ -135,11 +135,7 @@ fn init_logging(filter: &str) {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve {
-            listen,
-            store,
-            demo,
-        } => {
+        Command::Serve { listen, store, demo } => {
             let config = load_config(cli.config.as_ref(), &store, listen)?;
             init_logging(&config.log);
             serve(config, demo).await
@@ -161,16 +157,9 @@ async fn main() -> anyhow::Result<()> {
             let config = load_config(cli.config.as_ref(), &store, None)?;
             init_logging("warn");
             let store = server::open_store(&config).await?;
-            let (org, user) =
-                orgs::create_with_owner(&store, &name, &admin_email, &admin_password).await?;
-            let key = credentials::create_api_key(
-                &store,
-                &org.id,
-                "admin",
-                ScopeSet::all(),
-                Some(&user.id),
-            )
-            .await?;
+            let (org, user) = orgs::create_with_owner(&store, &name, &admin_email, &admin_password).await?;
+            let key = credentials::create_api_key(&store, &org.id, "admin", ScopeSet::all(), Some(&user.id))
+                .await?;
             if json {
                 let out = serde_json::json!({ "organization": org, "user": user, "api_key": key });
                 println!("{}", serde_json::to_string_pretty(&out)?);
@@ -186,8 +175,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Openapi { out, check } => {
             let text = api::openapi_json();
             if let Some(path) = check {
-                let kept = std::fs::read_to_string(&path)
-                    .with_context(|| format!("reading {}", path.display()))?;
+                let kept =
+                    std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
                 if kept != text {
                     anyhow::bail!(
                         "{} is out of date with the code; regenerate it with `bazaar openapi --out {}`",
@@ -197,8 +186,7 @@ async fn main() -> anyhow::Result<()> {
                 }
                 eprintln!("{} matches the code", path.display());
             } else if let Some(path) = out {
-                std::fs::write(&path, text)
-                    .with_context(|| format!("writing {}", path.display()))?;
+                std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
             } else {
                 print!("{text}");
             }

@@ -34,16 +34,12 @@ impl RunningServer {
     /// Stops accepting connections, lets in-flight requests finish, and waits for that.
     pub async fn stop(self) -> std::io::Result<()> {
         let _ = self.stop.send(true);
-        self.task
-            .await
-            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+        self.task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
     }
 
     /// Resolves when the server stopped by itself (it should not).
     pub async fn join(self) -> std::io::Result<()> {
-        self.task
-            .await
-            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+        self.task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
     }
 
     /// A sender that asks the server to stop gracefully.
@@ -53,11 +49,7 @@ impl RunningServer {
 }
 
 /// Serves the application on an already bound listener.
-pub fn spawn(
-    listener: TcpListener,
-    store: Store,
-    config: Arc<Config>,
-) -> std::io::Result<RunningServer> {
+pub fn spawn(listener: TcpListener, store: Store, config: Arc<Config>) -> std::io::Result<RunningServer> {
     let addr = listener.local_addr()?;
     let app = api::router(AppState { store, config });
     let (stop, mut stopped) = watch::channel(false);

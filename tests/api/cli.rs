@@ -38,7 +38,10 @@ fn serve(data_dir: &str) -> (Child, String) {
 }
 
 fn terminate(child: &Child) {
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
 }
 
@@ -47,8 +50,16 @@ fn org_create_prints_json_that_scripts_can_use() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
     let out = bazaar(&[
-        "org", "create", "Acme Corp", "--admin-email", "ada@acme.test", "--admin-password", "a-long-password",
-        "--json", "--data-dir", data,
+        "org",
+        "create",
+        "Acme Corp",
+        "--admin-email",
+        "ada@acme.test",
+        "--admin-password",
+        "a-long-password",
+        "--json",
+        "--data-dir",
+        data,
     ])
     .output()
     .unwrap();
@@ -60,8 +71,15 @@ fn org_create_prints_json_that_scripts_can_use() {
 
     // The same email again is refused with a clear message.
     let again = bazaar(&[
-        "org", "create", "Other", "--admin-email", "ada@acme.test", "--admin-password", "a-long-password",
-        "--data-dir", data,
+        "org",
+        "create",
+        "Other",
+        "--admin-email",
+        "ada@acme.test",
+        "--admin-password",
+        "a-long-password",
+        "--data-dir",
+        data,
     ])
     .output()
     .unwrap();
@@ -82,15 +100,22 @@ fn org_create_prints_json_that_scripts_can_use() {
 
 #[test]
 fn bad_configuration_is_refused_before_start_with_the_reason() {
-    let out = bazaar(&["serve", "--database-url", "mysql://localhost/x"]).output().unwrap();
+    let out = bazaar(&["serve", "--database-url", "mysql://localhost/x"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("postgres://"));
 
-    let out = bazaar(&["migrate"]).env("BAZAAR_MAX_BODY_BYTES", "12").output().unwrap();
+    let out = bazaar(&["migrate"])
+        .env("BAZAAR_MAX_BODY_BYTES", "12")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("max_body_bytes"));
 
-    let out = bazaar(&["serve", "--config", "/nonexistent/bazaar.toml"]).output().unwrap();
+    let out = bazaar(&["serve", "--config", "/nonexistent/bazaar.toml"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
 }
@@ -100,8 +125,16 @@ fn sigterm_lets_an_in_flight_request_finish() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
     let out = bazaar(&[
-        "org", "create", "Acme", "--admin-email", "ada@acme.test", "--admin-password", "a-long-password",
-        "--json", "--data-dir", data,
+        "org",
+        "create",
+        "Acme",
+        "--admin-email",
+        "ada@acme.test",
+        "--admin-password",
+        "a-long-password",
+        "--json",
+        "--data-dir",
+        data,
     ])
     .output()
     .unwrap();
@@ -124,12 +157,18 @@ fn sigterm_lets_an_in_flight_request_finish() {
     std::thread::sleep(Duration::from_millis(300));
     terminate(&child);
     std::thread::sleep(Duration::from_millis(300));
-    assert!(child.try_wait().unwrap().is_none(), "the server waits for the request in flight");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the server waits for the request in flight"
+    );
 
     stream.write_all(rest.as_bytes()).unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     assert!(response.starts_with("HTTP/1.1 201"), "{response}");
     assert!(child.wait().unwrap().success(), "then it exits cleanly");
-    assert!(std::net::TcpStream::connect(&addr).is_err(), "and no longer listens");
+    assert!(
+        std::net::TcpStream::connect(&addr).is_err(),
+        "and no longer listens"
+    );
 }

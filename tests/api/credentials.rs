@@ -6,13 +6,21 @@ use serde_json::{Value, json};
 use crate::on_both_databases;
 use crate::support::{Backend, TestServer, code};
 
-on_both_databases!(api_keys_are_shown_once_scoped_and_revocable, sessions_need_csrf_for_changes_and_end_at_sign_out, roles_limit_what_members_can_do);
+on_both_databases!(
+    api_keys_are_shown_once_scoped_and_revocable,
+    sessions_need_csrf_for_changes_and_end_at_sign_out,
+    roles_limit_what_members_can_do
+);
 
 async fn api_keys_are_shown_once_scoped_and_revocable(backend: Backend) {
     let server = TestServer::start(backend).await;
     let org = server.org("Acme").await;
     let (status, created) = server
-        .post(&org.key, "/v1/api-keys", json!({ "name": "read-only", "scopes": ["projects:read"] }))
+        .post(
+            &org.key,
+            "/v1/api-keys",
+            json!({ "name": "read-only", "scopes": ["projects:read"] }),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let secret = created["secret"].as_str().unwrap().to_owned();
@@ -20,39 +28,72 @@ async fn api_keys_are_shown_once_scoped_and_revocable(backend: Backend) {
     assert!(secret.starts_with(created["prefix"].as_str().unwrap()));
 
     let (_, listed) = server.get(&org.key, "/v1/api-keys").await;
-    assert!(!listed.to_string().contains(&secret), "the secret is never shown again");
+    assert!(
+        !listed.to_string().contains(&secret),
+        "the secret is never shown again"
+    );
     assert_eq!(listed["data"][0]["scopes"], json!(["projects:read"]));
 
     // The key does what its scope allows and nothing more.
     let (status, _) = server.get(&secret, "/v1/projects").await;
     assert_eq!(status, StatusCode::OK);
     let (status, body) = server.post(&secret, "/v1/projects", json!({ "name": "x" })).await;
-    assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "insufficient_scope"));
-    assert!(body["error"]["message"].as_str().unwrap().contains("projects:write"));
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::FORBIDDEN, "insufficient_scope")
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("projects:write")
+    );
 
     // It cannot mint a stronger key.
     let (status, body) = server
-        .post(&org.key, "/v1/api-keys", json!({ "name": "x", "scopes": ["projects:launch"] }))
+        .post(
+            &org.key,
+            "/v1/api-keys",
+            json!({ "name": "x", "scopes": ["projects:launch"] }),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let (status, limited) = server
-        .post(&org.key, "/v1/api-keys", json!({ "name": "keys", "scopes": ["keys:write", "projects:read"] }))
+        .post(
+            &org.key,
+            "/v1/api-keys",
+            json!({ "name": "keys", "scopes": ["keys:write", "projects:read"] }),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED);
     let limited = limited["secret"].as_str().unwrap();
     let (status, body) = server
-        .post(limited, "/v1/api-keys", json!({ "name": "escalate", "scopes": ["projects:write"] }))
+        .post(
+            limited,
+            "/v1/api-keys",
+            json!({ "name": "escalate", "scopes": ["projects:write"] }),
+        )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    assert!(body["error"]["message"].as_str().unwrap().contains("projects:write"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("projects:write")
+    );
 
     // Revocation takes effect on the next request.
     let id = created["id"].as_str().unwrap();
-    let (status, revoked) = server.call(&org.key, Method::DELETE, &format!("/v1/api-keys/{id}"), None).await;
+    let (status, revoked) = server
+        .call(&org.key, Method::DELETE, &format!("/v1/api-keys/{id}"), None)
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert!(revoked["revoked_at"].is_string());
     let (status, body) = server.get(&secret, "/v1/projects").await;
-    assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, "unauthenticated"));
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::UNAUTHORIZED, "unauthenticated")
+    );
 }
 
 struct Browser {
@@ -63,7 +104,11 @@ struct Browser {
 }
 
 impl Browser {
-    async fn sign_in(server: &TestServer, email: &str, password: &str) -> Result<Browser, (StatusCode, Value)> {
+    async fn sign_in(
+        server: &TestServer,
+        email: &str,
+        password: &str,
+    ) -> Result<Browser, (StatusCode, Value)> {
         let res = server
             .http
             .post(format!("{}/v1/sessions", server.base))
@@ -72,13 +117,19 @@ impl Browser {
             .await
             .unwrap();
         let status = res.status();
-        let cookie = res.headers().get("set-cookie").map(|v| v.to_str().unwrap().to_owned());
+        let cookie = res
+            .headers()
+            .get("set-cookie")
+            .map(|v| v.to_str().unwrap().to_owned());
         let body: Value = res.json().await.unwrap();
         if status != StatusCode::CREATED {
             return Err((status, body));
         }
         let cookie = cookie.expect("session cookie");
-        assert!(cookie.contains("HttpOnly") && cookie.contains("Secure") && cookie.contains("SameSite=Lax"), "{cookie}");
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("Secure") && cookie.contains("SameSite=Lax"),
+            "{cookie}"
+        );
         Ok(Browser {
             http: server.http.clone(),
             base: server.base.clone(),
@@ -88,7 +139,10 @@ impl Browser {
     }
 
     async fn send(&self, method: Method, path: &str, body: Option<Value>, csrf: bool) -> (StatusCode, Value) {
-        let mut req = self.http.request(method, format!("{}{path}", self.base)).header("cookie", &self.cookie);
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("cookie", &self.cookie);
         if csrf {
             req = req.header("x-csrf-token", &self.csrf);
         }
@@ -104,67 +158,139 @@ impl Browser {
 async fn sessions_need_csrf_for_changes_and_end_at_sign_out(backend: Backend) {
     let server = TestServer::start(backend).await;
     let org = server.org("Acme").await;
-    let (status, body) = Browser::sign_in(&server, &org.owner_email, "wrong password!").await.err().unwrap();
-    assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, "unauthenticated"));
-    let (status, _) = Browser::sign_in(&server, "nobody@example.test", "whatever12345").await.err().unwrap();
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "unknown emails fail the same way");
+    let (status, body) = Browser::sign_in(&server, &org.owner_email, "wrong password!")
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::UNAUTHORIZED, "unauthenticated")
+    );
+    let (status, _) = Browser::sign_in(&server, "nobody@example.test", "whatever12345")
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "unknown emails fail the same way"
+    );
 
-    let browser = Browser::sign_in(&server, &org.owner_email, &org.password).await.unwrap();
+    let browser = Browser::sign_in(&server, &org.owner_email, &org.password)
+        .await
+        .unwrap();
     let (status, body) = browser.send(Method::GET, "/v1/organization", None, false).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["id"], json!(org.id));
 
-    let (status, body) = browser.send(Method::POST, "/v1/projects", Some(json!({ "name": "x" })), false).await;
-    assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "forbidden"), "a change without the CSRF token is refused");
-    let (status, body) = browser.send(Method::POST, "/v1/projects", Some(json!({ "name": "x" })), true).await;
+    let (status, body) = browser
+        .send(Method::POST, "/v1/projects", Some(json!({ "name": "x" })), false)
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::FORBIDDEN, "forbidden"),
+        "a change without the CSRF token is refused"
+    );
+    let (status, body) = browser
+        .send(Method::POST, "/v1/projects", Some(json!({ "name": "x" })), true)
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
 
-    let (status, _) = browser.send(Method::DELETE, "/v1/sessions/current", None, true).await;
+    let (status, _) = browser
+        .send(Method::DELETE, "/v1/sessions/current", None, true)
+        .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, body) = browser.send(Method::GET, "/v1/organization", None, false).await;
-    assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, "unauthenticated"));
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::UNAUTHORIZED, "unauthenticated")
+    );
 }
 
 async fn roles_limit_what_members_can_do(backend: Backend) {
     let server = TestServer::start(backend).await;
     let org = server.org("Acme").await;
     let (status, member) = server
-        .post(&org.key, "/v1/members", json!({ "email": "Worker@Example.test", "role": "member", "password": "worker-password" }))
+        .post(
+            &org.key,
+            "/v1/members",
+            json!({ "email": "Worker@Example.test", "role": "member", "password": "worker-password" }),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{member}");
     assert_eq!(member["user"]["email"], "worker@example.test");
     let worker_id = member["user"]["id"].as_str().unwrap().to_owned();
     let (status, body) = server
-        .post(&org.key, "/v1/members", json!({ "email": "worker@example.test", "role": "admin" }))
+        .post(
+            &org.key,
+            "/v1/members",
+            json!({ "email": "worker@example.test", "role": "admin" }),
+        )
         .await;
     assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "conflict"));
 
-    let worker = Browser::sign_in(&server, "worker@example.test", "worker-password").await.unwrap();
-    let (status, _) = worker.send(Method::POST, "/v1/projects", Some(json!({ "name": "ok" })), true).await;
+    let worker = Browser::sign_in(&server, "worker@example.test", "worker-password")
+        .await
+        .unwrap();
+    let (status, _) = worker
+        .send(Method::POST, "/v1/projects", Some(json!({ "name": "ok" })), true)
+        .await;
     assert_eq!(status, StatusCode::CREATED, "members work with projects");
     let (status, body) = worker
-        .send(Method::POST, "/v1/api-keys", Some(json!({ "name": "k", "scopes": ["projects:read"] })), true)
+        .send(
+            Method::POST,
+            "/v1/api-keys",
+            Some(json!({ "name": "k", "scopes": ["projects:read"] })),
+            true,
+        )
         .await;
-    assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "insufficient_scope"));
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::FORBIDDEN, "insufficient_scope")
+    );
     let (status, _) = worker
-        .send(Method::PATCH, &format!("/v1/members/{worker_id}"), Some(json!({ "role": "admin" })), true)
+        .send(
+            Method::PATCH,
+            &format!("/v1/members/{worker_id}"),
+            Some(json!({ "role": "admin" })),
+            true,
+        )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "members cannot promote themselves");
 
     // The last owner stays, and an API key cannot touch owners.
     let (status, body) = server
-        .call(&org.key, Method::PATCH, &format!("/v1/members/{}", org.owner_id), Some(json!({ "role": "admin" })))
+        .call(
+            &org.key,
+            Method::PATCH,
+            &format!("/v1/members/{}", org.owner_id),
+            Some(json!({ "role": "admin" })),
+        )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    let owner = Browser::sign_in(&server, &org.owner_email, &org.password).await.unwrap();
+    let owner = Browser::sign_in(&server, &org.owner_email, &org.password)
+        .await
+        .unwrap();
     let (status, body) = owner
-        .send(Method::DELETE, &format!("/v1/members/{}", org.owner_id), None, true)
+        .send(
+            Method::DELETE,
+            &format!("/v1/members/{}", org.owner_id),
+            None,
+            true,
+        )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert!(body["error"]["message"].as_str().unwrap().contains("at least one owner"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at least one owner")
+    );
 
     // Removing a member ends their session at once.
-    let (status, _) = owner.send(Method::DELETE, &format!("/v1/members/{worker_id}"), None, true).await;
+    let (status, _) = owner
+        .send(Method::DELETE, &format!("/v1/members/{worker_id}"), None, true)
+        .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _) = worker.send(Method::GET, "/v1/projects", None, false).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);

@@ -9,7 +9,10 @@ use crate::support::{Backend, TestServer, code};
 async fn send(server: &TestServer, req: reqwest::RequestBuilder) -> (StatusCode, Option<String>, Value) {
     let res = req.send().await.unwrap();
     let status = res.status();
-    let challenge = res.headers().get(WWW_AUTHENTICATE).map(|v| v.to_str().unwrap().to_owned());
+    let challenge = res
+        .headers()
+        .get(WWW_AUTHENTICATE)
+        .map(|v| v.to_str().unwrap().to_owned());
     let body = res.json().await.unwrap_or(Value::Null);
     let _ = server;
     (status, challenge, body)
@@ -23,37 +26,91 @@ async fn every_failure_speaks_the_error_shape() {
     let http = &server.http;
 
     let (status, challenge, body) = send(&server, http.get(url("/v1/projects"))).await;
-    assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, "unauthenticated"));
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::UNAUTHORIZED, "unauthenticated")
+    );
     assert_eq!(challenge.as_deref(), Some(r#"Bearer realm="bazaar""#));
 
-    let (status, _, body) = send(&server, http.get(url("/v1/projects")).bearer_auth("bzk_not-a-real-key")).await;
-    assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, "unauthenticated"));
-    let (status, _, body) = send(&server, http.get(url("/v1/projects")).header("authorization", "Basic abc")).await;
+    let (status, _, body) = send(
+        &server,
+        http.get(url("/v1/projects")).bearer_auth("bzk_not-a-real-key"),
+    )
+    .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::UNAUTHORIZED, "unauthenticated")
+    );
+    let (status, _, body) = send(
+        &server,
+        http.get(url("/v1/projects")).header("authorization", "Basic abc"),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(body["error"]["message"].as_str().unwrap().contains("Bearer"));
 
     let post = || http.post(url("/v1/projects")).bearer_auth(&org.key);
-    let (status, _, body) = send(&server, post().header(CONTENT_TYPE, "application/json").body("{\"name\":")).await;
-    assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "malformed_request"));
-    let (status, _, body) = send(&server, post().json(&serde_json::json!({ "name": "x", "owner": "me" }))).await;
-    assert_eq!((status, code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"));
-    assert!(body["error"]["message"].as_str().unwrap().contains("unknown field `owner`"), "{body}");
+    let (status, _, body) = send(
+        &server,
+        post().header(CONTENT_TYPE, "application/json").body("{\"name\":"),
+    )
+    .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::BAD_REQUEST, "malformed_request")
+    );
+    let (status, _, body) = send(
+        &server,
+        post().json(&serde_json::json!({ "name": "x", "owner": "me" })),
+    )
+    .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request")
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field `owner`"),
+        "{body}"
+    );
     let (status, _, body) = send(&server, post().json(&serde_json::json!({ "name": 5 }))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let (status, _, body) = send(&server, post().body("name=x")).await;
-    assert_eq!((status, code(&body)), (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"));
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+    );
     let huge = format!("{{\"name\":\"{}\"}}", "x".repeat(2 * 1024 * 1024));
-    let (status, _, body) = send(&server, post().header(CONTENT_TYPE, "application/json").body(huge)).await;
-    assert_eq!((status, code(&body)), (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"));
-    assert!(body["error"]["message"].as_str().unwrap().contains("1048576"), "{body}");
+    let (status, _, body) = send(
+        &server,
+        post().header(CONTENT_TYPE, "application/json").body(huge),
+    )
+    .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+    );
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("1048576"),
+        "{body}"
+    );
 
     let get = |p: &str| http.get(url(p)).bearer_auth(&org.key);
     let (status, _, body) = send(&server, get("/v1/projects?limit=0")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let (status, _, body) = send(&server, get("/v1/projects?limit=ten")).await;
-    assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "malformed_request"));
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::BAD_REQUEST, "malformed_request")
+    );
     let (status, _, body) = send(&server, get("/v1/projects?colour=red")).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "unknown query parameters are refused: {body}");
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "unknown query parameters are refused: {body}"
+    );
     let (status, _, body) = send(&server, get("/v1/projects?cursor=garbage!")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let (status, _, body) = send(&server, get("/v1/projects/prj_missing")).await;
@@ -63,9 +120,17 @@ async fn every_failure_speaks_the_error_shape() {
     assert_eq!((status, code(&body)), (StatusCode::NOT_FOUND, "not_found"));
     let (status, _, body) = send(&server, get("/v1/events?kind=task.exploded")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(body["error"]["message"].as_str().unwrap().contains("task.completed"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("task.completed")
+    );
     let (status, _, body) = send(&server, http.put(url("/v1/projects")).bearer_auth(&org.key)).await;
-    assert_eq!((status, code(&body)), (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"));
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
+    );
 }
 
 #[tokio::test]
@@ -75,7 +140,13 @@ async fn internal_details_never_reach_the_caller() {
     // Break the database under the server: every query now fails.
     server.store.close().await;
     let (status, body) = server.get(&org.key, "/v1/projects").await;
-    assert_eq!((status, code(&body)), (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"));
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::INTERNAL_SERVER_ERROR, "internal_error")
+    );
     let message = body["error"]["message"].as_str().unwrap();
-    assert!(!message.to_lowercase().contains("pool") && !message.contains("sqlx"), "{message}");
+    assert!(
+        !message.to_lowercase().contains("pool") && !message.contains("sqlx"),
+        "{message}"
+    );
 }

@@ -1,6 +1,8 @@
 //! Black-box tests of `/v1` and the `bazaar` command: a real server on an ephemeral port, real
 //! HTTP, and every storage-touching test run on both SQLite and PostgreSQL.
 
+#![allow(clippy::unwrap_used)]
+
 mod cli;
 mod credentials;
 mod errors;

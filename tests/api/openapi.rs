@@ -15,7 +15,12 @@ async fn the_kept_document_matches_the_code_and_is_served() {
         "docs/openapi.json is out of date: run `cargo run -- openapi --out docs/openapi.json`"
     );
     let server = TestServer::start(Backend::Sqlite).await;
-    let served = server.http.get(format!("{}/v1/openapi.json", server.base)).send().await.unwrap();
+    let served = server
+        .http
+        .get(format!("{}/v1/openapi.json", server.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(served.status(), StatusCode::OK);
     assert_eq!(served.text().await.unwrap(), kept);
 }
@@ -26,7 +31,12 @@ fn declared_scope(operation: &Value) -> Option<String> {
     let mut scopes: Vec<String> = requirements
         .iter()
         .flat_map(|r| r.as_object().unwrap().values())
-        .flat_map(|v| v.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()))
+        .flat_map(|v| {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap().to_owned())
+        })
         .collect();
     scopes.dedup();
     assert!(scopes.len() <= 1, "one scope per route: {scopes:?}");
@@ -38,7 +48,10 @@ async fn every_route_enforces_the_scope_it_declares() {
     let server = TestServer::start(Backend::Sqlite).await;
     let org = server.org("Acme").await;
     let project = server.project(&org.key, "P").await;
-    let task = server.task(&org.key, &project, "T").await["id"].as_str().unwrap().to_owned();
+    let task = server.task(&org.key, &project, "T").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (_, keys) = server.get(&org.key, "/v1/api-keys").await;
     let key_id = keys["data"][0]["id"].as_str().unwrap().to_owned();
 
@@ -54,7 +67,9 @@ async fn every_route_enforces_the_scope_it_declares() {
             };
             let scope: Scope = scope.parse().unwrap();
             let without: ScopeSet = ScopeSet::all().iter().filter(|s| *s != scope).collect();
-            let key = credentials::create_api_key(&server.store, &org.id, "probe", without, None).await.unwrap();
+            let key = credentials::create_api_key(&server.store, &org.id, "probe", without, None)
+                .await
+                .unwrap();
             let concrete = path
                 .replace("/projects/{id}", &format!("/projects/{project}"))
                 .replace("/tasks/{id}", &format!("/tasks/{task}"))
@@ -63,7 +78,11 @@ async fn every_route_enforces_the_scope_it_declares() {
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let body = (method != Method::GET && method != Method::DELETE).then(|| json!({}));
             let (status, err) = server.call(&key.secret, method, &concrete, body).await;
-            assert_eq!((status, code(&err)), (StatusCode::FORBIDDEN, "insufficient_scope"), "{route}: {err}");
+            assert_eq!(
+                (status, code(&err)),
+                (StatusCode::FORBIDDEN, "insufficient_scope"),
+                "{route}: {err}"
+            );
             assert!(err["error"]["message"].as_str().unwrap().contains(scope.as_str()));
             checked += 1;
         }

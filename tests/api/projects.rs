@@ -6,7 +6,11 @@ use serde_json::json;
 use crate::on_both_databases;
 use crate::support::{Backend, TestServer, code};
 
-on_both_databases!(pages_cover_every_project_once_newest_first, project_lifecycle_writes_its_events, created_after_filters_by_time);
+on_both_databases!(
+    pages_cover_every_project_once_newest_first,
+    project_lifecycle_writes_its_events,
+    created_after_filters_by_time
+);
 
 async fn pages_cover_every_project_once_newest_first(backend: Backend) {
     let server = TestServer::start(backend).await;
@@ -38,7 +42,9 @@ async fn pages_cover_every_project_once_newest_first(backend: Backend) {
     let (_, first) = server.get(&org.key, "/v1/projects?limit=2").await;
     server.project(&org.key, "Newcomer").await;
     let cursor = first["next_cursor"].as_str().unwrap();
-    let (_, second) = server.get(&org.key, &format!("/v1/projects?limit=2&cursor={cursor}")).await;
+    let (_, second) = server
+        .get(&org.key, &format!("/v1/projects?limit=2&cursor={cursor}"))
+        .await;
     assert_eq!(second["data"][0]["id"], json!(created[2]));
 }
 
@@ -48,40 +54,62 @@ async fn project_lifecycle_writes_its_events(backend: Backend) {
     let id = server.project(&org.key, "Website").await;
 
     let (status, body) = server
-        .call(&org.key, Method::PATCH, &format!("/v1/projects/{id}"), Some(json!({ "description": "Spring launch" })))
+        .call(
+            &org.key,
+            Method::PATCH,
+            &format!("/v1/projects/{id}"),
+            Some(json!({ "description": "Spring launch" })),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["name"], "Website");
     assert_eq!(body["description"], "Spring launch");
 
-    let (status, body) = server.post(&org.key, &format!("/v1/projects/{id}/archive"), json!({})).await;
+    let (status, body) = server
+        .post(&org.key, &format!("/v1/projects/{id}/archive"), json!({}))
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["status"], "archived");
     assert!(body["archived_at"].is_string());
 
     // Archiving twice is a conflict and writes no second event.
-    let (status, body) = server.post(&org.key, &format!("/v1/projects/{id}/archive"), json!({})).await;
+    let (status, body) = server
+        .post(&org.key, &format!("/v1/projects/{id}/archive"), json!({}))
+        .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(code(&body), "conflict");
 
     let (_, active) = server.get(&org.key, "/v1/projects").await;
-    assert!(active["data"].as_array().unwrap().is_empty(), "archived projects leave the default list");
+    assert!(
+        active["data"].as_array().unwrap().is_empty(),
+        "archived projects leave the default list"
+    );
     let (_, archived) = server.get(&org.key, "/v1/projects?status=archived").await;
     assert_eq!(archived["data"][0]["id"], json!(id));
 
-    let (status, body) = server.post(&org.key, &format!("/v1/projects/{id}/restore"), json!({})).await;
+    let (status, body) = server
+        .post(&org.key, &format!("/v1/projects/{id}/restore"), json!({}))
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["status"], "active");
     assert!(body["archived_at"].is_null());
 
     assert_eq!(
         server.event_kinds(&org.key).await,
-        ["project.created", "project.updated", "project.archived", "project.restored"]
+        [
+            "project.created",
+            "project.updated",
+            "project.archived",
+            "project.restored"
+        ]
     );
     let (_, events) = server.get(&org.key, "/v1/events?kind=project.archived").await;
     let event = &events["data"][0];
     assert_eq!(event["subject_id"], json!(id));
-    assert_eq!(event["payload"]["status"], "archived", "the payload is the project after the change");
+    assert_eq!(
+        event["payload"]["status"], "archived",
+        "the payload is the project after the change"
+    );
     assert!(event["id"].as_str().unwrap().starts_with("evt_"));
 }
 
@@ -93,9 +121,16 @@ async fn created_after_filters_by_time(backend: Backend) {
     let cutoff = old_body["created_at"].as_str().unwrap().to_owned();
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let new = server.project(&org.key, "New").await;
-    let (status, body) = server.get(&org.key, &format!("/v1/projects?created_after={cutoff}")).await;
+    let (status, body) = server
+        .get(&org.key, &format!("/v1/projects?created_after={cutoff}"))
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let ids: Vec<_> = body["data"].as_array().unwrap().iter().map(|p| p["id"].clone()).collect();
+    let ids: Vec<_> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].clone())
+        .collect();
     assert_eq!(ids, [json!(new)]);
     let (status, body) = server.get(&org.key, "/v1/projects?created_after=yesterday").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);

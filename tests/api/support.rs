@@ -38,7 +38,9 @@ macro_rules! on_both_databases {
 /// The PostgreSQL server for tests (`BAZAAR_TEST_POSTGRES_URL`, set by `scripts/test`).
 /// On CI it must be there: a run that silently skipped PostgreSQL would prove nothing.
 pub fn postgres_url() -> Option<String> {
-    let url = std::env::var("BAZAAR_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty());
+    let url = std::env::var("BAZAAR_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
     if url.is_none() && std::env::var("CI").is_ok() {
         panic!("BAZAAR_TEST_POSTGRES_URL is not set on CI; run the tests with scripts/test");
     }
@@ -50,11 +52,17 @@ pub async fn fresh_postgres_database() -> String {
     use sqlx::Connection;
     let admin = postgres_url().expect("BAZAAR_TEST_POSTGRES_URL");
     let name = new_id("test");
-    let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to test PostgreSQL");
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("connect to test PostgreSQL");
     sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
         .await
         .expect("create test database");
-    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin).to_owned();
+    let base = admin
+        .rsplit_once('/')
+        .map(|(b, _)| b)
+        .unwrap_or(&admin)
+        .to_owned();
     format!("{base}/{name}")
 }
 
@@ -118,15 +126,28 @@ impl TestServer {
     }
 
     /// Sends a request with a bearer token and an optional JSON body.
-    pub async fn call(&self, key: &str, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut req = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(key);
+    pub async fn call(
+        &self,
+        key: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(key);
         if let Some(body) = body {
             req = req.json(&body);
         }
         let res = req.send().await.expect("request");
         let status = res.status();
         let text = res.text().await.expect("body");
-        let value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         (status, value)
     }
 
@@ -140,7 +161,9 @@ impl TestServer {
 
     /// Creates a project and returns its id, asserting success.
     pub async fn project(&self, key: &str, name: &str) -> String {
-        let (status, body) = self.post(key, "/v1/projects", serde_json::json!({ "name": name })).await;
+        let (status, body) = self
+            .post(key, "/v1/projects", serde_json::json!({ "name": name }))
+            .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         body["id"].as_str().expect("id").to_owned()
     }
@@ -148,7 +171,11 @@ impl TestServer {
     /// Creates a task and returns it, asserting success.
     pub async fn task(&self, key: &str, project_id: &str, title: &str) -> Value {
         let (status, body) = self
-            .post(key, "/v1/tasks", serde_json::json!({ "project_id": project_id, "title": title }))
+            .post(
+                key,
+                "/v1/tasks",
+                serde_json::json!({ "project_id": project_id, "title": title }),
+            )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         body

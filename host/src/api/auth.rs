@@ -79,20 +79,14 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiE
         let token = value
             .to_str()
             .ok()
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim)
             .ok_or_else(|| {
-                ApiError::Unauthenticated(
-                    "the Authorization header must be `Bearer <token>`".into(),
-                )
+                ApiError::Unauthenticated("the Authorization header must be `Bearer <token>`".into())
             })?;
         let key = credentials::authenticate_api_key(&state.store, token).await?;
-        let key = key.ok_or_else(|| {
-            ApiError::Unauthenticated("the token is unknown, revoked or expired".into())
-        })?;
+        let key =
+            key.ok_or_else(|| ApiError::Unauthenticated("the token is unknown, revoked or expired".into()))?;
         return Ok(Principal {
             org_id: key.org_id,
             actor: Actor::ApiKey { key_id: key.key_id },
@@ -101,9 +95,8 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiE
     }
     if let Some(token) = session_cookie(parts) {
         let session = credentials::authenticate_session(&state.store, token).await?;
-        let session = session.ok_or_else(|| {
-            ApiError::Unauthenticated("your session has ended; sign in again".into())
-        })?;
+        let session = session
+            .ok_or_else(|| ApiError::Unauthenticated("your session has ended; sign in again".into()))?;
         check_csrf(parts, &session)?;
         return Ok(Principal {
             org_id: session.org_id,

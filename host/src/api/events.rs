@@ -35,13 +35,13 @@ pub async fn list(
     Authorized(who, ..): Authorized<need::EventsRead>,
     ApiQuery(q): ApiQuery<ListEvents>,
 ) -> Result<Json<EventList>, ApiError> {
-    if let Some(kind) = &q.kind {
-        if !kinds::ALL.contains(&kind.as_str()) {
-            return Err(ApiError::Invalid(format!(
-                "unknown event kind `{kind}`; known kinds are: {}",
-                kinds::ALL.join(", ")
-            )));
-        }
+    if let Some(kind) = &q.kind
+        && !kinds::ALL.contains(&kind.as_str())
+    {
+        return Err(ApiError::Invalid(format!(
+            "unknown event kind `{kind}`; known kinds are: {}",
+            kinds::ALL.join(", ")
+        )));
     }
     let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.created_after.as_deref())?;
     let page = outbox::list(&state.store, &who.org_id, q.kind.as_deref(), &page).await?;

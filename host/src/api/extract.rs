@@ -49,9 +49,7 @@ fn json_error(rejection: JsonRejection, limit: usize) -> ApiError {
         JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType(
             "send the body as JSON with `Content-Type: application/json`".into(),
         ),
-        other if other.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::TooLarge(limit)
-        }
+        other if other.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge(limit),
         other => ApiError::Malformed(other.body_text()),
     }
 }

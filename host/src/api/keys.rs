@@ -59,23 +59,18 @@ pub async fn create(
     Authorized(who, ..): Authorized<need::KeysWrite>,
     ApiJson(body): ApiJson<CreateKey>,
 ) -> Result<(StatusCode, Json<CreatedApiKey>), ApiError> {
-    let scopes = ScopeSet::parse_text(&body.scopes.join(" "))
-        .map_err(|e| ApiError::Invalid(e.to_string()))?;
+    let scopes =
+        ScopeSet::parse_text(&body.scopes.join(" ")).map_err(|e| ApiError::Invalid(e.to_string()))?;
     // A credential cannot mint one stronger than itself.
     if !who.scopes.covers(scopes) {
         let extra: Vec<_> = scopes.iter().filter(|s| !who.scopes.contains(*s)).collect();
-        let extra = extra
-            .iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
+        let extra = extra.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
         return Err(ApiError::Forbidden(format!(
             "you cannot grant scopes you do not hold yourself: {extra}"
         )));
     }
     let key =
-        credentials::create_api_key(&state.store, &who.org_id, &body.name, scopes, who.user_id())
-            .await?;
+        credentials::create_api_key(&state.store, &who.org_id, &body.name, scopes, who.user_id()).await?;
     Ok((StatusCode::CREATED, Json(key)))
 }
 

@@ -154,10 +154,7 @@ pub fn router(state: AppState) -> Router {
     let v1 = Router::new()
         .route("/organization", get(org::current))
         .route("/members", get(org::members).post(org::add))
-        .route(
-            "/members/{user_id}",
-            delete(org::remove).patch(org::change_role),
-        )
+        .route("/members/{user_id}", delete(org::remove).patch(org::change_role))
         .route("/api-keys", get(keys::list).post(keys::create))
         .route("/api-keys/{id}", delete(keys::revoke))
         .route("/projects", get(projects::list).post(projects::create))

@@ -68,8 +68,7 @@ pub async fn create(
     Authorized(who, ..): Authorized<need::ProjectsWrite>,
     ApiJson(body): ApiJson<CreateProject>,
 ) -> Result<(StatusCode, Json<Project>), ApiError> {
-    let project =
-        projects::create(&state.store, &who.org_id, &body.name, &body.description).await?;
+    let project = projects::create(&state.store, &who.org_id, &body.name, &body.description).await?;
     Ok((StatusCode::CREATED, Json(project)))
 }
 

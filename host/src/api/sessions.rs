@@ -41,17 +41,12 @@ pub async fn sign_in(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<SignIn>,
 ) -> Result<(StatusCode, HeaderMap, Json<SessionInfo>), ApiError> {
-    let session = credentials::sign_in(
-        &state.store,
-        &body.email,
-        &body.password,
-        body.org_id.as_deref(),
-    )
-    .await
-    .map_err(|e| match e {
-        PlatformError::Invalid(m) => ApiError::Unauthenticated(m),
-        other => other.into(),
-    })?;
+    let session = credentials::sign_in(&state.store, &body.email, &body.password, body.org_id.as_deref())
+        .await
+        .map_err(|e| match e {
+            PlatformError::Invalid(m) => ApiError::Unauthenticated(m),
+            other => other.into(),
+        })?;
     let organization = orgs::get(&state.store, &session.identity.org_id).await?;
     let cookie = format!(
         "{SESSION_COOKIE}={}; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age={}",
@@ -90,9 +85,7 @@ pub async fn sign_out(
     let mut headers = HeaderMap::new();
     headers.insert(
         header::SET_COOKIE,
-        HeaderValue::from_static(
-            "bazaar_session=; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=0",
-        ),
+        HeaderValue::from_static("bazaar_session=; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=0"),
     );
     Ok((StatusCode::NO_CONTENT, headers))
 }

@@ -130,9 +130,7 @@ pub async fn update(
         labels: body.labels,
         due_date: body.due_date,
     };
-    Ok(Json(
-        tasks::update(&state.store, &who.org_id, &id, change).await?,
-    ))
+    Ok(Json(tasks::update(&state.store, &who.org_id, &id, change).await?))
 }
 
 /// Complete a task. Emits `task.completed`.

@@ -56,7 +56,8 @@ pub async fn hash_password(password: &str) -> Result<String> {
 async fn verify_password(password: &str, stored: Option<String>) -> bool {
     // Without a stored hash we still spend the time of a check, so that response times do not
     // tell which emails have accounts.
-    const DECOY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$3Z1U8k6Hk0PqT0E5l2GmCvx9t3bSx0mHgk1lYb0m1YQ";
+    const DECOY: &str =
+        "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$3Z1U8k6Hk0PqT0E5l2GmCvx9t3bSx0mHgk1lYb0m1YQ";
     let password = password.to_owned();
     let known = stored.is_some();
     let stored = stored.unwrap_or_else(|| DECOY.to_owned());
@@ -175,34 +176,25 @@ pub async fn create_api_key(
 }
 
 /// The organization's keys, newest first, revoked ones included.
-pub async fn list_api_keys(
-    store: &Store,
-    org_id: &str,
-    page: &PageRequest,
-) -> Result<Page<ApiKey>> {
+pub async fn list_api_keys(store: &Store, org_id: &str, page: &PageRequest) -> Result<Page<ApiKey>> {
     let keyset = Keyset::new(page, 2, "id", "created_at");
     let sql = format!(
         "SELECT id, name, prefix, scopes, created_at, revoked_at FROM api_keys WHERE org_id = $1{}",
         keyset.sql
     );
     let query = sqlx::query_as::<_, ApiKeyRow>(&sql).bind(org_id);
-    let rows = keyset
-        .bind(query, page.limit)
-        .fetch_all(store.reader())
-        .await?;
+    let rows = keyset.bind(query, page.limit).fetch_all(store.reader()).await?;
     Ok(Page::from_rows(rows, page.limit, |r| &r.id).map(ApiKey::from))
 }
 
 /// Revokes a key at once. Revoking twice is harmless and answers the same key.
 pub async fn revoke_api_key(store: &Store, org_id: &str, key_id: &str) -> Result<ApiKey> {
-    sqlx::query(
-        "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND org_id = $3 AND revoked_at IS NULL",
-    )
-    .bind(now_ms())
-    .bind(key_id)
-    .bind(org_id)
-    .execute(store.writer())
-    .await?;
+    sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND org_id = $3 AND revoked_at IS NULL")
+        .bind(now_ms())
+        .bind(key_id)
+        .bind(org_id)
+        .execute(store.writer())
+        .await?;
     let row: Option<ApiKeyRow> = sqlx::query_as(
         "SELECT id, name, prefix, scopes, created_at, revoked_at FROM api_keys WHERE id = $1 AND org_id = $2",
     )
@@ -210,8 +202,7 @@ pub async fn revoke_api_key(store: &Store, org_id: &str, key_id: &str) -> Result
     .bind(org_id)
     .fetch_optional(store.writer())
     .await?;
-    row.map(ApiKey::from)
-        .ok_or(PlatformError::NotFound("API key"))
+    row.map(ApiKey::from).ok_or(PlatformError::NotFound("API key"))
 }
 
 /// Finds the live key behind `secret`, if any.
@@ -260,12 +251,7 @@ pub struct NewSession {
 }
 
 /// Signs a user in with email and password, into `org_id` or their first organization.
-pub async fn sign_in(
-    store: &Store,
-    email: &str,
-    password: &str,
-    org_id: Option<&str>,
-) -> Result<NewSession> {
+pub async fn sign_in(store: &Store, email: &str, password: &str, org_id: Option<&str>) -> Result<NewSession> {
     let email = email.trim().to_lowercase();
     let user: Option<(String, String)> =
         sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1")
@@ -286,12 +272,11 @@ pub async fn sign_in(
         Some(wanted) => orgs
             .into_iter()
             .find(|(o, _)| o.id == wanted)
-            .ok_or_else(|| {
-                PlatformError::Invalid("you are not a member of that organization".into())
-            })?,
-        None => orgs.into_iter().next().ok_or_else(|| {
-            PlatformError::Invalid("you are not a member of any organization yet".into())
-        })?,
+            .ok_or_else(|| PlatformError::Invalid("you are not a member of that organization".into()))?,
+        None => orgs
+            .into_iter()
+            .next()
+            .ok_or_else(|| PlatformError::Invalid("you are not a member of any organization yet".into()))?,
     };
     let token = random_token(SESSION_PREFIX);
     let now = now_ms();

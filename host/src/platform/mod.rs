@@ -35,17 +35,14 @@ pub fn format_time(ms: i64) -> String {
     let nanos = i128::from(ms) * 1_000_000;
     time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
         .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
         .unwrap_or_default()
 }
 
 /// Parses an RFC 3339 time into stored milliseconds.
 pub fn parse_time(text: &str) -> Result<i64> {
-    let t = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .map_err(|_| {
+    let t =
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).map_err(|_| {
             PlatformError::Invalid(format!(
                 "`{text}` is not an RFC 3339 time; use a form like 2026-01-31T12:00:00Z"
             ))
@@ -57,9 +54,7 @@ pub fn parse_time(text: &str) -> Result<i64> {
 pub fn require_text(field: &str, value: &str, max: usize) -> Result<String> {
     let value = value.trim();
     if value.is_empty() {
-        return Err(PlatformError::Invalid(format!(
-            "`{field}` must not be empty"
-        )));
+        return Err(PlatformError::Invalid(format!("`{field}` must not be empty")));
     }
     if value.chars().count() > max {
         return Err(PlatformError::Invalid(format!(

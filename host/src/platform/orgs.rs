@@ -177,16 +177,14 @@ pub async fn create_with_owner(
         name: display_name,
         created_at: now,
     };
-    sqlx::query(
-        "INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(&user.id)
-    .bind(&user.email)
-    .bind(&user.name)
-    .bind(password_hash)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    sqlx::query("INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(&user.id)
+        .bind(&user.email)
+        .bind(&user.name)
+        .bind(password_hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
     insert_membership(&mut tx, &org.id, &user.id, Role::Owner).await?;
     tx.commit().await?;
     Ok((org, user))
@@ -195,11 +193,10 @@ pub async fn create_with_owner(
 async fn unique_slug(conn: &mut sqlx::AnyConnection, base: &str) -> Result<String> {
     let mut candidate = base.to_owned();
     for n in 2.. {
-        let exists: Option<(String,)> =
-            sqlx::query_as("SELECT id FROM organizations WHERE slug = $1")
-                .bind(&candidate)
-                .fetch_optional(&mut *conn)
-                .await?;
+        let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM organizations WHERE slug = $1")
+            .bind(&candidate)
+            .fetch_optional(&mut *conn)
+            .await?;
         if exists.is_none() {
             break;
         }
@@ -214,15 +211,13 @@ async fn insert_membership(
     user_id: &str,
     role: Role,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(org_id)
-    .bind(user_id)
-    .bind(role.as_str())
-    .bind(now_ms())
-    .execute(conn)
-    .await?;
+    sqlx::query("INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(org_id)
+        .bind(user_id)
+        .bind(role.as_str())
+        .bind(now_ms())
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -272,11 +267,10 @@ const MEMBER_SELECT: &str = "SELECT u.id, u.email, u.name, u.created_at, m.role 
 
 /// Everyone in the organization, oldest member first.
 pub async fn members(store: &Store, org_id: &str) -> Result<Vec<Member>> {
-    let rows: Vec<MemberRow> =
-        sqlx::query_as(&format!("{MEMBER_SELECT} ORDER BY m.created_at, u.id"))
-            .bind(org_id)
-            .fetch_all(store.reader())
-            .await?;
+    let rows: Vec<MemberRow> = sqlx::query_as(&format!("{MEMBER_SELECT} ORDER BY m.created_at, u.id"))
+        .bind(org_id)
+        .fetch_all(store.reader())
+        .await?;
     rows.into_iter().map(MemberRow::into_member).collect()
 }
 
@@ -389,12 +383,14 @@ pub async fn remove_member(
         .execute(&mut *tx)
         .await?;
     // Their web sessions in this organization end with their membership.
-    sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE org_id = $2 AND user_id = $3 AND revoked_at IS NULL")
-        .bind(now_ms())
-        .bind(org_id)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE sessions SET revoked_at = $1 WHERE org_id = $2 AND user_id = $3 AND revoked_at IS NULL",
+    )
+    .bind(now_ms())
+    .bind(org_id)
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -421,8 +417,7 @@ async fn guard_owner_change(
                 .await?;
         if owners <= 1 {
             return Err(PlatformError::Conflict(
-                "an organization must keep at least one owner; make someone else owner first"
-                    .into(),
+                "an organization must keep at least one owner; make someone else owner first".into(),
             ));
         }
     }

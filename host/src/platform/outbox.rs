@@ -120,9 +120,6 @@ pub async fn list(
     if let Some(kind) = kind {
         query = query.bind(kind);
     }
-    let rows = keyset
-        .bind(query, page.limit)
-        .fetch_all(store.reader())
-        .await?;
+    let rows = keyset.bind(query, page.limit).fetch_all(store.reader()).await?;
     Ok(Page::from_rows(rows, page.limit, |r| &r.id).map(Event::from))
 }

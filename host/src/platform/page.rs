@@ -22,11 +22,7 @@ pub struct PageRequest {
 
 impl PageRequest {
     /// Validates the caller's `limit`, `cursor` and `created_after`.
-    pub fn new(
-        limit: Option<u32>,
-        cursor: Option<&str>,
-        created_after: Option<&str>,
-    ) -> Result<Self> {
+    pub fn new(limit: Option<u32>, cursor: Option<&str>, created_after: Option<&str>) -> Result<Self> {
         let limit = limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
             return Err(PlatformError::Invalid(format!(
@@ -86,8 +82,7 @@ fn decode_cursor(cursor: &str) -> Result<String> {
         .filter(|id| id.len() < 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
         .ok_or_else(|| {
             PlatformError::Invalid(
-                "`cursor` is not valid; pass the `next_cursor` of the previous page unchanged"
-                    .into(),
+                "`cursor` is not valid; pass the `next_cursor` of the previous page unchanged".into(),
             )
         })
 }
@@ -159,9 +154,6 @@ mod tests {
     fn limit_is_bounded() {
         assert!(PageRequest::new(Some(0), None, None).is_err());
         assert!(PageRequest::new(Some(MAX_LIMIT + 1), None, None).is_err());
-        assert_eq!(
-            PageRequest::new(None, None, None).unwrap().limit,
-            DEFAULT_LIMIT
-        );
+        assert_eq!(PageRequest::new(None, None, None).unwrap().limit, DEFAULT_LIMIT);
     }
 }

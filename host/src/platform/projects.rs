@@ -86,14 +86,7 @@ pub async fn create(store: &Store, org_id: &str, name: &str, description: &str) 
     .execute(&mut *tx)
     .await?;
     let project = Project::from(row);
-    outbox::record(
-        &mut tx,
-        org_id,
-        kinds::PROJECT_CREATED,
-        &project.id,
-        &project,
-    )
-    .await?;
+    outbox::record(&mut tx, org_id, kinds::PROJECT_CREATED, &project.id, &project).await?;
     tx.commit().await?;
     Ok(project)
 }
@@ -114,8 +107,7 @@ async fn fetch<'c, E: sqlx::Executor<'c, Database = sqlx::Any>>(
     .bind(org_id)
     .fetch_optional(executor)
     .await?;
-    row.map(Project::from)
-        .ok_or(PlatformError::NotFound("project"))
+    row.map(Project::from).ok_or(PlatformError::NotFound("project"))
 }
 
 pub async fn list(
@@ -135,10 +127,7 @@ pub async fn list(
         keyset.sql
     );
     let query = sqlx::query_as::<_, ProjectRow>(&sql).bind(org_id);
-    let rows = keyset
-        .bind(query, page.limit)
-        .fetch_all(store.reader())
-        .await?;
+    let rows = keyset.bind(query, page.limit).fetch_all(store.reader()).await?;
     Ok(Page::from_rows(rows, page.limit, |r| &r.id).map(Project::from))
 }
 
@@ -149,12 +138,7 @@ pub struct ProjectChange {
     pub description: Option<String>,
 }
 
-pub async fn update(
-    store: &Store,
-    org_id: &str,
-    id: &str,
-    change: ProjectChange,
-) -> Result<Project> {
+pub async fn update(store: &Store, org_id: &str, id: &str, change: ProjectChange) -> Result<Project> {
     let name = change
         .name
         .as_deref()
@@ -189,12 +173,7 @@ pub async fn update(
 
 /// Archives (`archived = true`) or restores a project. Asking for the state it is already in
 /// is a conflict, so a caller learns that nothing happened.
-pub async fn set_archived(
-    store: &Store,
-    org_id: &str,
-    id: &str,
-    archived: bool,
-) -> Result<Project> {
+pub async fn set_archived(store: &Store, org_id: &str, id: &str, archived: bool) -> Result<Project> {
     let mut conn = store.writer().acquire().await?;
     let mut tx = conn.begin().await?;
     let current = fetch(&mut *tx, org_id, id).await?;
@@ -226,11 +205,7 @@ pub async fn set_archived(
 }
 
 /// Checks, inside a transaction, that a project exists in the organization and is active.
-pub(crate) async fn require_active(
-    conn: &mut sqlx::AnyConnection,
-    org_id: &str,
-    id: &str,
-) -> Result<()> {
+pub(crate) async fn require_active(conn: &mut sqlx::AnyConnection, org_id: &str, id: &str) -> Result<()> {
     let project = fetch(conn, org_id, id).await?;
     if project.status != "active" {
         return Err(PlatformError::Conflict(

@@ -156,9 +156,7 @@ mod tests {
     #[test]
     fn covers_is_subset() {
         let read: ScopeSet = [Scope::ProjectsRead].into_iter().collect();
-        let both: ScopeSet = [Scope::ProjectsRead, Scope::ProjectsWrite]
-            .into_iter()
-            .collect();
+        let both: ScopeSet = [Scope::ProjectsRead, Scope::ProjectsWrite].into_iter().collect();
         assert!(both.covers(read));
         assert!(!read.covers(both));
     }

@@ -91,9 +91,7 @@ pub struct TaskFilter {
 
 fn check_labels(labels: &[String]) -> Result<String> {
     if labels.len() > 20 {
-        return Err(PlatformError::Invalid(
-            "a task may have at most 20 labels".into(),
-        ));
+        return Err(PlatformError::Invalid("a task may have at most 20 labels".into()));
     }
     let mut clean = Vec::with_capacity(labels.len());
     for label in labels {
@@ -109,9 +107,7 @@ fn check_due_date(date: &str) -> Result<String> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     time::Date::parse(date, &format)
         .map(|_| date.to_owned())
-        .map_err(|_| {
-            PlatformError::Invalid(format!("`due_date` `{date}` is not a date like 2026-12-31"))
-        })
+        .map_err(|_| PlatformError::Invalid(format!("`due_date` `{date}` is not a date like 2026-12-31")))
 }
 
 pub async fn create(store: &Store, org_id: &str, new: NewTask) -> Result<Task> {
@@ -202,10 +198,7 @@ pub async fn list(
     if let Some(status) = &filter.status {
         query = query.bind(status);
     }
-    let rows = keyset
-        .bind(query, page.limit)
-        .fetch_all(store.reader())
-        .await?;
+    let rows = keyset.bind(query, page.limit).fetch_all(store.reader()).await?;
     Ok(Page::from_rows(rows, page.limit, |r| &r.id).map(Task::from))
 }
 
@@ -232,8 +225,8 @@ pub async fn update(store: &Store, org_id: &str, id: &str, change: TaskChange) -
     if title.is_none() && description.is_none() && labels.is_none() && due_date.is_none() {
         return Ok(current);
     }
-    let current_labels = serde_json::to_string(&current.labels)
-        .map_err(|e| PlatformError::Internal(e.to_string()))?;
+    let current_labels =
+        serde_json::to_string(&current.labels).map_err(|e| PlatformError::Internal(e.to_string()))?;
     sqlx::query(
         "UPDATE tasks SET title = $1, description = $2, labels = $3, due_date = $4, updated_at = $5 \
          WHERE id = $6 AND org_id = $7",
@@ -265,9 +258,7 @@ pub async fn set_completed(store: &Store, org_id: &str, id: &str, completed: boo
         ("open", kinds::TASK_REOPENED)
     };
     if current.status == wanted {
-        return Err(PlatformError::Conflict(format!(
-            "the task is already {wanted}"
-        )));
+        return Err(PlatformError::Conflict(format!("the task is already {wanted}")));
     }
     let now = now_ms();
     sqlx::query(

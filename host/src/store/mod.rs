@@ -28,10 +28,7 @@ pub enum StoreError {
     #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://USER@HOST/DB")]
     UnsupportedUrl(String),
     #[error("could not create the data folder {path}: {source}")]
-    DataDir {
-        path: String,
-        source: std::io::Error,
-    },
+    DataDir { path: String, source: std::io::Error },
     #[error("could not connect to the database: {0}")]
     Connect(#[source] sqlx::Error),
     #[error("could not apply database migrations: {0}")]
@@ -160,8 +157,9 @@ pub fn now_ms() -> i64 {
 /// "newest first" listings rely on.
 pub fn new_id(prefix: &str) -> String {
     use std::sync::{LazyLock, Mutex};
-    static GENERATOR: LazyLock<Mutex<ulid::Generator>> =
-        LazyLock::new(|| Mutex::new(ulid::Generator::new()));
+    static GENERATOR: LazyLock<Mutex<ulid::Generator>> = LazyLock::new(|| Mutex::new(ulid::Generator::new()));
+    // `Ulid::default()` is the nil id, so the fallback must be a fresh one, not the default.
+    #[allow(clippy::unwrap_or_default)]
     let ulid = GENERATOR
         .lock()
         .map(|mut generator| generator.generate())

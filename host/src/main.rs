@@ -12,6 +12,11 @@ use bazaar::config::{Config, Overrides};
 use bazaar::platform::{ScopeSet, credentials, orgs};
 use bazaar::{api, bench, demo, server};
 
+// The server allocates many small, short-lived buffers across threads (rows, JSON); mimalloc
+// handles that markedly better than glibc's allocator (see `bazaar bench api`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "bazaar",

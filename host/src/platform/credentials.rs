@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use sqlx::FromRow;
 
 use super::orgs::Role;
-use super::page::{Keyset, Page, PageRequest};
+use super::page::{Keyset, Page, PageRequest, fetch_rows};
 use super::{PlatformError, Result, ScopeSet, require_text};
 use crate::store::{Store, new_id, now_ms};
 
@@ -92,7 +92,7 @@ pub struct ApiKey {
     pub revoked_at: Option<String>,
 }
 
-#[derive(FromRow)]
+#[derive(FromRow, serde::Deserialize)]
 struct ApiKeyRow {
     id: String,
     name: String,
@@ -177,13 +177,12 @@ pub async fn create_api_key(
 
 /// The organization's keys, newest first, revoked ones included.
 pub async fn list_api_keys(store: &Store, org_id: &str, page: &PageRequest) -> Result<Page<ApiKey>> {
+    const COLUMNS: &str = "id, name, prefix, scopes, created_at, revoked_at";
     let keyset = Keyset::new(page, 2, "id", "created_at");
-    let sql = format!(
-        "SELECT id, name, prefix, scopes, created_at, revoked_at FROM api_keys WHERE org_id = $1{}",
-        keyset.sql
-    );
-    let query = sqlx::query_as::<_, ApiKeyRow>(&sql).bind(org_id);
-    let rows = keyset.bind(query, page.limit).fetch_all(store.reader()).await?;
+    let select = format!("SELECT {COLUMNS} FROM api_keys WHERE org_id = $1{}", keyset.sql);
+    let sql = store.rows_as_json(COLUMNS, &select);
+    let query = keyset.bind(sqlx::query_as(&sql).bind(org_id), page.limit);
+    let rows: Vec<ApiKeyRow> = fetch_rows(store, query, |r: &ApiKeyRow| &r.id).await?;
     Ok(Page::from_rows(rows, page.limit, |r| &r.id).map(ApiKey::from))
 }
 

@@ -6,7 +6,7 @@
 use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
 
-use super::page::{Keyset, Page, PageRequest};
+use super::page::{Keyset, Page, PageRequest, fetch_rows};
 use super::{Result, format_time};
 use crate::store::{Store, new_id, now_ms};
 
@@ -50,7 +50,7 @@ pub struct Event {
     pub payload: serde_json::Value,
 }
 
-#[derive(FromRow)]
+#[derive(FromRow, serde::Deserialize)]
 struct EventRow {
     id: String,
     kind: String,
@@ -106,20 +106,21 @@ pub async fn list(
     kind: Option<&str>,
     page: &PageRequest,
 ) -> Result<Page<Event>> {
-    let mut sql = String::from(
-        "SELECT id, kind, org_id, subject_id, occurred_at, payload FROM events WHERE org_id = $1",
-    );
+    const COLUMNS: &str = "id, kind, org_id, subject_id, occurred_at, payload";
+    let mut select = format!("SELECT {COLUMNS} FROM events WHERE org_id = $1");
     let mut next = 2;
     if kind.is_some() {
-        sql.push_str(" AND kind = $2");
+        select.push_str(" AND kind = $2");
         next = 3;
     }
     let keyset = Keyset::new(page, next, "id", "occurred_at");
-    sql.push_str(&keyset.sql);
-    let mut query = sqlx::query_as::<_, EventRow>(&sql).bind(org_id);
+    select.push_str(&keyset.sql);
+    let sql = store.rows_as_json(COLUMNS, &select);
+    let mut query = sqlx::query_as(&sql).bind(org_id);
     if let Some(kind) = kind {
         query = query.bind(kind);
     }
-    let rows = keyset.bind(query, page.limit).fetch_all(store.reader()).await?;
+    let query = keyset.bind(query, page.limit);
+    let rows: Vec<EventRow> = fetch_rows(store, query, |r: &EventRow| &r.id).await?;
     Ok(Page::from_rows(rows, page.limit, |r| &r.id).map(Event::from))
 }

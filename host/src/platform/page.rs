@@ -87,6 +87,21 @@ fn decode_cursor(cursor: &str) -> Result<String> {
         })
 }
 
+/// Runs a page query built with [`Store::rows_as_json`] and decodes its rows, newest (highest
+/// id) first. Row types derive `Deserialize`; serde reads a struct from a JSON array in field
+/// order, so the row struct's fields must follow the selected columns.
+pub(crate) async fn fetch_rows<'q, R: serde::de::DeserializeOwned>(
+    store: &crate::store::Store,
+    query: sqlx::query::QueryAs<'q, sqlx::Any, (String,), sqlx::any::AnyArguments<'q>>,
+    id_of: impl Fn(&R) -> &str,
+) -> Result<Vec<R>> {
+    let (json,) = query.fetch_one(store.reader()).await?;
+    let mut rows: Vec<R> = serde_json::from_str(&json)
+        .map_err(|e| PlatformError::Internal(format!("decoding a page of rows: {e}")))?;
+    rows.sort_by(|a, b| id_of(b).cmp(id_of(a)));
+    Ok(rows)
+}
+
 /// Appends the keyset conditions of `page` to a query whose other parameters are numbered
 /// `1..next`, returning the extra SQL and its string/int arguments in order.
 pub(crate) struct Keyset {

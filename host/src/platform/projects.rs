@@ -4,7 +4,7 @@ use serde::Serialize;
 use sqlx::{Acquire, FromRow};
 
 use super::outbox::{self, kinds};
-use super::page::{Keyset, Page, PageRequest};
+use super::page::{Keyset, Page, PageRequest, fetch_rows};
 use super::{PlatformError, Result, format_time, limit_text, require_text};
 use crate::store::{Store, new_id, now_ms};
 
@@ -22,7 +22,7 @@ pub struct Project {
     pub archived_at: Option<String>,
 }
 
-#[derive(FromRow)]
+#[derive(FromRow, serde::Deserialize)]
 struct ProjectRow {
     id: String,
     org_id: String,
@@ -122,12 +122,13 @@ pub async fn list(
         StatusFilter::Any => "",
     };
     let keyset = Keyset::new(page, 2, "id", "created_at");
-    let sql = format!(
+    let select = format!(
         "SELECT {COLUMNS} FROM projects WHERE org_id = $1{status_sql}{}",
         keyset.sql
     );
-    let query = sqlx::query_as::<_, ProjectRow>(&sql).bind(org_id);
-    let rows = keyset.bind(query, page.limit).fetch_all(store.reader()).await?;
+    let sql = store.rows_as_json(COLUMNS, &select);
+    let query = keyset.bind(sqlx::query_as(&sql).bind(org_id), page.limit);
+    let rows: Vec<ProjectRow> = fetch_rows(store, query, |r: &ProjectRow| &r.id).await?;
     Ok(Page::from_rows(rows, page.limit, |r| &r.id).map(Project::from))
 }
 

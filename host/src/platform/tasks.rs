@@ -4,7 +4,7 @@ use serde::Serialize;
 use sqlx::{Acquire, FromRow};
 
 use super::outbox::{self, kinds};
-use super::page::{Keyset, Page, PageRequest};
+use super::page::{Keyset, Page, PageRequest, fetch_rows};
 use super::projects::require_active;
 use super::{PlatformError, Result, format_time, limit_text, require_text};
 use crate::store::{Store, new_id, now_ms};
@@ -27,7 +27,7 @@ pub struct Task {
     pub completed_at: Option<String>,
 }
 
-#[derive(FromRow)]
+#[derive(FromRow, serde::Deserialize)]
 struct TaskRow {
     id: String,
     org_id: String,
@@ -174,10 +174,10 @@ pub async fn list(
     filter: &TaskFilter,
     page: &PageRequest,
 ) -> Result<Page<Task>> {
-    let mut sql = format!("SELECT {COLUMNS} FROM tasks WHERE org_id = $1");
+    let mut select = format!("SELECT {COLUMNS} FROM tasks WHERE org_id = $1");
     let mut next = 2;
     if filter.project_id.is_some() {
-        sql.push_str(&format!(" AND project_id = ${next}"));
+        select.push_str(&format!(" AND project_id = ${next}"));
         next += 1;
     }
     if let Some(status) = &filter.status {
@@ -186,19 +186,21 @@ pub async fn list(
                 "`status` must be `open` or `completed`".into(),
             ));
         }
-        sql.push_str(&format!(" AND status = ${next}"));
+        select.push_str(&format!(" AND status = ${next}"));
         next += 1;
     }
     let keyset = Keyset::new(page, next, "id", "created_at");
-    sql.push_str(&keyset.sql);
-    let mut query = sqlx::query_as::<_, TaskRow>(&sql).bind(org_id);
+    select.push_str(&keyset.sql);
+    let sql = store.rows_as_json(COLUMNS, &select);
+    let mut query = sqlx::query_as(&sql).bind(org_id);
     if let Some(project_id) = &filter.project_id {
         query = query.bind(project_id);
     }
     if let Some(status) = &filter.status {
         query = query.bind(status);
     }
-    let rows = keyset.bind(query, page.limit).fetch_all(store.reader()).await?;
+    let query = keyset.bind(query, page.limit);
+    let rows: Vec<TaskRow> = fetch_rows(store, query, |r: &TaskRow| &r.id).await?;
     Ok(Page::from_rows(rows, page.limit, |r| &r.id).map(Task::from))
 }
 

@@ -45,26 +45,31 @@ fn terminate(child: &Child) {
     assert!(status.success());
 }
 
-#[test]
-fn org_create_prints_json_that_scripts_can_use() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().to_str().unwrap();
+/// Runs `bazaar org create NAME ... --json` for ada@acme.test and returns what it printed.
+fn org_create(data_dir: &str, name: &str) -> Value {
     let out = bazaar(&[
         "org",
         "create",
-        "Acme Corp",
+        name,
         "--admin-email",
         "ada@acme.test",
         "--admin-password",
         "a-long-password",
         "--json",
         "--data-dir",
-        data,
+        data_dir,
     ])
     .output()
     .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let created: Value = serde_json::from_slice(&out.stdout).expect("stdout is only JSON");
+    serde_json::from_slice(&out.stdout).expect("stdout is only JSON")
+}
+
+#[test]
+fn org_create_prints_json_that_scripts_can_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let created = org_create(data, "Acme Corp");
     assert_eq!(created["organization"]["slug"], "acme-corp");
     assert_eq!(created["user"]["email"], "ada@acme.test");
     let secret = created["api_key"]["secret"].as_str().unwrap().to_owned();
@@ -124,21 +129,7 @@ fn bad_configuration_is_refused_before_start_with_the_reason() {
 fn sigterm_lets_an_in_flight_request_finish() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
-    let out = bazaar(&[
-        "org",
-        "create",
-        "Acme",
-        "--admin-email",
-        "ada@acme.test",
-        "--admin-password",
-        "a-long-password",
-        "--json",
-        "--data-dir",
-        data,
-    ])
-    .output()
-    .unwrap();
-    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let created = org_create(data, "Acme");
     let secret = created["api_key"]["secret"].as_str().unwrap();
     let (mut child, addr) = serve(data);
 

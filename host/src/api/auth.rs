@@ -13,9 +13,10 @@ use axum::http::{Method, header};
 
 use super::AppState;
 use super::error::ApiError;
+use crate::platform::ScopeSet;
 use crate::platform::credentials::{self, SessionIdentity};
 use crate::platform::orgs::Role;
-use crate::platform::{Scope, ScopeSet};
+pub use crate::platform::scope::{RequiredScope, need};
 
 /// Name of the web session cookie.
 pub const SESSION_COOKIE: &str = "bazaar_session";
@@ -144,11 +145,6 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Names one scope at the type level, so a handler's signature says what its route needs.
-pub trait RequiredScope: Send + Sync + 'static {
-    const SCOPE: Scope;
-}
-
 /// An authenticated caller who holds the scope `S`; anyone else gets 401 or 403.
 pub struct Authorized<S: RequiredScope>(pub Principal, pub(crate) PhantomData<S>);
 
@@ -162,33 +158,4 @@ impl<S: RequiredScope> FromRequestParts<AppState> for Authorized<S> {
         }
         Ok(Authorized(principal, PhantomData))
     }
-}
-
-/// Marker types, one per scope, for [`Authorized`].
-pub mod need {
-    use super::RequiredScope;
-    use crate::platform::Scope;
-
-    macro_rules! markers {
-        ($($name:ident),* $(,)?) => {$(
-            #[doc = concat!("The `", stringify!($name), "` scope.")]
-            pub struct $name;
-            impl RequiredScope for $name {
-                const SCOPE: Scope = Scope::$name;
-            }
-        )*};
-    }
-
-    markers!(
-        OrgRead,
-        MembersRead,
-        MembersWrite,
-        KeysRead,
-        KeysWrite,
-        ProjectsRead,
-        ProjectsWrite,
-        TasksRead,
-        TasksWrite,
-        EventsRead,
-    );
 }

@@ -170,24 +170,29 @@ pub async fn create_with_owner(
         .bind(now)
         .execute(&mut *tx)
         .await?;
-    let display_name = email.split('@').next().unwrap_or_default().to_owned();
+    let user = insert_user(&mut tx, email, &password_hash).await?;
+    insert_membership(&mut tx, &org.id, &user.id, Role::Owner).await?;
+    tx.commit().await?;
+    Ok((org, user))
+}
+
+/// Inserts a user whose display name starts as the local part of their email.
+async fn insert_user(conn: &mut sqlx::AnyConnection, email: String, password_hash: &str) -> Result<User> {
     let user = User {
         id: new_id("usr"),
+        name: email.split('@').next().unwrap_or_default().to_owned(),
         email,
-        name: display_name,
-        created_at: now,
+        created_at: now_ms(),
     };
     sqlx::query("INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(&user.id)
         .bind(&user.email)
         .bind(&user.name)
         .bind(password_hash)
-        .bind(now)
-        .execute(&mut *tx)
+        .bind(user.created_at)
+        .execute(conn)
         .await?;
-    insert_membership(&mut tx, &org.id, &user.id, Role::Owner).await?;
-    tx.commit().await?;
-    Ok((org, user))
+    Ok(user)
 }
 
 async fn unique_slug(conn: &mut sqlx::AnyConnection, base: &str) -> Result<String> {
@@ -314,20 +319,9 @@ pub async fn add_member(
     let user_id = match existing {
         Some((id,)) => id,
         None => {
-            let id = new_id("usr");
-            let name = email.split('@').next().unwrap_or_default().to_owned();
-            sqlx::query(
-                "INSERT INTO users (id, email, name, password_hash, created_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(&id)
-            .bind(&email)
-            .bind(name)
-            .bind(new_hash.unwrap_or_default())
-            .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
-            id
+            insert_user(&mut tx, email.clone(), &new_hash.unwrap_or_default())
+                .await?
+                .id
         }
     };
     let already: Option<(String,)> =

@@ -2,67 +2,66 @@
 
 use std::fmt;
 
-/// One permission. The string form (`projects:read`) is what API keys, OAuth grants and the
-/// OpenAPI document use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Scope {
-    OrgRead,
-    MembersRead,
-    MembersWrite,
-    KeysRead,
-    KeysWrite,
-    ProjectsRead,
-    ProjectsWrite,
-    TasksRead,
-    TasksWrite,
-    EventsRead,
+/// Declares every scope once: the enum, its string form, its plain-words description, and a
+/// marker type per scope (in [`need`]) that API handlers name to require it.
+macro_rules! scopes {
+    ($($variant:ident => $name:literal, $describe:literal;)*) => {
+        /// One permission. The string form (`projects:read`) is what API keys, OAuth grants and
+        /// the OpenAPI document use.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Scope {
+            $($variant,)*
+        }
+
+        impl Scope {
+            pub const ALL: &'static [Scope] = &[$(Scope::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Scope::$variant => $name,)*
+                }
+            }
+
+            /// What the scope lets its holder do, in words an admin understands.
+            pub fn describe(self) -> &'static str {
+                match self {
+                    $(Scope::$variant => $describe,)*
+                }
+            }
+        }
+
+        /// Marker types, one per scope, so a handler's signature names the scope it needs.
+        pub mod need {
+            $(
+                #[doc = concat!("The `", $name, "` scope.")]
+                pub struct $variant;
+                impl super::RequiredScope for $variant {
+                    const SCOPE: super::Scope = super::Scope::$variant;
+                }
+            )*
+        }
+    };
+}
+
+scopes! {
+    OrgRead => "org:read", "See the organization's name and settings";
+    MembersRead => "members:read", "See who belongs to the organization and their roles";
+    MembersWrite => "members:write", "Add and remove members and change their roles";
+    KeysRead => "keys:read", "See the organization's API keys (never their secrets)";
+    KeysWrite => "keys:write", "Create and revoke API keys";
+    ProjectsRead => "projects:read", "See projects";
+    ProjectsWrite => "projects:write", "Create, rename and archive projects";
+    TasksRead => "tasks:read", "See tasks";
+    TasksWrite => "tasks:write", "Create, edit and complete tasks";
+    EventsRead => "events:read", "Read the organization's event log";
+}
+
+/// Names one scope at the type level (see [`need`]).
+pub trait RequiredScope: Send + Sync + 'static {
+    const SCOPE: Scope;
 }
 
 impl Scope {
-    pub const ALL: [Scope; 10] = [
-        Scope::OrgRead,
-        Scope::MembersRead,
-        Scope::MembersWrite,
-        Scope::KeysRead,
-        Scope::KeysWrite,
-        Scope::ProjectsRead,
-        Scope::ProjectsWrite,
-        Scope::TasksRead,
-        Scope::TasksWrite,
-        Scope::EventsRead,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::OrgRead => "org:read",
-            Scope::MembersRead => "members:read",
-            Scope::MembersWrite => "members:write",
-            Scope::KeysRead => "keys:read",
-            Scope::KeysWrite => "keys:write",
-            Scope::ProjectsRead => "projects:read",
-            Scope::ProjectsWrite => "projects:write",
-            Scope::TasksRead => "tasks:read",
-            Scope::TasksWrite => "tasks:write",
-            Scope::EventsRead => "events:read",
-        }
-    }
-
-    /// What the scope lets its holder do, in words an admin understands.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Scope::OrgRead => "See the organization's name and settings",
-            Scope::MembersRead => "See who belongs to the organization and their roles",
-            Scope::MembersWrite => "Add and remove members and change their roles",
-            Scope::KeysRead => "See the organization's API keys (never their secrets)",
-            Scope::KeysWrite => "Create and revoke API keys",
-            Scope::ProjectsRead => "See projects",
-            Scope::ProjectsWrite => "Create, rename and archive projects",
-            Scope::TasksRead => "See tasks",
-            Scope::TasksWrite => "Create, edit and complete tasks",
-            Scope::EventsRead => "Read the organization's event log",
-        }
-    }
-
     fn bit(self) -> u32 {
         1 << (self as u32)
     }
@@ -76,7 +75,7 @@ impl fmt::Display for Scope {
 
 /// A scope name that Bazaar does not know.
 #[derive(Debug, thiserror::Error)]
-#[error("unknown scope `{0}`; known scopes are: {known}", known = Scope::ALL.map(Scope::as_str).join(", "))]
+#[error("unknown scope `{0}`; known scopes are: {known}", known = Scope::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))]
 pub struct UnknownScope(pub String);
 
 impl std::str::FromStr for Scope {
@@ -84,7 +83,8 @@ impl std::str::FromStr for Scope {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Scope::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|scope| scope.as_str() == s)
             .ok_or_else(|| UnknownScope(s.to_owned()))
     }
@@ -96,7 +96,7 @@ pub struct ScopeSet(u32);
 
 impl ScopeSet {
     pub fn all() -> Self {
-        Scope::ALL.into_iter().collect()
+        Scope::ALL.iter().copied().collect()
     }
 
     pub fn contains(self, scope: Scope) -> bool {
@@ -109,7 +109,7 @@ impl ScopeSet {
     }
 
     pub fn iter(self) -> impl Iterator<Item = Scope> {
-        Scope::ALL.into_iter().filter(move |s| self.contains(*s))
+        Scope::ALL.iter().copied().filter(move |s| self.contains(*s))
     }
 
     /// The space-separated form used in storage and OAuth (`projects:read tasks:read`).
@@ -141,7 +141,7 @@ mod tests {
     fn text_form_round_trips_every_scope() {
         let all = ScopeSet::all();
         assert_eq!(ScopeSet::parse_text(&all.to_text()).unwrap(), all);
-        for scope in Scope::ALL {
+        for &scope in Scope::ALL {
             assert_eq!(scope.as_str().parse::<Scope>().unwrap(), scope);
         }
     }

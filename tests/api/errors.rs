@@ -4,7 +4,13 @@ use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
 use serde_json::Value;
 
+use crate::on_both_databases;
 use crate::support::{Backend, TestServer, code};
+
+on_both_databases!(
+    every_failure_speaks_the_error_shape,
+    internal_details_never_reach_the_caller
+);
 
 async fn send(server: &TestServer, req: reqwest::RequestBuilder) -> (StatusCode, Option<String>, Value) {
     let res = req.send().await.unwrap();
@@ -18,9 +24,8 @@ async fn send(server: &TestServer, req: reqwest::RequestBuilder) -> (StatusCode,
     (status, challenge, body)
 }
 
-#[tokio::test]
-async fn every_failure_speaks_the_error_shape() {
-    let server = TestServer::start(Backend::Sqlite).await;
+async fn every_failure_speaks_the_error_shape(backend: Backend) {
+    let server = TestServer::start(backend).await;
     let org = server.org("Acme").await;
     let url = |p: &str| format!("{}{p}", server.base);
     let http = &server.http;
@@ -133,9 +138,8 @@ async fn every_failure_speaks_the_error_shape() {
     );
 }
 
-#[tokio::test]
-async fn internal_details_never_reach_the_caller() {
-    let server = TestServer::start(Backend::Sqlite).await;
+async fn internal_details_never_reach_the_caller(backend: Backend) {
+    let server = TestServer::start(backend).await;
     let org = server.org("Acme").await;
     // Break the database under the server: every query now fails.
     server.store.close().await;

@@ -4,7 +4,10 @@ use bazaar::platform::{Scope, ScopeSet, credentials};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::on_both_databases;
 use crate::support::{Backend, TestServer, code};
+
+on_both_databases!(every_route_enforces_the_scope_it_declares);
 
 #[tokio::test]
 async fn the_kept_document_matches_the_code_and_is_served() {
@@ -43,9 +46,8 @@ fn declared_scope(operation: &Value) -> Option<String> {
     scopes.pop()
 }
 
-#[tokio::test]
-async fn every_route_enforces_the_scope_it_declares() {
-    let server = TestServer::start(Backend::Sqlite).await;
+async fn every_route_enforces_the_scope_it_declares(backend: Backend) {
+    let server = TestServer::start(backend).await;
     let org = server.org("Acme").await;
     let project = server.project(&org.key, "P").await;
     let task = server.task(&org.key, &project, "T").await["id"]

@@ -7,6 +7,7 @@ use crate::on_both_databases;
 use crate::support::{Backend, TestServer, code};
 
 on_both_databases!(
+    a_change_whose_event_cannot_be_written_is_not_made,
     pages_cover_every_project_once_newest_first,
     project_lifecycle_writes_its_events,
     created_after_filters_by_time
@@ -135,4 +136,52 @@ async fn created_after_filters_by_time(backend: Backend) {
     let (status, body) = server.get(&org.key, "/v1/projects?created_after=yesterday").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body["error"]["message"].as_str().unwrap().contains("RFC 3339"));
+}
+
+/// The outbox row is written in the change's own transaction: if it cannot be written, the
+/// change does not happen either.
+async fn a_change_whose_event_cannot_be_written_is_not_made(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let org = server.org("Acme").await;
+    let kept = server.project(&org.key, "Kept").await;
+    let rename = |from: &str, to: &str| format!("ALTER TABLE {from} RENAME TO {to}");
+    sqlx::query(&rename("events", "events_away"))
+        .execute(server.store.writer())
+        .await
+        .unwrap();
+
+    let (status, body) = server
+        .post(&org.key, "/v1/projects", json!({ "name": "Lost?" }))
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::INTERNAL_SERVER_ERROR, "internal_error")
+    );
+    let (status, _) = server
+        .call(
+            &org.key,
+            Method::PATCH,
+            &format!("/v1/projects/{kept}"),
+            Some(json!({ "name": "Renamed?" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+
+    sqlx::query(&rename("events_away", "events"))
+        .execute(server.store.writer())
+        .await
+        .unwrap();
+    let (_, projects) = server.get(&org.key, "/v1/projects").await;
+    let names: Vec<_> = projects["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].clone())
+        .collect();
+    assert_eq!(
+        names,
+        [json!("Kept")],
+        "neither the new project nor the rename survived"
+    );
+    assert_eq!(server.event_kinds(&org.key).await, ["project.created"]);
 }

@@ -172,3 +172,37 @@ mod tests {
         assert_eq!(PageRequest::new(None, None, None).unwrap().limit, DEFAULT_LIMIT);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Whatever a caller sends as a cursor is either refused with a message or decodes to
+        /// a plain id: it never panics and never carries SQL through.
+        #[test]
+        fn any_cursor_is_refused_or_a_plain_id(cursor in ".{0,80}") {
+            if let Ok(page) = PageRequest::new(None, Some(&cursor), None) {
+                let id = page.before_id.unwrap();
+                prop_assert!(id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+            }
+        }
+
+        #[test]
+        fn every_id_round_trips_through_its_cursor(id in "[a-z]{3}_[0-9a-z]{26}") {
+            let cursor = encode_cursor(&id);
+            let page = PageRequest::new(None, Some(&cursor), None).unwrap();
+            prop_assert_eq!(page.before_id, Some(id));
+        }
+
+        #[test]
+        fn pages_never_exceed_their_limit(rows in 0usize..300, limit in 1u32..=MAX_LIMIT) {
+            let ids: Vec<String> = (0..rows).rev().map(|n| format!("prj_{n:08}")).collect();
+            let page = Page::from_rows(ids, limit, |s| s);
+            prop_assert!(page.items.len() <= limit as usize);
+            prop_assert_eq!(page.next_cursor.is_some(), rows > limit as usize);
+        }
+    }
+}

@@ -161,3 +161,21 @@ mod tests {
         assert!(!read.covers(both));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Any scope list either parses to known scopes only or is refused naming the culprit.
+        #[test]
+        fn scope_lists_parse_to_known_scopes_or_fail_clearly(text in "[a-z: ]{0,60}") {
+            match ScopeSet::parse_text(&text) {
+                Ok(set) => prop_assert_eq!(ScopeSet::parse_text(&set.to_text()).unwrap(), set),
+                Err(err) => prop_assert!(err.to_string().contains("unknown scope")),
+            }
+        }
+    }
+}

@@ -2,8 +2,12 @@
 
 pub mod api;
 pub mod bench;
+pub mod capabilities;
 pub mod config;
 pub mod demo;
 pub mod platform;
+pub mod runtime;
+pub mod sandbox;
+pub mod scaffold;
 pub mod server;
 pub mod store;

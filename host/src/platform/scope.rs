@@ -54,6 +54,10 @@ scopes! {
     TasksRead => "tasks:read", "See tasks";
     TasksWrite => "tasks:write", "Create, edit and complete tasks";
     EventsRead => "events:read", "Read the organization's event log";
+    Storage => "storage", "Keep its own data in a private key-value store, deleted on uninstall";
+    Network => "network", "Send HTTP requests to the internet hosts listed in its manifest";
+    FilesRead => "files:read", "Read files in its own folder";
+    FilesWrite => "files:write", "Create and change files in its own folder";
 }
 
 /// Names one scope at the type level (see [`need`]).

@@ -1,0 +1,58 @@
+//! Keeps per-project task counts in the installation's key-value store.
+
+use bazaar_sdk::{Error, Event, Plugin, kv};
+use serde::{Deserialize, Serialize};
+
+/// Counts for one project, stored as JSON under `stats/<project id>`.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    pub created: u64,
+    pub completed: u64,
+    pub reopened: u64,
+    /// Ids of events already counted, newest last, so a retried delivery is not counted twice.
+    pub seen: Vec<String>,
+}
+
+impl Stats {
+    /// Counts one event; false when it was already counted or is not about tasks.
+    pub fn count(&mut self, event_id: &str, kind: &str) -> bool {
+        if self.seen.iter().any(|s| s == event_id) {
+            return false;
+        }
+        match kind {
+            "task.created" => self.created += 1,
+            "task.completed" => self.completed += 1,
+            "task.reopened" => self.reopened += 1,
+            _ => return false,
+        }
+        self.seen.push(event_id.to_owned());
+        if self.seen.len() > 50 {
+            self.seen.remove(0);
+        }
+        true
+    }
+}
+
+#[derive(Deserialize)]
+struct TaskPayload {
+    project_id: String,
+}
+
+struct ProjectStats;
+
+impl Plugin for ProjectStats {
+    fn on_event(event: Event) -> Result<(), Error> {
+        if event.resource() != "task" {
+            return Ok(());
+        }
+        let task: TaskPayload = event.payload()?;
+        let key = format!("stats/{}", task.project_id);
+        let mut stats: Stats = kv::get_json(&key)?.unwrap_or_default();
+        if stats.count(&event.id, &event.kind) {
+            kv::set_json(&key, &stats)?;
+        }
+        Ok(())
+    }
+}
+
+bazaar_sdk::export_plugin!(ProjectStats);

@@ -1,0 +1,17 @@
+//! `bazaar:platform/log` (no scope): lines into the invocation's capped log.
+
+use crate::runtime::bindings::bazaar::platform::log::{Host, Level};
+use crate::runtime::state::PluginState;
+
+impl Host for PluginState {
+    async fn write(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
+        let level = match level {
+            Level::Debug => "debug",
+            Level::Info => "info",
+            Level::Warn => "warn",
+            Level::Error => "error",
+        };
+        self.log.push(level, &message);
+        Ok(())
+    }
+}

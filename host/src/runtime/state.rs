@@ -1,0 +1,115 @@
+//! What a plugin's `Store` holds for one invocation: WASI with no ambient authority, the memory
+//! cap, the grants, and budgets for host calls.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use super::bindings::Error;
+use super::limits::{Limits, MemoryCap};
+use super::output::PluginLog;
+use crate::capabilities::http::HttpPolicy;
+use crate::platform::{Scope, ScopeSet};
+use crate::store::Store;
+
+/// The installation a call runs for: who, with what grants and configuration.
+#[derive(Debug, Clone)]
+pub struct Installation {
+    pub id: String,
+    pub org_id: String,
+    pub grants: ScopeSet,
+    pub config: BTreeMap<String, String>,
+    /// Hosts the app's manifest declares for outbound HTTP (`api.example.com`, `*.example.com`).
+    pub allowed_hosts: Vec<String>,
+}
+
+/// What the host functions reach, shared by every call.
+#[derive(Debug, Clone)]
+pub struct HostServices {
+    pub store: Store,
+    /// Folder holding one sub-folder per installation for the `files:*` scopes.
+    pub files_root: PathBuf,
+    /// Lets outbound HTTP reach private addresses: for local development and tests only.
+    pub allow_private_network: bool,
+}
+
+/// The data of one invocation's `Store`.
+pub struct PluginState {
+    pub(crate) wasi: WasiCtx,
+    pub(crate) table: ResourceTable,
+    pub(crate) memory: MemoryCap,
+    pub(crate) installation: Arc<Installation>,
+    pub(crate) services: Arc<HostServices>,
+    pub(crate) http: HttpPolicy,
+    pub(crate) log: PluginLog,
+    pub(crate) limits: Limits,
+    host_calls: u32,
+    pub(crate) http_requests: u32,
+}
+
+impl PluginState {
+    pub(crate) fn new(
+        wasi: WasiCtx,
+        installation: Arc<Installation>,
+        services: Arc<HostServices>,
+        log: PluginLog,
+        limits: Limits,
+    ) -> Self {
+        let http = HttpPolicy::new(installation.allowed_hosts.clone(), services.allow_private_network);
+        PluginState {
+            wasi,
+            table: ResourceTable::new(),
+            memory: MemoryCap {
+                max_bytes: limits.memory_bytes,
+                hit: false,
+            },
+            installation,
+            services,
+            http,
+            log,
+            limits,
+            host_calls: 0,
+            http_requests: 0,
+        }
+    }
+
+    /// Every host function that reaches the platform starts here: the grant is checked again
+    /// (the import check should already have refused the component) and the call is counted.
+    pub(crate) fn enter(&mut self, scope: Option<Scope>) -> Result<(), Error> {
+        if let Some(scope) = scope
+            && !self.installation.grants.contains(scope)
+        {
+            return Err(crate::capabilities::forbidden(scope));
+        }
+        self.host_calls += 1;
+        if self.host_calls > self.limits.max_host_calls {
+            return Err(Error::LimitExceeded(format!(
+                "more than {} host calls in one invocation",
+                self.limits.max_host_calls
+            )));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.services.store
+    }
+
+    pub(crate) fn org_id(&self) -> &str {
+        &self.installation.org_id
+    }
+}
+
+impl WasiView for PluginState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl super::bindings::bazaar::platform::types::Host for PluginState {}

@@ -1,0 +1,60 @@
+//! A plugin that misbehaves on purpose, chosen by the event kind, to test the sandbox's limits.
+//! `test.ok` is its one healthy behaviour: parse the payload and return.
+
+use bazaar_sdk::{Error, Event, Plugin, log};
+
+struct Hostile;
+
+/// Recursion that cannot be turned into a loop: every frame keeps a buffer alive.
+#[allow(unconditional_recursion)]
+fn recurse(depth: u64) -> u64 {
+    let frame = std::hint::black_box([depth as u8; 512]);
+    recurse(depth + 1) + u64::from(frame[depth as usize % 512])
+}
+
+impl Plugin for Hostile {
+    fn on_event(event: Event) -> Result<(), Error> {
+        match event.kind.as_str() {
+            "test.ok" => {
+                let value: serde_json::Value = event.payload()?;
+                if value.is_object() {
+                    Ok(())
+                } else {
+                    Err(Error::Invalid("payload is not an object".into()))
+                }
+            }
+            "test.loop" => {
+                let mut n: u64 = 0;
+                loop {
+                    n = std::hint::black_box(n.wrapping_add(1));
+                }
+            }
+            "test.alloc" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(vec![1u8; 1 << 20]);
+                    std::hint::black_box(&hoard);
+                }
+            }
+            "test.recurse" => Err(Error::Internal(format!("{}", recurse(std::hint::black_box(0))))),
+            "test.huge-error" => Err(Error::Internal("x".repeat(8 << 20))),
+            "test.log-flood" => {
+                for n in 0..1_000_000 {
+                    log::info(&format!("flood line {n}"));
+                }
+                Ok(())
+            }
+            "test.stdout-flood" => {
+                for n in 0..1_000_000 {
+                    println!("printed line {n}");
+                }
+                Ok(())
+            }
+            "test.panic" => panic!("the plugin gave up"),
+            "test.unavailable" => Err(Error::Unavailable("try again later".into())),
+            other => Err(Error::Invalid(format!("unknown test kind {other}"))),
+        }
+    }
+}
+
+bazaar_sdk::export_plugin!(Hostile);

@@ -52,3 +52,21 @@ impl Plugin for AutoLabeller {
 }
 
 bazaar_sdk::export_plugin!(AutoLabeller);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_bring_labels_once_and_keep_existing_ones() {
+        let none = BTreeMap::new();
+        assert_eq!(labels_for("Fix the crash", &[], &none), ["bug"]);
+        assert_eq!(
+            labels_for("URGENT: docs", &["web".into()], &none),
+            ["web", "docs", "urgent"]
+        );
+        let extra = BTreeMap::from([("invoice".to_owned(), "billing".to_owned())]);
+        assert_eq!(labels_for("Invoice totals", &[], &extra), ["billing"]);
+        assert!(labels_for("Plan the offsite", &[], &none).is_empty());
+    }
+}

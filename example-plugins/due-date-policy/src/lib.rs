@@ -26,3 +26,18 @@ impl Plugin for DueDatePolicy {
 }
 
 bazaar_sdk::export_plugin!(DueDatePolicy);
+
+#[cfg(test)]
+mod tests {
+    use super::check;
+
+    #[test]
+    fn urgent_needs_a_date_and_dates_must_be_real() {
+        let urgent = vec!["urgent".to_owned()];
+        assert!(check(&urgent, None).unwrap_err().contains("urgent"));
+        assert!(check(&urgent, Some("2026-12-31")).is_ok());
+        assert!(check(&[], Some("2026-13-01")).is_err());
+        assert!(check(&[], Some("soon")).is_err());
+        assert!(check(&[], None).is_ok());
+    }
+}

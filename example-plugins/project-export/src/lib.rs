@@ -33,3 +33,32 @@ impl Plugin for ProjectExport {
 }
 
 bazaar_sdk::export_plugin!(ProjectExport);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_holds_the_project_and_its_tasks() {
+        let project = bazaar_sdk::Project {
+            id: "prj_1".into(),
+            name: "Site".into(),
+            description: "old".into(),
+            status: "archived".into(),
+            created_at: String::new(),
+        };
+        let task = bazaar_sdk::Task {
+            id: "tsk_1".into(),
+            project_id: "prj_1".into(),
+            title: "Move DNS".into(),
+            description: String::new(),
+            status: "completed".into(),
+            labels: vec!["ops".into()],
+            due_date: None,
+            created_at: String::new(),
+        };
+        let doc = document(&project, &[task]);
+        assert_eq!(doc["project"]["name"], "Site");
+        assert_eq!(doc["tasks"][0]["labels"][0], "ops");
+    }
+}

@@ -56,3 +56,25 @@ impl Plugin for ProjectStats {
 }
 
 bazaar_sdk::export_plugin!(ProjectStats);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_counts_once_and_the_memory_of_ids_is_bounded() {
+        let mut stats = Stats::default();
+        assert!(stats.count("evt_1", "task.created"));
+        assert!(
+            !stats.count("evt_1", "task.created"),
+            "a retried delivery is not counted again"
+        );
+        assert!(stats.count("evt_2", "task.completed"));
+        assert!(!stats.count("evt_3", "project.created"));
+        for n in 0..100 {
+            stats.count(&format!("evt_x{n}"), "task.reopened");
+        }
+        assert_eq!((stats.created, stats.completed, stats.reopened), (1, 1, 100));
+        assert_eq!(stats.seen.len(), 50);
+    }
+}

@@ -47,3 +47,15 @@ impl Plugin for SlackNotifier {
 }
 
 bazaar_sdk::export_plugin!(SlackNotifier);
+
+#[cfg(test)]
+mod tests {
+    use super::message;
+
+    #[test]
+    fn announces_task_changes_only() {
+        assert_eq!(message("task.created", "Ship").as_deref(), Some("New task: Ship"));
+        assert_eq!(message("task.completed", "Ship").as_deref(), Some("Done: Ship"));
+        assert_eq!(message("project.created", "Ship"), None);
+    }
+}

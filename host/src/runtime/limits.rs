@@ -85,7 +85,8 @@ impl Limits {
 }
 
 // A hook runs inside someone's API request: its budget must stay below a handler's.
-const _: () = assert!(Limits::HOOK.fuel < Limits::EVENT.fuel && Limits::HOOK.timeout_ms < Limits::EVENT.timeout_ms);
+const _: () =
+    assert!(Limits::HOOK.fuel < Limits::EVENT.fuel && Limits::HOOK.timeout_ms < Limits::EVENT.timeout_ms);
 
 /// Caps linear memory and remembers whether the cap was hit, so that the trap that follows (a
 /// failed allocation aborts a Rust guest) is reported as the memory limit it is.

@@ -1,0 +1,152 @@
+//! `bazaar plugin audit | run | new`, as a partner or a reviewer runs them.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::support::{component_path, target_dir, workspace};
+
+const BIN: &str = env!("CARGO_BIN_EXE_bazaar");
+
+fn bazaar(args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn audit_maps_imports_to_scopes_and_fails_what_would_be_rejected() {
+    let stats = component_path("project-stats");
+    let out = bazaar(&["plugin", "audit", stats.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let audit: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(audit["required_scopes"], serde_json::json!(["storage"]));
+    let kv = audit["imports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "bazaar:platform/kv@0.1.0")
+        .unwrap();
+    assert_eq!(kv["scope"], "storage");
+    assert!(audit["findings"].as_array().unwrap().is_empty());
+
+    let sockets = component_path("test-plugin-sockets");
+    let out = bazaar(&["plugin", "audit", sockets.to_str().unwrap()]);
+    assert!(
+        !out.status.success(),
+        "a component importing sockets would be rejected"
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("would be rejected") && text.contains("wasi:sockets"),
+        "{text}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.wasm");
+    std::fs::write(&junk, b"definitely not wasm").unwrap();
+    let out = bazaar(&["plugin", "audit", junk.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a WebAssembly component"));
+}
+
+#[test]
+fn run_prints_production_classification_and_exits_non_zero_on_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let event = dir.path().join("event.json");
+    std::fs::write(&event, r#"{"kind": "test.loop", "payload": {}}"#).unwrap();
+    let hostile = component_path("test-plugin-hostile");
+    let out = bazaar(&[
+        "plugin",
+        "run",
+        hostile.to_str().unwrap(),
+        "--event",
+        event.to_str().unwrap(),
+        "--fuel",
+        "2000000",
+        "--json",
+    ]);
+    assert!(!out.status.success());
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["outcome"]["class"], "fuel_exhausted");
+    assert_eq!(report["fuel_used"], 2_000_000);
+
+    std::fs::write(
+        &event,
+        r#"{"kind": "task.created", "payload": {"project_id": "prj_1"}}"#,
+    )
+    .unwrap();
+    let stats = component_path("project-stats");
+    let out = bazaar(&[
+        "plugin",
+        "run",
+        stats.to_str().unwrap(),
+        "--event",
+        event.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("needs the `storage` scope"));
+    let out = bazaar(&[
+        "plugin",
+        "run",
+        stats.to_str().unwrap(),
+        "--event",
+        event.to_str().unwrap(),
+        "--grant",
+        "storage",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("outcome:  ok"));
+
+    std::fs::write(&event, r#"{"payload": {}}"#).unwrap();
+    let out = bazaar(&[
+        "plugin",
+        "run",
+        stats.to_str().unwrap(),
+        "--event",
+        event.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("kind"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_new_plugin_builds_passes_the_audit_and_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bazaar(&[
+        "plugin",
+        "new",
+        "hello-tasks",
+        "--dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let root = dir.path().join("hello-tasks");
+    // Share the workspace's target folder so the SDK's dependencies are not compiled again.
+    let status = Command::new(env!("CARGO"))
+        .current_dir(&root)
+        .env("CARGO_TARGET_DIR", target_dir().join("scaffold"))
+        .args(["build", "--quiet", "--target", "wasm32-wasip2", "--release"])
+        .status()
+        .unwrap();
+    assert!(status.success(), "the scaffolded plugin builds");
+    let wasm = target_dir().join("scaffold/wasm32-wasip2/release/hello_tasks.wasm");
+    let out = bazaar(&["plugin", "audit", wasm.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = bazaar(&[
+        "plugin",
+        "run",
+        wasm.to_str().unwrap(),
+        "--event",
+        root.join("event.json").to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("a task was created: Try the plugin"));
+    let _ = workspace();
+}

@@ -1,0 +1,145 @@
+//! Hostile plugins are stopped and classified, and the host keeps serving healthy ones.
+
+use bazaar::runtime::{Limits, Outcome};
+use serde_json::json;
+
+use crate::support::{component, on_event, run, sandbox};
+
+/// What an outcome must look like.
+type Expect = fn(&Outcome) -> bool;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_misbehaviour_is_stopped_and_classified_and_the_host_keeps_serving() {
+    let sandbox = sandbox().await;
+    let mut quick = run("");
+    quick.limits = Limits {
+        timeout_ms: 1_000,
+        ..Limits::EVENT
+    };
+    let cases: [(&str, Expect); 8] = [
+        ("test.loop", |o| *o == Outcome::FuelExhausted),
+        ("test.alloc", |o| *o == Outcome::MemoryLimit),
+        ("test.recurse", |o| {
+            matches!(o, Outcome::Trap { .. } | Outcome::FuelExhausted)
+        }),
+        (
+            "test.huge-error",
+            |o| matches!(o, Outcome::LimitExceeded { message } if message.contains("65536")),
+        ),
+        ("test.log-flood", |o| *o == Outcome::FuelExhausted),
+        ("test.stdout-flood", |o| {
+            matches!(o, Outcome::Deadline | Outcome::FuelExhausted)
+        }),
+        (
+            "test.panic",
+            |o| matches!(o, Outcome::Trap { reason } if reason.contains("panic")),
+        ),
+        (
+            "test.unavailable",
+            |o| matches!(o, Outcome::PluginError { kind, .. } if kind == "unavailable"),
+        ),
+    ];
+    for (kind, expected) in cases {
+        let report = on_event(&sandbox, "test-plugin-hostile", &quick, kind, "", json!({})).await;
+        assert!(
+            expected(&report.outcome),
+            "{kind}: {:?} ({})",
+            report.outcome,
+            report.message
+        );
+        assert!(!report.message.is_empty());
+        // The healthy behaviour of the same component works right after each attack.
+        let healthy = on_event(
+            &sandbox,
+            "test-plugin-hostile",
+            &quick,
+            "test.ok",
+            "",
+            json!({ "a": 1 }),
+        )
+        .await;
+        assert_eq!(healthy.outcome, Outcome::Ok, "after {kind}: {}", healthy.message);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flooding_plugin_keeps_only_its_capped_log() {
+    let sandbox = sandbox().await;
+    let report = on_event(
+        &sandbox,
+        "test-plugin-hostile",
+        &run(""),
+        "test.log-flood",
+        "",
+        json!({}),
+    )
+    .await;
+    let kept: usize = report.log.iter().map(|l| l.message.len()).sum();
+    assert!(kept <= Limits::EVENT.max_log_bytes, "kept {kept} bytes");
+    assert!(report.log_dropped_bytes > 0);
+    assert_eq!(report.log[0].message, "flood line 0");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_memory_and_fuel_limits_are_the_ones_asked_for() {
+    let sandbox = sandbox().await;
+    let mut small = run("");
+    small.limits = Limits {
+        memory_bytes: 8 << 20,
+        ..Limits::EVENT
+    };
+    let report = on_event(
+        &sandbox,
+        "test-plugin-hostile",
+        &small,
+        "test.alloc",
+        "",
+        json!({}),
+    )
+    .await;
+    assert_eq!(report.outcome, Outcome::MemoryLimit);
+    assert!(report.message.contains("8 MiB"), "{}", report.message);
+    small.limits = Limits {
+        fuel: 1_000_000,
+        ..Limits::EVENT
+    };
+    let report = on_event(
+        &sandbox,
+        "test-plugin-hostile",
+        &small,
+        "test.loop",
+        "",
+        json!({}),
+    )
+    .await;
+    assert_eq!(report.outcome, Outcome::FuelExhausted);
+    assert_eq!(report.fuel_used, 1_000_000);
+    // An event larger than the limit is refused before anything runs.
+    let big = json!({ "blob": "x".repeat(Limits::EVENT.max_event_bytes + 1) });
+    let report = on_event(&sandbox, "test-plugin-hostile", &run(""), "test.ok", "", big).await;
+    assert!(
+        matches!(report.outcome, Outcome::Refused { .. }),
+        "{:?}",
+        report.outcome
+    );
+    assert_eq!(report.fuel_used, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_components_get_a_clear_error() {
+    let sandbox = sandbox().await;
+    for (bytes, says) in [
+        (b"hello".to_vec(), "not a WebAssembly component"),
+        (
+            vec![0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+            "core WebAssembly module",
+        ),
+        (
+            component("project-stats")[..1000].to_vec(),
+            "not a WebAssembly component",
+        ),
+    ] {
+        let err = sandbox.runtime.prepare(&bytes).err().expect("refused");
+        assert!(err.to_string().contains(says), "{err}");
+    }
+}

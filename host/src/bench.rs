@@ -159,3 +159,130 @@ async fn client_loop(
     }
     Ok(histogram)
 }
+
+/// What `bazaar bench plugin` measured, per call.
+#[derive(Debug, Clone)]
+pub struct PluginBenchReport {
+    pub event_bytes: usize,
+    pub fresh: Percentiles,
+    pub reused: Percentiles,
+    pub native: Percentiles,
+}
+
+/// Median, p99 and calls per second of a series of sequential calls.
+#[derive(Debug, Clone, Copy)]
+pub struct Percentiles {
+    pub median_us: f64,
+    pub p99_us: f64,
+    pub calls_per_second: f64,
+}
+
+impl Percentiles {
+    fn of(mut durations: Vec<Duration>, total: Duration) -> Self {
+        durations.sort();
+        let at = |q: f64| durations[((durations.len() - 1) as f64 * q) as usize].as_secs_f64() * 1e6;
+        Percentiles {
+            median_us: at(0.5),
+            p99_us: at(0.99),
+            calls_per_second: durations.len() as f64 / total.as_secs_f64(),
+        }
+    }
+}
+
+/// A task-shaped payload of about `bytes` bytes, as the benchmark's event.
+fn payload_of_size(bytes: usize) -> String {
+    let mut payload = serde_json::json!({
+        "id": "tsk_01jbench0000000000000000000",
+        "project_id": "prj_01jbench0000000000000000000",
+        "title": "Prepare the quarterly report",
+        "status": "open",
+        "labels": ["finance", "q3"],
+        "description": "",
+    });
+    let filler = bytes.saturating_sub(payload.to_string().len());
+    payload["description"] = serde_json::Value::String("x".repeat(filler));
+    payload.to_string()
+}
+
+/// The plugin's logic, natively: parse and check the payload.
+fn native_check(payload: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(payload)
+        .ok()
+        .is_some_and(|v| matches!(v.get("id"), Some(serde_json::Value::String(_))))
+}
+
+/// Runs `iterations` calls of each kind, sequentially (one core), after a warm-up.
+pub async fn run_plugin(component: &[u8], iterations: usize) -> anyhow::Result<PluginBenchReport> {
+    use crate::runtime::{Event, Limits, Outcome};
+    use crate::sandbox::{Sandbox, SandboxRun};
+
+    let sandbox = Sandbox::new(false, None).await?;
+    let prepared = sandbox.runtime.prepare(component)?;
+    let run = SandboxRun {
+        grants: ScopeSet::default(),
+        config: Default::default(),
+        allowed_hosts: Vec::new(),
+        allow_private_network: false,
+        limits: Limits::EVENT,
+    };
+    let installation = sandbox.installation(&run);
+    let payload = payload_of_size(1024);
+    let event = Event {
+        id: "evt_bench".into(),
+        kind: "task.created".into(),
+        org_id: sandbox.org_id.clone(),
+        subject_id: "tsk_bench".into(),
+        occurred_at: "2026-11-25T00:00:00Z".into(),
+        payload: payload.clone(),
+    };
+
+    let fresh_call = || {
+        sandbox
+            .runtime
+            .on_event(&prepared, installation.clone(), Limits::EVENT, event.clone())
+    };
+    let first = fresh_call().await;
+    if first.outcome != Outcome::Ok {
+        bail!("the benchmark plugin failed: {}", first.message);
+    }
+    for _ in 0..iterations / 10 {
+        fresh_call().await;
+    }
+    let mut durations = Vec::with_capacity(iterations);
+    let started = Instant::now();
+    for _ in 0..iterations {
+        let call = Instant::now();
+        let report = fresh_call().await;
+        durations.push(call.elapsed());
+        if report.outcome != Outcome::Ok {
+            bail!("a call failed: {}", report.message);
+        }
+    }
+    let fresh = Percentiles::of(durations, started.elapsed());
+
+    let started = Instant::now();
+    let durations = sandbox
+        .runtime
+        .bench_reused_instance(&prepared, installation.clone(), &event, iterations)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let reused = Percentiles::of(durations, started.elapsed());
+
+    let mut durations = Vec::with_capacity(iterations);
+    let started = Instant::now();
+    for _ in 0..iterations {
+        let call = Instant::now();
+        let ok = native_check(std::hint::black_box(&payload));
+        durations.push(call.elapsed());
+        if !ok {
+            bail!("the native check failed");
+        }
+    }
+    let native = Percentiles::of(durations, started.elapsed());
+    Ok(PluginBenchReport {
+        event_bytes: payload.len(),
+        fresh,
+        reused,
+        native,
+    })
+}

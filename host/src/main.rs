@@ -161,6 +161,14 @@ enum OrgCommand {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// Per-call cost of a fresh isolated plugin instance, beside native code and a reused instance
+    Plugin {
+        /// The benchmark component [default: the workspace's test-plugin-parse-event build]
+        #[arg(long)]
+        component: Option<PathBuf>,
+        #[arg(long, default_value_t = 20_000)]
+        iterations: usize,
+    },
     /// GET /v1/projects requests per second and latency over loopback
     Api {
         #[arg(long, default_value_t = 1000)]
@@ -264,6 +272,43 @@ async fn main() -> anyhow::Result<()> {
         Command::Plugin(command) => {
             init_logging("warn");
             plugin(command).await
+        }
+        Command::Bench(BenchCommand::Plugin {
+            component,
+            iterations,
+        }) => {
+            init_logging("warn");
+            let path = component.unwrap_or_else(|| {
+                PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                    .join("../target/wasm32-wasip2/plugin/test_plugin_parse_event.wasm")
+            });
+            let bytes = std::fs::read(&path).with_context(|| {
+                format!(
+                    "reading {}; build it with `cargo build --target wasm32-wasip2 --profile plugin -p test-plugin-parse-event`",
+                    path.display()
+                )
+            })?;
+            if cfg!(debug_assertions) {
+                eprintln!(
+                    "warning: this is a debug build; run `cargo run --release -- bench plugin` for real figures"
+                );
+            }
+            let report = bench::run_plugin(&bytes, iterations).await?;
+            println!(
+                "plugin call, {}-byte event, {iterations} sequential calls each (one core):",
+                report.event_bytes
+            );
+            for (name, p) in [
+                ("fresh isolated instance", report.fresh),
+                ("one reused instance", report.reused),
+                ("native Rust, same logic", report.native),
+            ] {
+                println!(
+                    "  {name:<26} median {:>8.2} µs   p99 {:>8.2} µs   {:>10.0} calls/s",
+                    p.median_us, p.p99_us, p.calls_per_second
+                );
+            }
+            Ok(())
         }
         Command::Bench(BenchCommand::Api {
             projects,

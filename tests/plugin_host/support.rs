@@ -9,7 +9,7 @@ use bazaar::runtime::{Limits, Report};
 use bazaar::sandbox::{EventFile, Sandbox, SandboxRun};
 
 /// Every guest crate the tests use.
-const GUESTS: [&str; 8] = [
+const GUESTS: [&str; 9] = [
     "slack-notifier",
     "auto-labeller",
     "project-stats",
@@ -18,6 +18,7 @@ const GUESTS: [&str; 8] = [
     "test-plugin-hostile",
     "test-plugin-sockets",
     "test-plugin-files-snoop",
+    "test-plugin-parse-event",
 ];
 
 pub fn workspace() -> PathBuf {

@@ -200,6 +200,42 @@ impl Runtime {
         Ok(())
     }
 
+    /// A fresh store for one invocation: WASI with no ambient authority (no environment,
+    /// arguments, sockets or name lookups; output captured into the log; the installation's
+    /// folder only with a `files:*` scope), the memory cap, fuel and the epoch deadline.
+    fn new_store(
+        &self,
+        installation: Arc<Installation>,
+        limits: &Limits,
+        log: PluginLog,
+    ) -> Result<Store<PluginState>, Outcome> {
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.stdout(log.stream("stdout"))
+            .stderr(log.stream("stderr"))
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false);
+        crate::capabilities::files::preopen(
+            &mut wasi,
+            &self.services.files_root,
+            &installation.id,
+            installation.grants,
+        )
+        .map_err(|e| Outcome::HostFailure {
+            message: format!("opening the installation's folder: {e}"),
+        })?;
+        let state = PluginState::new(wasi.build(), installation, self.services.clone(), log, *limits);
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.memory);
+        store.set_fuel(limits.fuel).map_err(|e| Outcome::HostFailure {
+            message: e.to_string(),
+        })?;
+        let ticks = limits.timeout_ms.div_ceil(EPOCH_TICK.as_millis() as u64) + 1;
+        store.set_epoch_deadline(ticks);
+        store.epoch_deadline_trap();
+        Ok(store)
+    }
+
     async fn run(
         &self,
         prepared: &Prepared,
@@ -208,39 +244,10 @@ impl Runtime {
         call: Call,
         log: PluginLog,
     ) -> (Outcome, u64) {
-        let mut wasi = WasiCtxBuilder::new();
-        wasi.stdout(log.stream("stdout"))
-            .stderr(log.stream("stderr"))
-            .allow_tcp(false)
-            .allow_udp(false)
-            .allow_ip_name_lookup(false);
-        if let Err(e) = crate::capabilities::files::preopen(
-            &mut wasi,
-            &self.services.files_root,
-            &installation.id,
-            installation.grants,
-        ) {
-            return (
-                Outcome::HostFailure {
-                    message: format!("opening the installation's folder: {e}"),
-                },
-                0,
-            );
-        }
-        let state = PluginState::new(wasi.build(), installation, self.services.clone(), log, limits);
-        let mut store = Store::new(&self.engine, state);
-        store.limiter(|state| &mut state.memory);
-        if let Err(e) = store.set_fuel(limits.fuel) {
-            return (
-                Outcome::HostFailure {
-                    message: e.to_string(),
-                },
-                0,
-            );
-        }
-        let ticks = limits.timeout_ms.div_ceil(EPOCH_TICK.as_millis() as u64) + 1;
-        store.set_epoch_deadline(ticks);
-        store.epoch_deadline_trap();
+        let mut store = match self.new_store(installation, &limits, log) {
+            Ok(store) => store,
+            Err(outcome) => return (outcome, 0),
+        };
 
         // The epoch deadline stops guest code; the timeout also bounds time spent in host calls.
         let deadline = Duration::from_millis(limits.timeout_ms) + EPOCH_TICK * 2;
@@ -284,6 +291,47 @@ impl Runtime {
             Ok(Err(trap)) => Outcome::from_trap(&trap, store.data().memory.hit),
         };
         (outcome, fuel_used)
+    }
+}
+
+impl Runtime {
+    /// Calls `on-event` `count` times in one instance and returns each call's duration.
+    ///
+    /// Only for `bazaar bench plugin`, to show what per-call isolation costs: production never
+    /// reuses an instance, because state would leak from one call (and tenant) to the next.
+    #[doc(hidden)]
+    pub async fn bench_reused_instance(
+        &self,
+        prepared: &Prepared,
+        installation: Arc<Installation>,
+        event: &Event,
+        count: usize,
+    ) -> Result<Vec<Duration>, String> {
+        let limits = Limits {
+            fuel: u64::MAX / 2,
+            timeout_ms: 3_600_000,
+            ..Limits::EVENT
+        };
+        let mut store = self
+            .new_store(installation, &limits, PluginLog::new(limits.max_log_bytes))
+            .map_err(|o| o.describe(&limits))?;
+        store.set_epoch_deadline(u64::MAX / 2);
+        let plugin = prepared
+            .pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut durations = Vec::with_capacity(count);
+        for _ in 0..count {
+            let started = Instant::now();
+            let result = plugin
+                .bazaar_platform_handler()
+                .call_on_event(&mut store, event)
+                .await;
+            durations.push(started.elapsed());
+            result.map_err(|e| e.to_string())?.map_err(|e| format!("{e:?}"))?;
+        }
+        Ok(durations)
     }
 }
 

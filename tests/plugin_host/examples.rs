@@ -250,3 +250,40 @@ async fn slack_notifier_posts_to_the_configured_webhook_and_nowhere_else() {
     let report = on_event(&dev, "slack-notifier", &grants, "task.created", "tsk_1", payload).await;
     assert!(report.outcome.retryable(), "{:?}", report.outcome);
 }
+
+#[derive(serde::Deserialize)]
+struct Manifest {
+    slug: String,
+    #[serde(default)]
+    scopes: Vec<ManifestScope>,
+}
+
+#[derive(serde::Deserialize)]
+struct ManifestScope {
+    name: String,
+    purpose: String,
+}
+
+/// Each example's manifest declares exactly the scopes its component's imports need, each with
+/// a purpose sentence: what the admin consents to is what the audit finds.
+#[test]
+fn every_example_manifest_declares_what_its_component_imports() {
+    for example in ["slack-notifier", "auto-labeller", "project-stats", "due-date-policy", "project-export"] {
+        let path = crate::support::workspace().join("example-plugins").join(example).join("bazaar.toml");
+        let manifest: Manifest = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(manifest.slug, example);
+        let mut declared: Vec<String> = manifest.scopes.iter().map(|s| s.name.clone()).collect();
+        assert!(manifest.scopes.iter().all(|s| s.purpose.len() > 10), "{example}: every scope says why");
+        let audit = bazaar::runtime::audit::audit(&component(example)).unwrap();
+        assert!(audit.passes(), "{example}: {:?}", audit.findings);
+        let mut needed = audit.required_scopes.clone();
+        // The audit names `files:read` for any filesystem import; `files:write` covers it.
+        if declared.contains(&"files:write".to_owned()) {
+            needed.retain(|s| s != "files:read");
+            declared.retain(|s| s != "files:write");
+        }
+        declared.sort();
+        needed.sort();
+        assert_eq!(declared, needed, "{example}: the manifest's scopes and the component's imports differ");
+    }
+}

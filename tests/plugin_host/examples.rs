@@ -174,7 +174,7 @@ async fn receiver(status: u16) -> (String, Arc<Mutex<Vec<Value>>>) {
             let record = record.clone();
             async move {
                 record.lock().unwrap().push(body);
-                axum::http::StatusCode::from_u16(status).unwrap()
+                (axum::http::StatusCode::from_u16(status).unwrap(), "ok")
             }
         }),
     );
@@ -244,6 +244,45 @@ async fn slack_notifier_posts_to_the_configured_webhook_and_nowhere_else() {
     );
     assert_eq!(seen.lock().unwrap().len(), 1, "nothing more was sent");
 
+    // The per-call caps on HTTP requests and response size hold.
+    let mut capped = grants.clone();
+    capped.limits = Limits {
+        max_http_requests: 0,
+        ..Limits::EVENT
+    };
+    let report = on_event(
+        &dev,
+        "slack-notifier",
+        &capped,
+        "task.created",
+        "tsk_1",
+        payload.clone(),
+    )
+    .await;
+    assert!(
+        matches!(&report.outcome, Outcome::PluginError { kind, .. } if kind == "limit_exceeded"),
+        "{:?}",
+        report.outcome
+    );
+    capped.limits = Limits {
+        max_http_response_bytes: 1,
+        ..Limits::EVENT
+    };
+    let report = on_event(
+        &dev,
+        "slack-notifier",
+        &capped,
+        "task.created",
+        "tsk_1",
+        payload.clone(),
+    )
+    .await;
+    assert!(
+        matches!(&report.outcome, Outcome::PluginError { kind, message } if kind == "limit_exceeded" && message.contains("1 bytes")),
+        "{:?}",
+        report.outcome
+    );
+
     // A receiver that fails asks for a retry.
     let (failing_url, _) = receiver(503).await;
     grants.config.insert("webhook_url".into(), failing_url);
@@ -268,12 +307,24 @@ struct ManifestScope {
 /// a purpose sentence: what the admin consents to is what the audit finds.
 #[test]
 fn every_example_manifest_declares_what_its_component_imports() {
-    for example in ["slack-notifier", "auto-labeller", "project-stats", "due-date-policy", "project-export"] {
-        let path = crate::support::workspace().join("example-plugins").join(example).join("bazaar.toml");
+    for example in [
+        "slack-notifier",
+        "auto-labeller",
+        "project-stats",
+        "due-date-policy",
+        "project-export",
+    ] {
+        let path = crate::support::workspace()
+            .join("example-plugins")
+            .join(example)
+            .join("bazaar.toml");
         let manifest: Manifest = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         assert_eq!(manifest.slug, example);
         let mut declared: Vec<String> = manifest.scopes.iter().map(|s| s.name.clone()).collect();
-        assert!(manifest.scopes.iter().all(|s| s.purpose.len() > 10), "{example}: every scope says why");
+        assert!(
+            manifest.scopes.iter().all(|s| s.purpose.len() > 10),
+            "{example}: every scope says why"
+        );
         let audit = bazaar::runtime::audit::audit(&component(example)).unwrap();
         assert!(audit.passes(), "{example}: {:?}", audit.findings);
         let mut needed = audit.required_scopes.clone();
@@ -284,6 +335,9 @@ fn every_example_manifest_declares_what_its_component_imports() {
         }
         declared.sort();
         needed.sort();
-        assert_eq!(declared, needed, "{example}: the manifest's scopes and the component's imports differ");
+        assert_eq!(
+            declared, needed,
+            "{example}: the manifest's scopes and the component's imports differ"
+        );
     }
 }

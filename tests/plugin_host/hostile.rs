@@ -143,3 +143,30 @@ async fn malformed_components_get_a_clear_error() {
         assert!(err.to_string().contains(says), "{err}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wall_clock_limit_holds_even_while_the_plugin_waits_in_the_host() {
+    let sandbox = sandbox().await;
+    let mut short = run("");
+    short.limits = Limits {
+        timeout_ms: 300,
+        ..Limits::EVENT
+    };
+    let started = std::time::Instant::now();
+    let report = on_event(
+        &sandbox,
+        "test-plugin-hostile",
+        &short,
+        "test.sleep",
+        "",
+        json!({}),
+    )
+    .await;
+    assert_eq!(report.outcome, Outcome::Deadline, "{}", report.message);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "stopped near the limit: {:?}",
+        started.elapsed()
+    );
+    assert!(report.message.contains("300 ms"));
+}

@@ -352,6 +352,9 @@ fn engine() -> wasmtime::Result<Engine> {
         .total_tables(2048)
         .total_stacks(256)
         .max_memory_size(Limits::MAX.memory_bytes)
+        // Reset the first MiB of a memory with memset instead of giving pages back to the kernel:
+        // with the SDK's 64 KiB guest stack a small plugin touches well under this, and a fresh
+        // call then costs ~7 µs instead of ~19 µs with page faults (see `bazaar bench plugin`).
         .linear_memory_keep_resident(1 << 20)
         .table_keep_resident(64 << 10);
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));

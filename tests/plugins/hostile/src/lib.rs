@@ -51,6 +51,11 @@ impl Plugin for Hostile {
                 Ok(())
             }
             "test.panic" => panic!("the plugin gave up"),
+            "test.sleep" => {
+                // Blocks in the host (WASI clocks), where fuel and epochs do not tick.
+                std::thread::sleep(std::time::Duration::from_secs(30));
+                Ok(())
+            }
             "test.unavailable" => Err(Error::Unavailable("try again later".into())),
             other => Err(Error::Invalid(format!("unknown test kind {other}"))),
         }

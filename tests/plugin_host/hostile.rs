@@ -170,3 +170,20 @@ async fn the_wall_clock_limit_holds_even_while_the_plugin_waits_in_the_host() {
     );
     assert!(report.message.contains("300 ms"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_sees_no_environment_arguments_or_input() {
+    // The host process has environment variables, so a leak would show.
+    assert!(std::env::vars().next().is_some());
+    let sandbox = sandbox().await;
+    let report = on_event(
+        &sandbox,
+        "test-plugin-hostile",
+        &run(""),
+        "test.ambient",
+        "",
+        json!({}),
+    )
+    .await;
+    assert_eq!(report.outcome, Outcome::Ok, "{}", report.message);
+}

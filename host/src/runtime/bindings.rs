@@ -11,7 +11,7 @@ wasmtime::component::bindgen!({
     exports: { default: async },
 });
 
-pub use bazaar::platform::types::{Error, Event, Project, Task};
+pub use self::bazaar::platform::types::{Error, Event, Project, Task};
 
 impl From<crate::platform::PlatformError> for Error {
     fn from(e: crate::platform::PlatformError) -> Self {

@@ -113,3 +113,64 @@ impl WasiView for PluginState {
 }
 
 impl super::bindings::bazaar::platform::types::Host for PluginState {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn plugin_state(grants: ScopeSet, limits: Limits) -> (PluginState, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_data_dir(dir.path()).await.unwrap();
+        let installation = Arc::new(Installation {
+            id: "ins_test".into(),
+            org_id: "org_test".into(),
+            grants,
+            config: BTreeMap::new(),
+            allowed_hosts: Vec::new(),
+        });
+        let services = Arc::new(HostServices {
+            store,
+            files_root: dir.path().join("files"),
+            allow_private_network: false,
+        });
+        let wasi = wasmtime_wasi::WasiCtxBuilder::new().build();
+        (
+            PluginState::new(wasi, installation, services, PluginLog::new(1024), limits),
+            dir,
+        )
+    }
+
+    /// Even if a component got past the import check, a host function refuses a call whose
+    /// scope was not granted.
+    #[tokio::test]
+    async fn host_functions_check_the_grant_again() {
+        let (mut state, _dir) = plugin_state(ScopeSet::default(), Limits::EVENT).await;
+        assert!(
+            matches!(state.enter(Some(Scope::Storage)), Err(Error::Forbidden(m)) if m.contains("storage"))
+        );
+        assert!(state.enter(None).is_ok(), "scope-free interfaces stay available");
+        let granted: ScopeSet = [Scope::Storage].into_iter().collect();
+        let (mut state, _dir) = plugin_state(granted, Limits::EVENT).await;
+        assert!(state.enter(Some(Scope::Storage)).is_ok());
+        assert!(matches!(
+            state.enter(Some(Scope::TasksWrite)),
+            Err(Error::Forbidden(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn host_calls_are_counted_against_the_budget() {
+        let (mut state, _dir) = plugin_state(
+            ScopeSet::default(),
+            Limits {
+                max_host_calls: 3,
+                ..Limits::EVENT
+            },
+        )
+        .await;
+        for _ in 0..3 {
+            assert!(state.enter(None).is_ok());
+        }
+        assert!(matches!(state.enter(None), Err(Error::LimitExceeded(_))));
+    }
+}

@@ -56,6 +56,21 @@ impl Plugin for Hostile {
                 std::thread::sleep(std::time::Duration::from_secs(30));
                 Ok(())
             }
+            "test.ambient" => {
+                // What a plugin can learn of its host without any capability: nothing.
+                let env: Vec<String> = std::env::vars().map(|(k, _)| k).collect();
+                let args: Vec<String> = std::env::args().collect();
+                let mut stdin = String::new();
+                let _ = std::io::Read::read_to_string(&mut std::io::stdin(), &mut stdin);
+                if env.is_empty() && args.is_empty() && stdin.is_empty() {
+                    Ok(())
+                } else {
+                    Err(Error::Internal(format!(
+                        "env {env:?}, args {args:?}, stdin {} bytes",
+                        stdin.len()
+                    )))
+                }
+            }
             "test.unavailable" => Err(Error::Unavailable("try again later".into())),
             other => Err(Error::Invalid(format!("unknown test kind {other}"))),
         }

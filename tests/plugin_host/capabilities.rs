@@ -4,7 +4,7 @@ use bazaar::platform::ScopeSet;
 use bazaar::runtime::{HostServices, Limits, Outcome, Runtime};
 use serde_json::json;
 
-use crate::support::{component, on_event, run, sandbox};
+use crate::support::{component, error_kind, on_event, run, sandbox};
 
 fn refused_for(outcome: &Outcome, needle: &str) -> bool {
     matches!(outcome, Outcome::Refused { message } if message.contains(needle))
@@ -96,8 +96,9 @@ async fn files_stay_inside_the_installations_folder_and_read_only_means_read_onl
         json!({}),
     )
     .await;
-    assert!(
-        matches!(&report.outcome, Outcome::PluginError { kind, .. } if kind == "forbidden"),
+    assert_eq!(
+        error_kind(&report.outcome),
+        Some("forbidden"),
         "{:?}",
         report.outcome
     );
@@ -112,8 +113,9 @@ async fn files_stay_inside_the_installations_folder_and_read_only_means_read_onl
         json!({}),
     )
     .await;
-    assert!(
-        matches!(&report.outcome, Outcome::PluginError { kind, .. } if kind == "not_found"),
+    assert_eq!(
+        error_kind(&report.outcome),
+        Some("not_found"),
         "{:?}",
         report.outcome
     );
@@ -127,8 +129,9 @@ async fn files_stay_inside_the_installations_folder_and_read_only_means_read_onl
         json!({}),
     )
     .await;
-    assert!(
-        matches!(&report.outcome, Outcome::PluginError { kind, .. } if kind == "forbidden"),
+    assert_eq!(
+        error_kind(&report.outcome),
+        Some("forbidden"),
         "{:?}",
         report.outcome
     );

@@ -6,7 +6,7 @@ use bazaar::platform::{projects, tasks};
 use bazaar::runtime::{Limits, Outcome};
 use serde_json::{Value, json};
 
-use crate::support::{component, on_event, run, sandbox, sandbox_with};
+use crate::support::{component, error_kind, on_event, run, sandbox, sandbox_with};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auto_labeller_labels_new_tasks_through_the_api_rules() {
@@ -237,8 +237,9 @@ async fn slack_notifier_posts_to_the_configured_webhook_and_nowhere_else() {
         payload.clone(),
     )
     .await;
-    assert!(
-        matches!(&report.outcome, Outcome::PluginError { kind, .. } if kind == "forbidden"),
+    assert_eq!(
+        error_kind(&report.outcome),
+        Some("forbidden"),
         "{:?}",
         report.outcome
     );
@@ -259,8 +260,9 @@ async fn slack_notifier_posts_to_the_configured_webhook_and_nowhere_else() {
         payload.clone(),
     )
     .await;
-    assert!(
-        matches!(&report.outcome, Outcome::PluginError { kind, .. } if kind == "limit_exceeded"),
+    assert_eq!(
+        error_kind(&report.outcome),
+        Some("limit_exceeded"),
         "{:?}",
         report.outcome
     );

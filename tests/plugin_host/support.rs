@@ -99,3 +99,11 @@ pub async fn on_event(
     });
     sandbox.run_event(&component(guest), run, event).await.unwrap()
 }
+
+/// The kind of a plugin's error outcome (`forbidden`, `limit_exceeded`, ...), if it is one.
+pub fn error_kind(outcome: &bazaar::runtime::Outcome) -> Option<&str> {
+    match outcome {
+        bazaar::runtime::Outcome::PluginError { kind, .. } => Some(kind),
+        _ => None,
+    }
+}

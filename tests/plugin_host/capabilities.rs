@@ -71,69 +71,37 @@ async fn sockets_are_refused_whatever_the_grants() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn files_stay_inside_the_installations_folder_and_read_only_means_read_only() {
     let sandbox = sandbox().await;
-    let write = run("files:write");
-    let report = on_event(
-        &sandbox,
-        "test-plugin-files-snoop",
-        &write,
-        "test.write",
-        "",
-        json!({}),
-    )
-    .await;
-    assert_eq!(report.outcome, Outcome::Ok, "{}", report.message);
+    let snoop = async |grants: &str, kind: &str| {
+        on_event(
+            &sandbox,
+            "test-plugin-files-snoop",
+            &run(grants),
+            kind,
+            "",
+            json!({}),
+        )
+        .await
+        .outcome
+    };
+    assert_eq!(snoop("files:write", "test.write").await, Outcome::Ok);
     assert!(
         sandbox.files_root().join("ins_sandbox/note.txt").exists(),
         "the file is in the installation's folder"
     );
 
-    let report = on_event(
-        &sandbox,
-        "test-plugin-files-snoop",
-        &write,
-        "test.escape",
-        "",
-        json!({}),
-    )
-    .await;
     assert_eq!(
-        error_kind(&report.outcome),
-        Some("forbidden"),
-        "{:?}",
-        report.outcome
+        error_kind(&snoop("files:write", "test.escape").await),
+        Some("forbidden")
     );
     assert!(!sandbox.files_root().join("escaped.txt").exists());
-
-    let report = on_event(
-        &sandbox,
-        "test-plugin-files-snoop",
-        &write,
-        "test.read-passwd",
-        "",
-        json!({}),
-    )
-    .await;
     assert_eq!(
-        error_kind(&report.outcome),
-        Some("not_found"),
-        "{:?}",
-        report.outcome
+        error_kind(&snoop("files:write", "test.read-passwd").await),
+        Some("not_found")
     );
-
-    let report = on_event(
-        &sandbox,
-        "test-plugin-files-snoop",
-        &run("files:read"),
-        "test.write",
-        "",
-        json!({}),
-    )
-    .await;
     assert_eq!(
-        error_kind(&report.outcome),
+        error_kind(&snoop("files:read", "test.write").await),
         Some("forbidden"),
-        "{:?}",
-        report.outcome
+        "read-only means read-only"
     );
 }
 
@@ -210,16 +178,7 @@ async fn compiled_components_are_cached_on_disk_and_a_corrupt_cache_is_rebuilt()
         garbage,
         "the corrupt artifact was replaced"
     );
-    let task = bazaar::runtime::Task {
-        id: "tsk_1".into(),
-        project_id: "prj_1".into(),
-        title: "Ship".into(),
-        description: String::new(),
-        status: "open".into(),
-        labels: vec!["urgent".into()],
-        due_date: Some("2026-12-31".into()),
-        created_at: String::new(),
-    };
+    let task = crate::support::task(&["urgent"], Some("2026-12-31"));
     let installation = sandbox.installation(&run(""));
     let report = runtime
         .validate_task(&prepared, installation, Limits::HOOK, task)

@@ -7,6 +7,7 @@ use bazaar::runtime::{Limits, Outcome};
 use serde_json::{Value, json};
 
 use crate::support::{component, error_kind, on_event, run, sandbox, sandbox_with};
+use bazaar::sandbox::{Sandbox, SandboxRun};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auto_labeller_labels_new_tasks_through_the_api_rules() {
@@ -93,16 +94,7 @@ async fn due_date_policy_rejects_urgent_tasks_without_a_date() {
     let sandbox = sandbox().await;
     let prepared = sandbox.runtime.prepare(&component("due-date-policy")).unwrap();
     let installation = sandbox.installation(&run(""));
-    let task = |labels: &[&str], due: Option<&str>| bazaar::runtime::Task {
-        id: "tsk_1".into(),
-        project_id: "prj_1".into(),
-        title: "Ship".into(),
-        description: String::new(),
-        status: "open".into(),
-        labels: labels.iter().map(|l| l.to_string()).collect(),
-        due_date: due.map(str::to_owned),
-        created_at: String::new(),
-    };
+    let task = crate::support::task;
     let verdict = |t| {
         sandbox
             .runtime
@@ -188,61 +180,41 @@ async fn receiver(status: u16) -> (String, Arc<Mutex<Vec<Value>>>) {
 async fn slack_notifier_posts_to_the_configured_webhook_and_nowhere_else() {
     let (url, seen) = receiver(200).await;
     let dev = sandbox_with(true).await;
+    let prod = sandbox().await;
     let mut grants = run("network");
     grants.allowed_hosts = vec!["127.0.0.1".into()];
     grants.allow_private_network = true;
     grants.config.insert("webhook_url".into(), url.clone());
-    let payload = json!({ "title": "Write the launch post", "status": "open" });
-    let report = on_event(
-        &dev,
-        "slack-notifier",
-        &grants,
-        "task.created",
-        "tsk_1",
-        payload.clone(),
-    )
-    .await;
-    assert_eq!(report.outcome, Outcome::Ok, "{}", report.message);
+    let post = async |sandbox: &Sandbox, grants: &SandboxRun| {
+        let payload = json!({ "title": "Write the launch post", "status": "open" });
+        on_event(
+            sandbox,
+            "slack-notifier",
+            grants,
+            "task.created",
+            "tsk_1",
+            payload,
+        )
+        .await
+        .outcome
+    };
+    assert_eq!(post(&dev, &grants).await, Outcome::Ok);
     assert_eq!(
         seen.lock().unwrap().as_slice(),
         [json!({ "text": "New task: Write the launch post" })]
     );
 
     // Without the development switch, loopback is refused even when declared.
-    let prod = sandbox().await;
-    let report = on_event(
-        &prod,
-        "slack-notifier",
-        &grants,
-        "task.created",
-        "tsk_1",
-        payload.clone(),
-    )
-    .await;
+    let refused = post(&prod, &grants).await;
     assert!(
-        matches!(&report.outcome, Outcome::PluginError { kind, message } if kind == "forbidden" && message.contains("public")),
-        "{:?}",
-        report.outcome
+        matches!(&refused, Outcome::PluginError { kind, message } if kind == "forbidden" && message.contains("public")),
+        "{refused:?}"
     );
 
     // A host the manifest does not declare is refused.
     let mut undeclared = grants.clone();
     undeclared.allowed_hosts = vec!["hooks.slack.com".into()];
-    let report = on_event(
-        &dev,
-        "slack-notifier",
-        &undeclared,
-        "task.created",
-        "tsk_1",
-        payload.clone(),
-    )
-    .await;
-    assert_eq!(
-        error_kind(&report.outcome),
-        Some("forbidden"),
-        "{:?}",
-        report.outcome
-    );
+    assert_eq!(error_kind(&post(&dev, &undeclared).await), Some("forbidden"));
     assert_eq!(seen.lock().unwrap().len(), 1, "nothing more was sent");
 
     // The per-call caps on HTTP requests and response size hold.
@@ -251,45 +223,21 @@ async fn slack_notifier_posts_to_the_configured_webhook_and_nowhere_else() {
         max_http_requests: 0,
         ..Limits::EVENT
     };
-    let report = on_event(
-        &dev,
-        "slack-notifier",
-        &capped,
-        "task.created",
-        "tsk_1",
-        payload.clone(),
-    )
-    .await;
-    assert_eq!(
-        error_kind(&report.outcome),
-        Some("limit_exceeded"),
-        "{:?}",
-        report.outcome
-    );
+    assert_eq!(error_kind(&post(&dev, &capped).await), Some("limit_exceeded"));
     capped.limits = Limits {
         max_http_response_bytes: 1,
         ..Limits::EVENT
     };
-    let report = on_event(
-        &dev,
-        "slack-notifier",
-        &capped,
-        "task.created",
-        "tsk_1",
-        payload.clone(),
-    )
-    .await;
+    let too_big = post(&dev, &capped).await;
     assert!(
-        matches!(&report.outcome, Outcome::PluginError { kind, message } if kind == "limit_exceeded" && message.contains("1 bytes")),
-        "{:?}",
-        report.outcome
+        matches!(&too_big, Outcome::PluginError { kind, message } if kind == "limit_exceeded" && message.contains("1 bytes")),
+        "{too_big:?}"
     );
 
     // A receiver that fails asks for a retry.
     let (failing_url, _) = receiver(503).await;
     grants.config.insert("webhook_url".into(), failing_url);
-    let report = on_event(&dev, "slack-notifier", &grants, "task.created", "tsk_1", payload).await;
-    assert!(report.outcome.retryable(), "{:?}", report.outcome);
+    assert!(post(&dev, &grants).await.retryable());
 }
 
 #[derive(serde::Deserialize)]

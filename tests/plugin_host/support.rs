@@ -107,3 +107,17 @@ pub fn error_kind(outcome: &bazaar::runtime::Outcome) -> Option<&str> {
         _ => None,
     }
 }
+
+/// A task as a hook receives it.
+pub fn task(labels: &[&str], due_date: Option<&str>) -> bazaar::runtime::Task {
+    bazaar::runtime::Task {
+        id: "tsk_1".into(),
+        project_id: "prj_1".into(),
+        title: "Ship".into(),
+        description: String::new(),
+        status: "open".into(),
+        labels: labels.iter().map(|l| l.to_string()).collect(),
+        due_date: due_date.map(str::to_owned),
+        created_at: String::new(),
+    }
+}

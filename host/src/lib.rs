@@ -3,6 +3,7 @@
 pub mod api;
 pub mod bench;
 pub mod capabilities;
+pub mod catalog;
 pub mod config;
 pub mod demo;
 pub mod platform;

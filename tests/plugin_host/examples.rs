@@ -240,23 +240,13 @@ async fn slack_notifier_posts_to_the_configured_webhook_and_nowhere_else() {
     assert!(post(&dev, &grants).await.retryable());
 }
 
-#[derive(serde::Deserialize)]
-struct Manifest {
-    slug: String,
-    #[serde(default)]
-    scopes: Vec<ManifestScope>,
-}
-
-#[derive(serde::Deserialize)]
-struct ManifestScope {
-    name: String,
-    purpose: String,
-}
-
-/// Each example's manifest declares exactly the scopes its component's imports need, each with
-/// a purpose sentence: what the admin consents to is what the audit finds.
+/// Each example's manifest is valid, and declares exactly what its component needs: every scope
+/// its imports need, and beyond those only the read scopes its events require. What the admin
+/// consents to is what the audit finds.
 #[test]
-fn every_example_manifest_declares_what_its_component_imports() {
+fn every_example_manifest_is_valid_and_matches_its_components_imports() {
+    use bazaar::catalog::manifest::Manifest;
+    use bazaar::platform::Scope;
     for example in [
         "slack-notifier",
         "auto-labeller",
@@ -268,26 +258,28 @@ fn every_example_manifest_declares_what_its_component_imports() {
             .join("example-plugins")
             .join(example)
             .join("bazaar.toml");
-        let manifest: Manifest = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let manifest = Manifest::parse(&std::fs::read_to_string(&path).unwrap()).unwrap();
         assert_eq!(manifest.slug, example);
-        let mut declared: Vec<String> = manifest.scopes.iter().map(|s| s.name.clone()).collect();
-        assert!(
-            manifest.scopes.iter().all(|s| s.purpose.len() > 10),
-            "{example}: every scope says why"
-        );
+        assert_eq!(manifest.validate(true), [], "{example}");
+        let declared = manifest.scope_set();
         let audit = bazaar::runtime::audit::audit(&component(example)).unwrap();
         assert!(audit.passes(), "{example}: {:?}", audit.findings);
-        let mut needed = audit.required_scopes.clone();
-        // The audit names `files:read` for any filesystem import; `files:write` covers it.
-        if declared.contains(&"files:write".to_owned()) {
-            needed.retain(|s| s != "files:read");
-            declared.retain(|s| s != "files:write");
+        let needed: Vec<Scope> = audit.required_scopes.iter().map(|s| s.parse().unwrap()).collect();
+        for scope in &needed {
+            let covered = declared.contains(*scope)
+                || (*scope == Scope::FilesRead && declared.contains(Scope::FilesWrite));
+            assert!(
+                covered,
+                "{example}: its component needs `{scope}`, which the manifest does not ask for"
+            );
         }
-        declared.sort();
-        needed.sort();
-        assert_eq!(
-            declared, needed,
-            "{example}: the manifest's scopes and the component's imports differ"
-        );
+        for scope in declared.iter().filter(|s| !needed.contains(s)) {
+            let for_events = matches!(scope, Scope::TasksRead | Scope::ProjectsRead);
+            let writes_files = scope == Scope::FilesWrite && needed.contains(&Scope::FilesRead);
+            assert!(
+                for_events || writes_files,
+                "{example}: asks for `{scope}` without using it"
+            );
+        }
     }
 }

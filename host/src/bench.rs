@@ -69,7 +69,10 @@ pub async fn run_api(bench: &ApiBench) -> anyhow::Result<ApiBenchReport> {
         )
         .await?;
     }
-    let config = Arc::new(Config::default());
+    let config = Arc::new(Config {
+        data_dir: dir.path().to_owned(),
+        ..Config::default()
+    });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let running = server::spawn(listener, store, config)?;
     let addr = running.addr;

@@ -9,7 +9,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// Keys the file and the environment may set (`BAZAAR_LISTEN`, `BAZAAR_DATA_DIR`, ...).
-const KEYS: [&str; 6] = [
+const KEYS: [&str; 7] = [
+    "secret_key",
     "listen",
     "data_dir",
     "database_url",
@@ -33,6 +34,9 @@ pub struct Config {
     pub shutdown_grace_secs: u64,
     /// Log filter, `tracing` syntax (`info`, `bazaar=debug,info`).
     pub log: String,
+    /// Base64 key (32 bytes) that seals secret configuration values. Every node of a cluster
+    /// needs the same one; a single node creates `secret.key` in the data folder when unset.
+    pub secret_key: Option<String>,
 }
 
 impl Default for Config {
@@ -44,6 +48,7 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             shutdown_grace_secs: 30,
             log: "info".into(),
+            secret_key: None,
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod capabilities;
 pub mod catalog;
 pub mod config;
 pub mod demo;
+pub mod installs;
 pub mod platform;
 pub mod runtime;
 pub mod sandbox;

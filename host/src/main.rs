@@ -72,12 +72,25 @@ enum Command {
         #[arg(long, conflicts_with = "out")]
         check: Option<PathBuf>,
     },
+    /// Manage platform reviewers, who approve apps for the catalog
+    #[command(subcommand)]
+    Reviewer(ReviewerCommand),
     /// Build, audit and run plugins locally
     #[command(subcommand)]
     Plugin(PluginCommand),
     /// Measure performance (run from a release build)
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum ReviewerCommand {
+    /// Make an existing user a platform reviewer (scope `apps:review` on their sessions)
+    Add {
+        email: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -267,6 +280,17 @@ async fn main() -> anyhow::Result<()> {
             } else {
                 print!("{text}");
             }
+            Ok(())
+        }
+        Command::Reviewer(ReviewerCommand::Add { email, store }) => {
+            let config = load_config(cli.config.as_ref(), &store, None)?;
+            init_logging("warn");
+            let store = server::open_store(&config).await?;
+            bazaar::catalog::review::add_reviewer(&store, &email)
+                .await
+                .with_context(|| format!("no user has the email {email}; create them first"))?;
+            println!("{email} is now a platform reviewer");
+            store.close().await;
             Ok(())
         }
         Command::Plugin(command) => {

@@ -51,7 +51,8 @@ impl RunningServer {
 /// Serves the application on an already bound listener.
 pub fn spawn(listener: TcpListener, store: Store, config: Arc<Config>) -> std::io::Result<RunningServer> {
     let addr = listener.local_addr()?;
-    let app = api::router(AppState { store, config });
+    let state = AppState::new(store, config).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let app = api::router(state);
     let (stop, mut stopped) = watch::channel(false);
     let task = tokio::spawn(async move {
         axum::serve(listener, app)

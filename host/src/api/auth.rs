@@ -99,9 +99,16 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiE
         let session = session
             .ok_or_else(|| ApiError::Unauthenticated("your session has ended; sign in again".into()))?;
         check_csrf(parts, &session)?;
+        let mut scopes = session.role.scopes();
+        if session.reviewer {
+            scopes = scopes
+                .iter()
+                .chain([crate::platform::Scope::AppsReview])
+                .collect();
+        }
         return Ok(Principal {
             org_id: session.org_id,
-            scopes: session.role.scopes(),
+            scopes,
             actor: Actor::User {
                 user_id: session.user_id,
                 role: session.role,

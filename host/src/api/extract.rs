@@ -77,3 +77,22 @@ where
             })
     }
 }
+
+/// A raw request body (a component upload), with the route's own size limit.
+pub struct ApiBytes(pub axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for ApiBytes {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        axum::body::Bytes::from_request(req, state)
+            .await
+            .map(ApiBytes)
+            .map_err(|e| match e.status() {
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                    ApiError::TooLarge(crate::catalog::apps::MAX_COMPONENT_BYTES)
+                }
+                _ => ApiError::Malformed(e.body_text()),
+            })
+    }
+}

@@ -1,12 +1,16 @@
 //! `/v1`: the public REST API. The web pages and external apps use it alike.
 
+pub mod apps;
 pub mod auth;
+pub mod catalog;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod installations;
 pub mod keys;
 pub mod org;
 pub mod projects;
+pub mod review;
 pub mod sessions;
 pub mod tasks;
 
@@ -40,6 +44,36 @@ use extract::BodyLimit;
 pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
+    /// Seals secret configuration values.
+    pub secrets: Arc<crate::installs::secrets::Secrets>,
+    /// Where installations keep their files (`files:*` scopes).
+    pub files_root: std::path::PathBuf,
+    /// Where the automated review runs plugins; started on the first submission.
+    pub review_sandbox: Arc<tokio::sync::OnceCell<crate::sandbox::Sandbox>>,
+}
+
+impl AppState {
+    /// The state of a server on `store` with `config`.
+    pub fn new(store: Store, config: Arc<Config>) -> Result<Self, crate::installs::secrets::SecretsError> {
+        let secrets =
+            crate::installs::secrets::Secrets::load(config.secret_key.as_deref(), &config.data_dir)?;
+        Ok(AppState {
+            files_root: config.data_dir.join("plugin-files"),
+            secrets: Arc::new(secrets),
+            review_sandbox: Arc::default(),
+            store,
+            config,
+        })
+    }
+
+    /// The sandbox of the automated review, compiling components into the data folder's cache.
+    pub async fn review_sandbox(&self) -> Result<&crate::sandbox::Sandbox, error::ApiError> {
+        let cache = self.config.data_dir.join("component-cache");
+        self.review_sandbox
+            .get_or_try_init(|| crate::sandbox::Sandbox::new(false, Some(cache)))
+            .await
+            .map_err(|e| error::ApiError::Internal(format!("review sandbox: {e}")))
+    }
 }
 
 macro_rules! list_type {
@@ -83,6 +117,11 @@ list_type!(ApiKeyList, ApiKeyItem);
         tasks::list, tasks::create, tasks::get, tasks::update, tasks::complete, tasks::reopen,
         events::list,
         sessions::sign_in, sessions::sign_out,
+        apps::create, apps::list, apps::get, apps::add_version, apps::versions, apps::upload, apps::submit,
+        review::queue, review::approve, review::reject, review::suspend, review::reinstate,
+        catalog::browse, catalog::listing, catalog::rate,
+        installations::list, installations::get, installations::install, installations::configure,
+        installations::pause, installations::resume, installations::upgrade, installations::uninstall,
     ),
     modifiers(&SecuritySchemes),
 )]
@@ -168,6 +207,38 @@ pub fn router(state: AppState) -> Router {
         .route("/events", get(events::list))
         .route("/sessions", post(sessions::sign_in))
         .route("/sessions/current", delete(sessions::sign_out))
+        .route("/apps", get(apps::list).post(apps::create))
+        .route("/apps/{id}", get(apps::get))
+        .route("/apps/{id}/versions", get(apps::versions).post(apps::add_version))
+        .route(
+            "/apps/{id}/versions/{version_id}/component",
+            axum::routing::put(apps::upload)
+                .layer(DefaultBodyLimit::max(crate::catalog::apps::MAX_COMPONENT_BYTES)),
+        )
+        .route("/apps/{id}/versions/{version_id}/submit", post(apps::submit))
+        .route("/review/queue", get(review::queue))
+        .route("/review/versions/{id}/approve", post(review::approve))
+        .route("/review/versions/{id}/reject", post(review::reject))
+        .route("/review/apps/{id}/suspend", post(review::suspend))
+        .route("/review/apps/{id}/reinstate", post(review::reinstate))
+        .route("/catalog", get(catalog::browse))
+        .route("/catalog/{slug}", get(catalog::listing))
+        .route("/catalog/{slug}/ratings", post(catalog::rate))
+        .route(
+            "/installations",
+            get(installations::list).post(installations::install),
+        )
+        .route(
+            "/installations/{id}",
+            get(installations::get).delete(installations::uninstall),
+        )
+        .route(
+            "/installations/{id}/config",
+            axum::routing::patch(installations::configure),
+        )
+        .route("/installations/{id}/pause", post(installations::pause))
+        .route("/installations/{id}/resume", post(installations::resume))
+        .route("/installations/{id}/upgrade", post(installations::upgrade))
         .route("/openapi.json", get(openapi_document))
         .method_not_allowed_fallback(wrong_method);
     Router::new()

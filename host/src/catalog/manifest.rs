@@ -134,7 +134,16 @@ fn at(field: impl Into<String>, message: impl Into<String>) -> FieldError {
 }
 
 /// Scopes an app can never be granted: they manage the organization itself.
-const NOT_FOR_APPS: [Scope; 3] = [Scope::KeysRead, Scope::KeysWrite, Scope::MembersWrite];
+const NOT_FOR_APPS: [Scope; 8] = [
+    Scope::KeysRead,
+    Scope::KeysWrite,
+    Scope::MembersWrite,
+    Scope::AppsRead,
+    Scope::AppsWrite,
+    Scope::InstallationsRead,
+    Scope::InstallationsWrite,
+    Scope::AppsReview,
+];
 
 /// Hooks a plugin may implement.
 pub const HOOKS: [&str; 1] = ["validate-task"];

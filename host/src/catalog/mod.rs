@@ -1,3 +1,6 @@
 //! The app catalog: apps, their versions and manifests, review, search and ratings.
 
+pub mod apps;
 pub mod manifest;
+pub mod review;
+pub mod search;

@@ -237,6 +237,8 @@ pub struct SessionIdentity {
     pub user_id: String,
     pub org_id: String,
     pub role: Role,
+    /// The user reviews apps for the whole platform (`apps:review`).
+    pub reviewer: bool,
     /// Must accompany every request that changes something (`x-csrf-token`).
     pub csrf_token: String,
 }
@@ -284,6 +286,7 @@ pub async fn sign_in(store: &Store, email: &str, password: &str, org_id: Option<
         user_id,
         org_id: org.id,
         role,
+        reviewer: false,
         csrf_token: random_token(""),
     };
     let expires_at = now + SESSION_LIFETIME_MS;
@@ -312,16 +315,17 @@ pub async fn authenticate_session(store: &Store, token: &str) -> Result<Option<S
     if !token.starts_with(SESSION_PREFIX) {
         return Ok(None);
     }
-    let row: Option<(String, String, String, String, String)> = sqlx::query_as(
-        "SELECT s.id, s.user_id, s.org_id, s.csrf_token, m.role FROM sessions s \
+    let row: Option<(String, String, String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT s.id, s.user_id, s.org_id, s.csrf_token, m.role, r.user_id FROM sessions s \
          JOIN memberships m ON m.org_id = s.org_id AND m.user_id = s.user_id \
+         LEFT JOIN platform_reviewers r ON r.user_id = s.user_id \
          WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2",
     )
     .bind(token_hash(token))
     .bind(now_ms())
     .fetch_optional(store.reader())
     .await?;
-    let Some((session_id, user_id, org_id, csrf_token, role)) = row else {
+    let Some((session_id, user_id, org_id, csrf_token, role, reviewer)) = row else {
         return Ok(None);
     };
     let role = match role.as_str() {
@@ -334,6 +338,7 @@ pub async fn authenticate_session(store: &Store, token: &str) -> Result<Option<S
         user_id,
         org_id,
         role,
+        reviewer: reviewer.is_some(),
         csrf_token,
     }))
 }

@@ -50,6 +50,8 @@ impl Role {
                 TasksRead,
                 TasksWrite,
                 EventsRead,
+                AppsRead,
+                InstallationsRead,
             ]
             .into_iter()
             .collect(),

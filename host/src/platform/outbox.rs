@@ -20,8 +20,13 @@ pub mod kinds {
     pub const TASK_UPDATED: &str = "task.updated";
     pub const TASK_COMPLETED: &str = "task.completed";
     pub const TASK_REOPENED: &str = "task.reopened";
+    pub const APP_INSTALLED: &str = "app.installed";
+    pub const APP_UPGRADED: &str = "app.upgraded";
+    pub const APP_PAUSED: &str = "app.paused";
+    pub const APP_RESUMED: &str = "app.resumed";
+    pub const APP_UNINSTALLED: &str = "app.uninstalled";
 
-    pub const ALL: [&str; 8] = [
+    pub const ALL: [&str; 13] = [
         PROJECT_CREATED,
         PROJECT_UPDATED,
         PROJECT_ARCHIVED,
@@ -30,6 +35,11 @@ pub mod kinds {
         TASK_UPDATED,
         TASK_COMPLETED,
         TASK_REOPENED,
+        APP_INSTALLED,
+        APP_UPGRADED,
+        APP_PAUSED,
+        APP_RESUMED,
+        APP_UNINSTALLED,
     ];
 }
 

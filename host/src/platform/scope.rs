@@ -58,6 +58,11 @@ scopes! {
     Network => "network", "Send HTTP requests to the internet hosts listed in its manifest";
     FilesRead => "files:read", "Read files in its own folder";
     FilesWrite => "files:write", "Create and change files in its own folder";
+    AppsRead => "apps:read", "Browse the app catalog";
+    AppsWrite => "apps:write", "Publish and manage the organization's own apps";
+    InstallationsRead => "installations:read", "See the apps installed in the organization";
+    InstallationsWrite => "installations:write", "Install, configure, pause, upgrade and uninstall apps";
+    AppsReview => "apps:review", "Review apps for the whole platform: approve, reject, suspend";
 }
 
 /// Names one scope at the type level (see [`need`]).
@@ -66,6 +71,11 @@ pub trait RequiredScope: Send + Sync + 'static {
 }
 
 impl Scope {
+    /// Scopes of the platform's own staff, never of a tenant: only platform reviewers hold them.
+    pub fn is_platform(self) -> bool {
+        matches!(self, Scope::AppsReview)
+    }
+
     fn bit(self) -> u32 {
         1 << (self as u32)
     }
@@ -99,8 +109,9 @@ impl std::str::FromStr for Scope {
 pub struct ScopeSet(u32);
 
 impl ScopeSet {
+    /// Every scope an organization's credentials can hold: all but the platform reviewer's.
     pub fn all() -> Self {
-        Scope::ALL.iter().copied().collect()
+        Scope::ALL.iter().copied().filter(|s| !s.is_platform()).collect()
     }
 
     pub fn contains(self, scope: Scope) -> bool {

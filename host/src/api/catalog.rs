@@ -1,0 +1,104 @@
+//! `/v1/catalog`: browsing published apps, their pages, and ratings.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::AppState;
+use super::auth::{Authorized, need};
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiJson, ApiQuery};
+use crate::catalog::search::{self, Card, Listing, Query, Sort};
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct Browse {
+    /// Words to find in the name and descriptions (all must match).
+    q: Option<String>,
+    /// communication, storage, analytics, crm, automation, payment, productivity, developer-tools, other
+    category: Option<String>,
+    /// `plugin` or `external`.
+    kind: Option<String>,
+    /// `installs` (default), `rating` or `newest`.
+    sort: Option<String>,
+    /// 1 to 100 (default 50).
+    limit: Option<u32>,
+    offset: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CardList {
+    pub data: Vec<Card>,
+}
+
+/// Browse and search published apps.
+#[utoipa::path(get, path = "/v1/catalog", tag = "catalog", params(Browse),
+    security(("bearer" = ["apps:read"]), ("session" = ["apps:read"])),
+    responses((status = 200, body = CardList), (status = "4XX", body = ErrorBody)))]
+pub async fn browse(
+    State(state): State<AppState>,
+    Authorized(who, ..): Authorized<need::AppsRead>,
+    ApiQuery(q): ApiQuery<Browse>,
+) -> Result<Json<CardList>, ApiError> {
+    let sort = match q.sort.as_deref() {
+        None | Some("installs") => Sort::Installs,
+        Some("rating") => Sort::Rating,
+        Some("newest") => Sort::Newest,
+        Some(other) => {
+            return Err(ApiError::Invalid(format!(
+                "`sort` must be installs, rating or newest, not `{other}`"
+            )));
+        }
+    };
+    let query = Query {
+        text: q.q,
+        category: q.category,
+        kind: q.kind,
+        sort: Some(sort),
+        limit: q.limit.unwrap_or(50),
+        offset: q.offset.unwrap_or(0),
+    };
+    Ok(Json(CardList {
+        data: search::search(&state.store, &who.org_id, &query).await?,
+    }))
+}
+
+/// The page of a published app: description, permissions in plain words, versions, reviews.
+#[utoipa::path(get, path = "/v1/catalog/{slug}", tag = "catalog", params(("slug" = String, Path, description = "App slug")),
+    security(("bearer" = ["apps:read"]), ("session" = ["apps:read"])),
+    responses((status = 200, body = Listing), (status = "4XX", body = ErrorBody)))]
+pub async fn listing(
+    State(state): State<AppState>,
+    Authorized(who, ..): Authorized<need::AppsRead>,
+    Path(slug): Path<String>,
+) -> Result<Json<Listing>, ApiError> {
+    Ok(Json(search::listing(&state.store, &who.org_id, &slug).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rate {
+    /// 1 to 5.
+    stars: i64,
+    #[serde(default)]
+    review: String,
+}
+
+/// Rate an installed app; a new rating replaces the organization's previous one.
+#[utoipa::path(post, path = "/v1/catalog/{slug}/ratings", tag = "catalog", request_body = Rate,
+    params(("slug" = String, Path, description = "App slug")),
+    security(("bearer" = ["installations:write"]), ("session" = ["installations:write"])),
+    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+pub async fn rate(
+    State(state): State<AppState>,
+    Authorized(who, ..): Authorized<need::InstallationsWrite>,
+    Path(slug): Path<String>,
+    ApiJson(body): ApiJson<Rate>,
+) -> Result<StatusCode, ApiError> {
+    let app = crate::catalog::apps::by_slug(&state.store, &slug).await?;
+    search::rate(&state.store, &who.org_id, &app.id, body.stars, &body.review).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,172 @@
+//! `/v1/installations`: the apps installed in the organization.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::AppState;
+use super::auth::{Authorized, need};
+use super::error::{ApiError, ErrorBody};
+use super::extract::ApiJson;
+use crate::installs::{self, ConfigInput, Installation};
+
+#[derive(Serialize, ToSchema)]
+pub struct InstallationList {
+    pub data: Vec<Installation>,
+}
+
+/// The organization's installed apps.
+#[utoipa::path(get, path = "/v1/installations", tag = "installations",
+    security(("bearer" = ["installations:read"]), ("session" = ["installations:read"])),
+    responses((status = 200, body = InstallationList), (status = "4XX", body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Authorized(who, ..): Authorized<need::InstallationsRead>,
+) -> Result<Json<InstallationList>, ApiError> {
+    Ok(Json(InstallationList {
+        data: installs::list(&state.store, &who.org_id).await?,
+    }))
+}
+
+/// One installation; secret configuration values are never returned.
+#[utoipa::path(get, path = "/v1/installations/{id}", tag = "installations",
+    params(("id" = String, Path, description = "Installation id")),
+    security(("bearer" = ["installations:read"]), ("session" = ["installations:read"])),
+    responses((status = 200, body = Installation), (status = "4XX", body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    Authorized(who, ..): Authorized<need::InstallationsRead>,
+    Path(id): Path<String>,
+) -> Result<Json<Installation>, ApiError> {
+    Ok(Json(installs::get(&state.store, &who.org_id, &id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Install {
+    /// The app's slug.
+    app: String,
+    /// Consent: exactly the scopes the app asks for.
+    scopes: Vec<String>,
+    /// Values of the app's configuration fields.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    config: ConfigInput,
+}
+
+/// Install a published app with consent to its scopes. Emits `app.installed`.
+#[utoipa::path(post, path = "/v1/installations", tag = "installations", request_body = Install,
+    security(("bearer" = ["installations:write"]), ("session" = ["installations:write"])),
+    responses((status = 201, body = Installation), (status = "4XX", body = ErrorBody)))]
+pub async fn install(
+    State(state): State<AppState>,
+    Authorized(who, ..): Authorized<need::InstallationsWrite>,
+    ApiJson(body): ApiJson<Install>,
+) -> Result<(StatusCode, Json<Installation>), ApiError> {
+    let installation = installs::install(
+        &state.store,
+        &state.secrets,
+        &who.org_id,
+        who.user_id(),
+        &body.app,
+        &body.scopes,
+        &body.config,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(installation)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Configure {
+    /// New values; secret fields left out keep their value.
+    #[schema(value_type = Object)]
+    config: ConfigInput,
+}
+
+/// Change the configuration.
+#[utoipa::path(patch, path = "/v1/installations/{id}/config", tag = "installations", request_body = Configure,
+    params(("id" = String, Path, description = "Installation id")),
+    security(("bearer" = ["installations:write"]), ("session" = ["installations:write"])),
+    responses((status = 200, body = Installation), (status = "4XX", body = ErrorBody)))]
+pub async fn configure(
+    State(state): State<AppState>,
+    Authorized(who, ..): Authorized<need::InstallationsWrite>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Configure>,
+) -> Result<Json<Installation>, ApiError> {
+    Ok(Json(
+        installs::configure(&state.store, &state.secrets, &who.org_id, &id, &body.config).await?,
+    ))
+}
+
+/// Pause: the app receives nothing until resumed. Emits `app.paused`.
+#[utoipa::path(post, path = "/v1/installations/{id}/pause", tag = "installations",
+    params(("id" = String, Path, description = "Installation id")),
+    security(("bearer" = ["installations:write"]), ("session" = ["installations:write"])),
+    responses((status = 200, body = Installation), (status = "4XX", body = ErrorBody)))]
+pub async fn pause(
+    State(state): State<AppState>,
+    Authorized(who, ..): Authorized<need::InstallationsWrite>,
+    Path(id): Path<String>,
+) -> Result<Json<Installation>, ApiError> {
+    Ok(Json(
+        installs::set_paused(&state.store, &who.org_id, &id, true).await?,
+    ))
+}
+
+/// Resume a paused installation. Emits `app.resumed`.
+#[utoipa::path(post, path = "/v1/installations/{id}/resume", tag = "installations",
+    params(("id" = String, Path, description = "Installation id")),
+    security(("bearer" = ["installations:write"]), ("session" = ["installations:write"])),
+    responses((status = 200, body = Installation), (status = "4XX", body = ErrorBody)))]
+pub async fn resume(
+    State(state): State<AppState>,
+    Authorized(who, ..): Authorized<need::InstallationsWrite>,
+    Path(id): Path<String>,
+) -> Result<Json<Installation>, ApiError> {
+    Ok(Json(
+        installs::set_paused(&state.store, &who.org_id, &id, false).await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Upgrade {
+    /// Consent to every scope of the new version, needed when it asks for more than granted.
+    scopes: Option<Vec<String>>,
+}
+
+/// Upgrade to the app's published version. Without the consent a version with new scopes
+/// needs, the upgrade waits (`pending_upgrade`) and the current version keeps running.
+/// Emits `app.upgraded`.
+#[utoipa::path(post, path = "/v1/installations/{id}/upgrade", tag = "installations", request_body = Upgrade,
+    params(("id" = String, Path, description = "Installation id")),
+    security(("bearer" = ["installations:write"]), ("session" = ["installations:write"])),
+    responses((status = 200, body = Installation), (status = "4XX", body = ErrorBody)))]
+pub async fn upgrade(
+    State(state): State<AppState>,
+    Authorized(who, ..): Authorized<need::InstallationsWrite>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Upgrade>,
+) -> Result<Json<Installation>, ApiError> {
+    Ok(Json(
+        installs::upgrade(&state.store, &who.org_id, &id, body.scopes.as_deref()).await?,
+    ))
+}
+
+/// Uninstall: the app's data for this organization is deleted. Emits `app.uninstalled`.
+#[utoipa::path(delete, path = "/v1/installations/{id}", tag = "installations",
+    params(("id" = String, Path, description = "Installation id")),
+    security(("bearer" = ["installations:write"]), ("session" = ["installations:write"])),
+    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+pub async fn uninstall(
+    State(state): State<AppState>,
+    Authorized(who, ..): Authorized<need::InstallationsWrite>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    installs::uninstall(&state.store, &state.files_root, &who.org_id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

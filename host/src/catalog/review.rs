@@ -1,0 +1,256 @@
+//! Review: the automated checks run on submission, and the platform reviewer's decision.
+//!
+//! Submitting a version runs every check and stores the findings. An `error` finding rejects the
+//! version at once (the developer sees why); otherwise it waits in the review queue, where a
+//! reviewer reads the findings and approves or rejects it with a note.
+
+use super::apps::{self, App, AppKind, Finding, Version, states};
+use super::manifest::Manifest;
+use crate::platform::{PlatformError, Result, Scope, ScopeSet};
+use crate::runtime::audit;
+use crate::sandbox::{EventFile, Sandbox, SandboxRun};
+use crate::store::{Store, now_ms};
+
+fn finding(severity: &str, check: &str, message: impl Into<String>) -> Finding {
+    Finding {
+        severity: severity.into(),
+        check: check.into(),
+        message: message.into(),
+    }
+}
+
+/// Compares what the component imports with what the manifest asks for.
+fn check_imports(manifest: &Manifest, bytes: &[u8], findings: &mut Vec<Finding>) -> bool {
+    let audit = match audit::audit(bytes) {
+        Ok(audit) => audit,
+        Err(e) => {
+            findings.push(finding("error", "imports", e.to_string()));
+            return false;
+        }
+    };
+    for problem in &audit.findings {
+        findings.push(finding("error", "imports", problem.clone()));
+    }
+    let declared = manifest.scope_set();
+    for import in &audit.imports {
+        let Some(scope) = import.scope.as_deref().and_then(|s| s.parse::<Scope>().ok()) else {
+            continue;
+        };
+        let covered =
+            declared.contains(scope) || (scope == Scope::FilesRead && declared.contains(Scope::FilesWrite));
+        if !covered {
+            findings.push(finding(
+                "error",
+                "imports",
+                format!("the component imports {} ({}), which needs the `{scope}` scope; the manifest does not ask for it", import.name, import.meaning),
+            ));
+        }
+    }
+    let needed: ScopeSet = audit
+        .required_scopes
+        .iter()
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    for scope in declared.iter().filter(|s| !needed.contains(*s)) {
+        let justified = matches!(scope, Scope::TasksRead | Scope::ProjectsRead)
+            || (scope == Scope::FilesWrite && needed.contains(Scope::FilesRead));
+        if !justified {
+            findings.push(finding(
+                "warning",
+                "imports",
+                format!("the manifest asks for `{scope}` but the component never uses it"),
+            ));
+        }
+    }
+    findings.push(finding(
+        "info",
+        "imports",
+        format!(
+            "{} imports; needs {}",
+            audit.imports.len(),
+            if audit.required_scopes.is_empty() {
+                "no scope".into()
+            } else {
+                audit.required_scopes.join(", ")
+            }
+        ),
+    ));
+    findings.iter().all(|f| f.severity != "error")
+}
+
+/// Runs the plugin once on a sample event under the limits it asked for.
+async fn smoke_run(sandbox: &Sandbox, manifest: &Manifest, bytes: &[u8], findings: &mut Vec<Finding>) {
+    let run = SandboxRun {
+        grants: manifest.scope_set(),
+        config: manifest
+            .config
+            .iter()
+            .map(|f| (f.key.clone(), f.placeholder.clone().unwrap_or_default()))
+            .collect(),
+        allowed_hosts: manifest.allowed_hosts.clone(),
+        allow_private_network: false,
+        limits: manifest.limits(),
+    };
+    let kind = manifest
+        .events
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "task.created".into());
+    let sample = serde_json::json!({
+        "id": "tsk_smoke", "project_id": "prj_smoke", "title": "Smoke test", "name": "Smoke test",
+        "description": "", "status": "open", "labels": [], "due_date": null,
+    });
+    let event = sandbox.event(EventFile {
+        kind: kind.clone(),
+        id: None,
+        subject_id: Some("tsk_smoke".into()),
+        payload: sample,
+    });
+    match sandbox.run_event(bytes, &run, event).await {
+        Err(e) => findings.push(finding("error", "smoke-run", e.to_string())),
+        Ok(report) => {
+            use crate::runtime::Outcome;
+            let severity = match report.outcome {
+                Outcome::Ok | Outcome::PluginError { .. } => "info",
+                _ => "error",
+            };
+            findings.push(finding(
+                severity,
+                "smoke-run",
+                format!(
+                    "on a sample `{kind}` event: {} ({} fuel, {} µs)",
+                    report.message, report.fuel_used, report.duration_us
+                ),
+            ));
+        }
+    }
+}
+
+/// Submits a draft: runs the automated review, stores its findings, and moves the version to
+/// `in_review`, or to `rejected` when a check failed.
+pub async fn submit(store: &Store, sandbox: &Sandbox, app: &App, version_id: &str) -> Result<Version> {
+    let version = apps::version_of(store, &app.id, version_id).await?;
+    if version.state != states::DRAFT {
+        return Err(PlatformError::Conflict(format!(
+            "version {} was already submitted ({})",
+            version.version, version.state
+        )));
+    }
+    let mut findings = Vec::new();
+    for error in version.manifest.validate(app.kind == AppKind::Plugin) {
+        findings.push(finding("error", "manifest", error.to_string()));
+    }
+    if app.kind == AppKind::Plugin {
+        match &version.component_sha256 {
+            None => findings.push(finding(
+                "error",
+                "component",
+                "upload the component (.wasm) before submitting",
+            )),
+            Some(sha) => {
+                let bytes = apps::component(store, sha).await?;
+                findings.push(finding(
+                    "info",
+                    "size",
+                    format!("{} bytes (limit {})", bytes.len(), apps::MAX_COMPONENT_BYTES),
+                ));
+                if check_imports(&version.manifest, &bytes, &mut findings) {
+                    smoke_run(sandbox, &version.manifest, &bytes, &mut findings).await;
+                }
+            }
+        }
+    }
+    let to = if findings.iter().any(|f| f.severity == "error") {
+        states::REJECTED
+    } else {
+        states::IN_REVIEW
+    };
+    apps::set_state(store, version_id, &[states::DRAFT], to, Some(&findings), None).await?;
+    apps::version_of(store, &app.id, version_id).await
+}
+
+/// A reviewer approves a version: it is published and becomes what new installations get.
+pub async fn approve(store: &Store, version_id: &str, reviewer: &str, note: &str) -> Result<Version> {
+    let version = apps::version(store, version_id).await?;
+    apps::set_state(
+        store,
+        version_id,
+        &[states::IN_REVIEW],
+        states::PUBLISHED,
+        None,
+        Some((note, reviewer)),
+    )
+    .await?;
+    let m = &version.manifest;
+    let category = serde_json::to_value(m.category)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    sqlx::query(
+        "UPDATE apps SET published_version_id = $1, name = $2, description = $3, long_description = $4, category = $5, \
+         published_at = COALESCE(published_at, $6) WHERE id = $7",
+    )
+    .bind(version_id)
+    .bind(&m.name)
+    .bind(&m.description)
+    .bind(&m.long_description)
+    .bind(category)
+    .bind(now_ms())
+    .bind(&version.app_id)
+    .execute(store.writer())
+    .await?;
+    apps::version(store, version_id).await
+}
+
+/// A reviewer rejects a version with a note the developer sees.
+pub async fn reject(store: &Store, version_id: &str, reviewer: &str, note: &str) -> Result<Version> {
+    if note.trim().len() < 5 {
+        return Err(PlatformError::Invalid(
+            "tell the developer why in the `note`".into(),
+        ));
+    }
+    apps::set_state(
+        store,
+        version_id,
+        &[states::IN_REVIEW],
+        states::REJECTED,
+        None,
+        Some((note, reviewer)),
+    )
+    .await?;
+    apps::version(store, version_id).await
+}
+
+/// Suspends (or, with `None`, reinstates) an app: a suspended app leaves the catalog and none of
+/// its installations run.
+pub async fn set_suspended(store: &Store, app_id: &str, reason: Option<&str>) -> Result<App> {
+    if let Some(reason) = reason
+        && reason.trim().len() < 5
+    {
+        return Err(PlatformError::Invalid(
+            "say why the app is suspended in the `reason`".into(),
+        ));
+    }
+    sqlx::query("UPDATE apps SET status = $1, suspended_reason = $2 WHERE id = $3")
+        .bind(if reason.is_some() { "suspended" } else { "active" })
+        .bind(reason)
+        .bind(app_id)
+        .execute(store.writer())
+        .await?;
+    apps::get(store, app_id).await
+}
+
+/// Makes a user a platform reviewer (`bazaar reviewer add EMAIL`).
+pub async fn add_reviewer(store: &Store, email: &str) -> Result<String> {
+    let user: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE email = $1")
+        .bind(email.trim().to_lowercase())
+        .fetch_optional(store.reader())
+        .await?;
+    let (user_id,) = user.ok_or(PlatformError::NotFound("user"))?;
+    sqlx::query("INSERT INTO platform_reviewers (user_id, created_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING")
+        .bind(&user_id)
+        .bind(now_ms())
+        .execute(store.writer())
+        .await?;
+    Ok(user_id)
+}

@@ -1,0 +1,293 @@
+//! Browsing the catalog: published, active apps, searched by words over their name and
+//! descriptions, filtered by category and kind, sorted by installs, rating or newest; and
+//! ratings by the organizations that installed an app.
+
+use serde::Serialize;
+use sqlx::FromRow;
+use utoipa::ToSchema;
+
+use super::apps::{self, Version};
+use super::manifest::Pricing;
+use crate::platform::{PlatformError, Result, Scope};
+use crate::store::{Store, now_ms};
+
+/// How the catalog is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    Installs,
+    Rating,
+    Newest,
+}
+
+/// What to look for.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    pub text: Option<String>,
+    pub category: Option<String>,
+    pub kind: Option<String>,
+    pub sort: Option<Sort>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// An app as a card in the catalog.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Card {
+    pub id: String,
+    pub slug: String,
+    pub kind: String,
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    pub icon: Option<String>,
+    #[schema(value_type = Object)]
+    pub pricing: Pricing,
+    /// Average stars, or null before the first rating.
+    pub rating: Option<f64>,
+    pub rating_count: i64,
+    pub install_count: i64,
+    /// Whether the caller's organization has it installed.
+    pub installed: bool,
+}
+
+#[derive(FromRow)]
+struct CardRow {
+    id: String,
+    slug: String,
+    kind: String,
+    name: String,
+    description: String,
+    category: String,
+    rating_sum: i64,
+    rating_count: i64,
+    install_count: i64,
+    manifest: String,
+    installed: i64,
+}
+
+impl CardRow {
+    fn into_card(self) -> Option<Card> {
+        let manifest: super::manifest::Manifest = serde_json::from_str(&self.manifest).ok()?;
+        Some(Card {
+            id: self.id,
+            slug: self.slug,
+            kind: self.kind,
+            name: self.name,
+            description: self.description,
+            category: self.category,
+            icon: manifest.icon,
+            pricing: manifest.pricing,
+            rating: (self.rating_count > 0).then(|| self.rating_sum as f64 / self.rating_count as f64),
+            rating_count: self.rating_count,
+            install_count: self.install_count,
+            installed: self.installed > 0,
+        })
+    }
+}
+
+const CARD_SELECT: &str = "SELECT a.id, a.slug, a.kind, a.name, a.description, a.category, a.rating_sum, a.rating_count, \
+     a.install_count, v.manifest, \
+     (SELECT COUNT(*) FROM installations i WHERE i.app_id = a.id AND i.org_id = $1) AS installed \
+     FROM apps a JOIN app_versions v ON v.id = a.published_version_id \
+     WHERE a.status = 'active'";
+
+/// Searches the catalog for an organization (to mark what it installed).
+pub async fn search(store: &Store, org_id: &str, query: &Query) -> Result<Vec<Card>> {
+    let mut sql = String::from(CARD_SELECT);
+    let mut args: Vec<String> = vec![org_id.to_owned()];
+    let words: Vec<String> = query
+        .text
+        .as_deref()
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(8)
+        .map(|w| format!("%{}%", w.to_lowercase().replace(['%', '_'], "")))
+        .collect();
+    for word in words {
+        args.push(word);
+        let n = args.len();
+        sql.push_str(&format!(
+            " AND (LOWER(a.name) LIKE ${n} OR LOWER(a.description) LIKE ${n} OR LOWER(a.long_description) LIKE ${n})"
+        ));
+    }
+    if let Some(category) = &query.category {
+        args.push(category.clone());
+        sql.push_str(&format!(" AND a.category = ${}", args.len()));
+    }
+    if let Some(kind) = &query.kind {
+        if kind != "plugin" && kind != "external" {
+            return Err(PlatformError::Invalid("`kind` must be plugin or external".into()));
+        }
+        args.push(kind.clone());
+        sql.push_str(&format!(" AND a.kind = ${}", args.len()));
+    }
+    sql.push_str(match query.sort.unwrap_or(Sort::Installs) {
+        Sort::Installs => " ORDER BY a.install_count DESC, a.id DESC",
+        Sort::Rating => {
+            " ORDER BY CASE WHEN a.rating_count = 0 THEN 0 ELSE a.rating_sum * 1.0 / a.rating_count END DESC, a.id DESC"
+        }
+        Sort::Newest => " ORDER BY a.published_at DESC, a.id DESC",
+    });
+    sql.push_str(&format!(
+        " LIMIT {} OFFSET {}",
+        query.limit.clamp(1, 100),
+        query.offset.min(10_000)
+    ));
+    let mut q = sqlx::query_as::<_, CardRow>(&sql);
+    for arg in args {
+        q = q.bind(arg);
+    }
+    Ok(q.fetch_all(store.reader())
+        .await?
+        .into_iter()
+        .filter_map(CardRow::into_card)
+        .collect())
+}
+
+/// A scope on the app page: its name, the developer's purpose, and what it lets the app do.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Permission {
+    pub scope: String,
+    pub purpose: String,
+    pub means: String,
+}
+
+/// The app page.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Listing {
+    #[serde(flatten)]
+    pub card: Card,
+    pub long_description: String,
+    pub screenshots: Vec<String>,
+    pub permissions: Vec<Permission>,
+    /// Published versions, newest first, with their changelogs.
+    pub versions: Vec<VersionSummary>,
+    pub reviews: Vec<Review>,
+}
+
+/// A published version on the app page.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VersionSummary {
+    pub id: String,
+    pub version: String,
+    pub changelog: String,
+    pub published_at: Option<String>,
+}
+
+/// A rating with its review.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Review {
+    pub stars: i64,
+    pub review: String,
+    pub updated_at: String,
+}
+
+/// The catalog page of a published app.
+pub async fn listing(store: &Store, org_id: &str, slug: &str) -> Result<Listing> {
+    let row: Option<CardRow> = sqlx::query_as(&format!("{CARD_SELECT} AND a.slug = $2"))
+        .bind(org_id)
+        .bind(slug)
+        .fetch_optional(store.reader())
+        .await?;
+    let card = row
+        .and_then(CardRow::into_card)
+        .ok_or(PlatformError::NotFound("app"))?;
+    let app = apps::get(store, &card.id).await?;
+    let published = apps::version(store, app.published_version_id.as_deref().unwrap_or_default()).await?;
+    let versions: Vec<Version> = apps::versions(store, &app.id, true).await?;
+    let reviews: Vec<(i64, String, i64)> = sqlx::query_as(
+        "SELECT stars, review, updated_at FROM ratings WHERE app_id = $1 ORDER BY updated_at DESC LIMIT 50",
+    )
+    .bind(&app.id)
+    .fetch_all(store.reader())
+    .await?;
+    let long = sqlx::query_as::<_, (String,)>("SELECT long_description FROM apps WHERE id = $1")
+        .bind(&app.id)
+        .fetch_one(store.reader())
+        .await?
+        .0;
+    Ok(Listing {
+        card,
+        long_description: long,
+        screenshots: published.manifest.screenshots.clone(),
+        permissions: permissions(&published),
+        versions: versions
+            .into_iter()
+            .map(|v| VersionSummary {
+                id: v.id,
+                version: v.version,
+                changelog: v.changelog,
+                published_at: v.reviewed_at,
+            })
+            .collect(),
+        reviews: reviews
+            .into_iter()
+            .map(|(stars, review, at)| Review {
+                stars,
+                review,
+                updated_at: crate::platform::format_time(at),
+            })
+            .collect(),
+    })
+}
+
+/// Each scope of a version in plain words.
+pub fn permissions(version: &Version) -> Vec<Permission> {
+    version
+        .manifest
+        .scopes
+        .iter()
+        .map(|s| Permission {
+            scope: s.name.clone(),
+            purpose: s.purpose.clone(),
+            means: s
+                .name
+                .parse::<Scope>()
+                .map(|scope| scope.describe().to_owned())
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// Rates an app (1 to 5 stars): only an organization that installed it, once (a new rating
+/// replaces its previous one).
+pub async fn rate(store: &Store, org_id: &str, app_id: &str, stars: i64, review: &str) -> Result<()> {
+    if !(1..=5).contains(&stars) {
+        return Err(PlatformError::Invalid("`stars` must be 1 to 5".into()));
+    }
+    let review = crate::platform::limit_text("review", review, 5_000)?;
+    let installed: Option<(String,)> =
+        sqlx::query_as("SELECT id FROM installations WHERE org_id = $1 AND app_id = $2")
+            .bind(org_id)
+            .bind(app_id)
+            .fetch_optional(store.reader())
+            .await?;
+    if installed.is_none() {
+        return Err(PlatformError::Conflict(
+            "only organizations that installed the app can rate it".into(),
+        ));
+    }
+    let now = now_ms();
+    let mut tx = store.writer().begin().await?;
+    sqlx::query(
+        "INSERT INTO ratings (app_id, org_id, stars, review, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) \
+         ON CONFLICT (app_id, org_id) DO UPDATE SET stars = excluded.stars, review = excluded.review, updated_at = excluded.updated_at",
+    )
+    .bind(app_id)
+    .bind(org_id)
+    .bind(stars)
+    .bind(review)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    // Kept true from the ratings themselves, never incremented blindly.
+    sqlx::query(
+        "UPDATE apps SET rating_sum = (SELECT COALESCE(SUM(stars), 0) FROM ratings WHERE app_id = $1), \
+         rating_count = (SELECT COUNT(*) FROM ratings WHERE app_id = $1) WHERE id = $1",
+    )
+    .bind(app_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,464 @@
+//! Installations: an organization's consent to a published app version, with its granted
+//! scopes and configuration (secret fields sealed at rest, never returned).
+
+pub mod secrets;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Serialize;
+use sqlx::{Acquire, FromRow};
+use utoipa::ToSchema;
+
+use crate::catalog::apps::{self, App, Version, states};
+use crate::catalog::manifest::{FieldType, Manifest};
+use crate::platform::outbox::{self, kinds};
+use crate::platform::{PlatformError, Result, ScopeSet, format_time};
+use crate::store::{Store, new_id, now_ms};
+use secrets::Secrets;
+
+/// A configuration value as the API shows it: secret values are never returned.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum ShownValue {
+    Plain(String),
+    Secret { secret: bool, set: bool },
+}
+
+/// An upgrade waiting for the admin's consent to new scopes.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PendingUpgrade {
+    pub version_id: String,
+    pub version: String,
+    /// Scopes the new version asks for beyond those granted.
+    pub new_scopes: Vec<String>,
+}
+
+/// An installation as the tenant admin sees it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Installation {
+    pub id: String,
+    pub org_id: String,
+    pub app_id: String,
+    pub app_slug: String,
+    pub app_name: String,
+    pub version_id: String,
+    pub version: String,
+    pub granted_scopes: Vec<String>,
+    pub config: BTreeMap<String, ShownValue>,
+    /// `active` or `paused`.
+    pub status: String,
+    pub pending_upgrade: Option<PendingUpgrade>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(FromRow)]
+struct Row {
+    id: String,
+    org_id: String,
+    app_id: String,
+    version_id: String,
+    pending_version_id: Option<String>,
+    granted_scopes: String,
+    config: String,
+    status: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+const COLUMNS: &str = "id, org_id, app_id, version_id, pending_version_id, granted_scopes, config, status, created_at, updated_at";
+
+/// What the admin filled in, by field key.
+pub type ConfigInput = BTreeMap<String, serde_json::Value>;
+
+/// Checks values against the manifest's fields and seals the secret ones. `previous` keeps
+/// secrets the admin left out of an update.
+fn prepare_config(
+    manifest: &Manifest,
+    input: &ConfigInput,
+    previous: Option<&BTreeMap<String, String>>,
+    secrets: &Secrets,
+) -> Result<BTreeMap<String, String>> {
+    if let Some(unknown) = input
+        .keys()
+        .find(|k| !manifest.config.iter().any(|f| &f.key == *k))
+    {
+        return Err(PlatformError::Invalid(format!(
+            "config.{unknown}: the app has no such setting"
+        )));
+    }
+    let mut out = BTreeMap::new();
+    for field in &manifest.config {
+        let key = &field.key;
+        let value = match input.get(key) {
+            None | Some(serde_json::Value::Null) => {
+                if let Some(kept) = previous.and_then(|p| p.get(key)) {
+                    out.insert(key.clone(), kept.clone());
+                } else if field.required {
+                    return Err(PlatformError::Invalid(format!(
+                        "config.{key}: \"{}\" is required",
+                        field.label
+                    )));
+                }
+                continue;
+            }
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(serde_json::Value::Bool(b)) if field.kind == FieldType::Toggle => b.to_string(),
+            Some(other) => {
+                return Err(PlatformError::Invalid(format!(
+                    "config.{key}: expected text, got {other}"
+                )));
+            }
+        };
+        match field.kind {
+            FieldType::Select if !field.options.contains(&value) => {
+                return Err(PlatformError::Invalid(format!(
+                    "config.{key}: choose one of {}",
+                    field.options.join(", ")
+                )));
+            }
+            FieldType::Toggle if value != "true" && value != "false" => {
+                return Err(PlatformError::Invalid(format!(
+                    "config.{key}: must be true or false"
+                )));
+            }
+            _ if value.len() > 4096 => {
+                return Err(PlatformError::Invalid(format!(
+                    "config.{key}: longer than 4096 characters"
+                )));
+            }
+            _ => {}
+        }
+        let stored = if field.kind == FieldType::Secret {
+            secrets.seal(&value)
+        } else {
+            value
+        };
+        out.insert(key.clone(), stored);
+    }
+    Ok(out)
+}
+
+fn shown(manifest: &Manifest, stored: &BTreeMap<String, String>) -> BTreeMap<String, ShownValue> {
+    manifest
+        .config
+        .iter()
+        .filter_map(|field| {
+            let value = stored.get(&field.key);
+            let shown = match field.kind {
+                FieldType::Secret => ShownValue::Secret {
+                    secret: true,
+                    set: value.is_some(),
+                },
+                _ => ShownValue::Plain(value?.clone()),
+            };
+            Some((field.key.clone(), shown))
+        })
+        .collect()
+}
+
+async fn view(store: &Store, row: Row) -> Result<Installation> {
+    let app = apps::get(store, &row.app_id).await?;
+    let version = apps::version(store, &row.version_id).await?;
+    let stored: BTreeMap<String, String> = serde_json::from_str(&row.config).unwrap_or_default();
+    let granted =
+        ScopeSet::parse_text(&row.granted_scopes).map_err(|e| PlatformError::Internal(e.to_string()))?;
+    let pending_upgrade = match &row.pending_version_id {
+        Some(id) => {
+            let pending = apps::version(store, id).await?;
+            let new_scopes = pending
+                .manifest
+                .scope_set()
+                .iter()
+                .filter(|s| !granted.contains(*s))
+                .map(|s| s.to_string())
+                .collect();
+            Some(PendingUpgrade {
+                version_id: pending.id,
+                version: pending.version,
+                new_scopes,
+            })
+        }
+        None => None,
+    };
+    Ok(Installation {
+        config: shown(&version.manifest, &stored),
+        id: row.id,
+        org_id: row.org_id,
+        app_id: app.id,
+        app_slug: app.slug,
+        app_name: app.name,
+        version_id: version.id,
+        version: version.version,
+        granted_scopes: granted.names(),
+        status: row.status,
+        pending_upgrade,
+        created_at: format_time(row.created_at),
+        updated_at: format_time(row.updated_at),
+    })
+}
+
+async fn row(store: &Store, org_id: &str, id: &str) -> Result<Row> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM installations WHERE id = $1 AND org_id = $2"
+    ))
+    .bind(id)
+    .bind(org_id)
+    .fetch_optional(store.reader())
+    .await?
+    .ok_or(PlatformError::NotFound("installation"))
+}
+
+/// One installation of the organization.
+pub async fn get(store: &Store, org_id: &str, id: &str) -> Result<Installation> {
+    view(store, row(store, org_id, id).await?).await
+}
+
+/// The organization's installations, newest first.
+pub async fn list(store: &Store, org_id: &str) -> Result<Vec<Installation>> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM installations WHERE org_id = $1 ORDER BY id DESC"
+    ))
+    .bind(org_id)
+    .fetch_all(store.reader())
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        out.push(view(store, row).await?);
+    }
+    Ok(out)
+}
+
+/// Consent must name exactly the scopes the version asks for: no more, no fewer.
+fn check_consent(version: &Version, consent: &[String]) -> Result<ScopeSet> {
+    let asked = version.manifest.scope_set();
+    let given =
+        ScopeSet::parse_text(&consent.join(" ")).map_err(|e| PlatformError::Invalid(e.to_string()))?;
+    if given != asked {
+        let list = if asked.names().is_empty() {
+            "none".to_owned()
+        } else {
+            asked.names().join(", ")
+        };
+        return Err(PlatformError::Invalid(format!(
+            "consent to exactly the scopes the app asks for: {list}"
+        )));
+    }
+    Ok(asked)
+}
+
+fn published(app: &App) -> Result<&str> {
+    if app.status != "active" {
+        return Err(PlatformError::Conflict(format!(
+            "{} is suspended and cannot be installed or upgraded",
+            app.name
+        )));
+    }
+    app.published_version_id
+        .as_deref()
+        .ok_or(PlatformError::NotFound("app"))
+}
+
+async fn recount(conn: &mut sqlx::AnyConnection, app_id: &str) -> Result<()> {
+    sqlx::query("UPDATE apps SET install_count = (SELECT COUNT(*) FROM installations WHERE app_id = $1) WHERE id = $1")
+        .bind(app_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Installs the published version of the app `slug` with the admin's consent and configuration.
+pub async fn install(
+    store: &Store,
+    secrets: &Secrets,
+    org_id: &str,
+    user_id: Option<&str>,
+    slug: &str,
+    consent: &[String],
+    config: &ConfigInput,
+) -> Result<Installation> {
+    let app = apps::by_slug(store, slug).await?;
+    let version = apps::version(store, published(&app)?).await?;
+    let granted = check_consent(&version, consent)?;
+    let stored = prepare_config(&version.manifest, config, None, secrets)?;
+    let now = now_ms();
+    let id = new_id("ins");
+    let mut conn = store.writer().acquire().await?;
+    let mut tx = conn.begin().await?;
+    let existing: Option<(String,)> =
+        sqlx::query_as("SELECT id FROM installations WHERE org_id = $1 AND app_id = $2")
+            .bind(org_id)
+            .bind(&app.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if existing.is_some() {
+        return Err(PlatformError::Conflict(format!(
+            "{} is already installed in this organization",
+            app.name
+        )));
+    }
+    sqlx::query(&format!(
+        "INSERT INTO installations ({COLUMNS}, created_by) VALUES ($1, $2, $3, $4, NULL, $5, $6, 'active', $7, $7, $8)"
+    ))
+    .bind(&id)
+    .bind(org_id)
+    .bind(&app.id)
+    .bind(&version.id)
+    .bind(granted.to_text())
+    .bind(serde_json::to_string(&stored).map_err(|e| PlatformError::Internal(e.to_string()))?)
+    .bind(now)
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?;
+    recount(&mut tx, &app.id).await?;
+    let payload = serde_json::json!({ "installation_id": id, "app": app.slug, "version": version.version, "scopes": granted.names() });
+    outbox::record(&mut tx, org_id, kinds::APP_INSTALLED, &id, &payload).await?;
+    tx.commit().await?;
+    get(store, org_id, &id).await
+}
+
+/// Replaces configuration values; secret fields left out keep their value.
+pub async fn configure(
+    store: &Store,
+    secrets: &Secrets,
+    org_id: &str,
+    id: &str,
+    config: &ConfigInput,
+) -> Result<Installation> {
+    let row = row(store, org_id, id).await?;
+    let version = apps::version(store, &row.version_id).await?;
+    let previous: BTreeMap<String, String> = serde_json::from_str(&row.config).unwrap_or_default();
+    let stored = prepare_config(&version.manifest, config, Some(&previous), secrets)?;
+    sqlx::query("UPDATE installations SET config = $1, updated_at = $2 WHERE id = $3 AND org_id = $4")
+        .bind(serde_json::to_string(&stored).map_err(|e| PlatformError::Internal(e.to_string()))?)
+        .bind(now_ms())
+        .bind(id)
+        .bind(org_id)
+        .execute(store.writer())
+        .await?;
+    get(store, org_id, id).await
+}
+
+/// Pauses (`paused = true`) or resumes an installation.
+pub async fn set_paused(store: &Store, org_id: &str, id: &str, paused: bool) -> Result<Installation> {
+    let current = row(store, org_id, id).await?;
+    let (wanted, kind) = if paused {
+        ("paused", kinds::APP_PAUSED)
+    } else {
+        ("active", kinds::APP_RESUMED)
+    };
+    if current.status == wanted {
+        return Err(PlatformError::Conflict(format!(
+            "the installation is already {wanted}"
+        )));
+    }
+    let mut conn = store.writer().acquire().await?;
+    let mut tx = conn.begin().await?;
+    sqlx::query("UPDATE installations SET status = $1, updated_at = $2 WHERE id = $3 AND org_id = $4")
+        .bind(wanted)
+        .bind(now_ms())
+        .bind(id)
+        .bind(org_id)
+        .execute(&mut *tx)
+        .await?;
+    outbox::record(
+        &mut tx,
+        org_id,
+        kind,
+        id,
+        &serde_json::json!({ "installation_id": id }),
+    )
+    .await?;
+    tx.commit().await?;
+    get(store, org_id, id).await
+}
+
+/// Moves the installation to the app's published version. If it asks for scopes not yet
+/// granted, `consent` must name all of its scopes; without it the upgrade waits as pending and
+/// the installation keeps running its current version.
+pub async fn upgrade(
+    store: &Store,
+    org_id: &str,
+    id: &str,
+    consent: Option<&[String]>,
+) -> Result<Installation> {
+    let current = row(store, org_id, id).await?;
+    let app = apps::get(store, &current.app_id).await?;
+    let target = apps::version(store, published(&app)?).await?;
+    if target.id == current.version_id {
+        return Err(PlatformError::Conflict(format!(
+            "version {} is already installed",
+            target.version
+        )));
+    }
+    if target.state != states::PUBLISHED {
+        return Err(PlatformError::Conflict(
+            "the app has no newer published version".into(),
+        ));
+    }
+    let granted =
+        ScopeSet::parse_text(&current.granted_scopes).map_err(|e| PlatformError::Internal(e.to_string()))?;
+    let asked = target.manifest.scope_set();
+    let new_granted = if granted.covers(asked) {
+        asked
+    } else {
+        match consent {
+            Some(consent) => check_consent(&target, consent)?,
+            None => {
+                sqlx::query(
+                    "UPDATE installations SET pending_version_id = $1, updated_at = $2 WHERE id = $3",
+                )
+                .bind(&target.id)
+                .bind(now_ms())
+                .bind(id)
+                .execute(store.writer())
+                .await?;
+                return get(store, org_id, id).await;
+            }
+        }
+    };
+    let mut conn = store.writer().acquire().await?;
+    let mut tx = conn.begin().await?;
+    sqlx::query(
+        "UPDATE installations SET version_id = $1, pending_version_id = NULL, granted_scopes = $2, updated_at = $3 \
+         WHERE id = $4 AND org_id = $5",
+    )
+    .bind(&target.id)
+    .bind(new_granted.to_text())
+    .bind(now_ms())
+    .bind(id)
+    .bind(org_id)
+    .execute(&mut *tx)
+    .await?;
+    let payload = serde_json::json!({ "installation_id": id, "app": app.slug, "version": target.version, "scopes": new_granted.names() });
+    outbox::record(&mut tx, org_id, kinds::APP_UPGRADED, id, &payload).await?;
+    tx.commit().await?;
+    get(store, org_id, id).await
+}
+
+/// Uninstalls: the installation and everything the app stored for it (KV data, files) are
+/// deleted, and `app.uninstalled` is emitted.
+pub async fn uninstall(store: &Store, files_root: &Path, org_id: &str, id: &str) -> Result<()> {
+    let current = row(store, org_id, id).await?;
+    let app = apps::get(store, &current.app_id).await?;
+    let mut conn = store.writer().acquire().await?;
+    let mut tx = conn.begin().await?;
+    sqlx::query("DELETE FROM plugin_kv WHERE installation_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM installations WHERE id = $1 AND org_id = $2")
+        .bind(id)
+        .bind(org_id)
+        .execute(&mut *tx)
+        .await?;
+    recount(&mut tx, &app.id).await?;
+    let payload = serde_json::json!({ "installation_id": id, "app": app.slug });
+    outbox::record(&mut tx, org_id, kinds::APP_UNINSTALLED, id, &payload).await?;
+    tx.commit().await?;
+    // Files go after the commit: a crash in between leaves files no installation can reach.
+    crate::capabilities::files::delete_installation_files(files_root, id)
+        .map_err(|e| PlatformError::Internal(format!("deleting the installation's files: {e}")))?;
+    Ok(())
+}

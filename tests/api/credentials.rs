@@ -1,10 +1,10 @@
 //! API keys, web sessions with CSRF, and member roles.
 
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::on_both_databases;
-use crate::support::{Backend, TestServer, code};
+use crate::support::{Backend, Browser, TestServer, code};
 
 on_both_databases!(
     api_keys_are_shown_once_scoped_and_revocable,
@@ -94,65 +94,6 @@ async fn api_keys_are_shown_once_scoped_and_revocable(backend: Backend) {
         (status, code(&body)),
         (StatusCode::UNAUTHORIZED, "unauthenticated")
     );
-}
-
-struct Browser {
-    http: reqwest::Client,
-    base: String,
-    cookie: String,
-    csrf: String,
-}
-
-impl Browser {
-    async fn sign_in(
-        server: &TestServer,
-        email: &str,
-        password: &str,
-    ) -> Result<Browser, (StatusCode, Value)> {
-        let res = server
-            .http
-            .post(format!("{}/v1/sessions", server.base))
-            .json(&json!({ "email": email, "password": password }))
-            .send()
-            .await
-            .unwrap();
-        let status = res.status();
-        let cookie = res
-            .headers()
-            .get("set-cookie")
-            .map(|v| v.to_str().unwrap().to_owned());
-        let body: Value = res.json().await.unwrap();
-        if status != StatusCode::CREATED {
-            return Err((status, body));
-        }
-        let cookie = cookie.expect("session cookie");
-        assert!(
-            cookie.contains("HttpOnly") && cookie.contains("Secure") && cookie.contains("SameSite=Lax"),
-            "{cookie}"
-        );
-        Ok(Browser {
-            http: server.http.clone(),
-            base: server.base.clone(),
-            cookie: cookie.split(';').next().unwrap().to_owned(),
-            csrf: body["csrf_token"].as_str().unwrap().to_owned(),
-        })
-    }
-
-    async fn send(&self, method: Method, path: &str, body: Option<Value>, csrf: bool) -> (StatusCode, Value) {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .header("cookie", &self.cookie);
-        if csrf {
-            req = req.header("x-csrf-token", &self.csrf);
-        }
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        let res = req.send().await.unwrap();
-        let status = res.status();
-        (status, res.json().await.unwrap_or(Value::Null))
-    }
 }
 
 async fn sessions_need_csrf_for_changes_and_end_at_sign_out(backend: Backend) {

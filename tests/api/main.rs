@@ -3,9 +3,12 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod catalog;
 mod cli;
 mod credentials;
 mod errors;
+#[path = "../common/guests.rs"]
+mod guests;
 mod isolation;
 mod openapi;
 mod projects;

@@ -8,6 +8,7 @@ use bazaar::server::{self, RunningServer};
 use bazaar::store::{Store, new_id};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
+use serde_json::json;
 
 #[derive(Debug, Clone, Copy)]
 pub enum Backend {
@@ -108,6 +109,11 @@ impl TestServer {
         }
     }
 
+    /// The server's data folder (secret key, plugin files).
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        self._dir.path().to_owned()
+    }
+
     pub async fn org(&self, name: &str) -> TestOrg {
         let email = format!("{}@example.test", new_id("owner"));
         let (org, user) = orgs::create_with_owner(&self.store, name, &email, PASSWORD)
@@ -199,4 +205,70 @@ impl TestServer {
 /// The `error.code` of an error body.
 pub fn code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or("<no error code>")
+}
+
+/// A signed-in browser: the session cookie and its CSRF token.
+pub struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookie: String,
+    csrf: String,
+}
+
+impl Browser {
+    pub async fn sign_in(
+        server: &TestServer,
+        email: &str,
+        password: &str,
+    ) -> Result<Browser, (StatusCode, Value)> {
+        let res = server
+            .http
+            .post(format!("{}/v1/sessions", server.base))
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        let cookie = res
+            .headers()
+            .get("set-cookie")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let body: Value = res.json().await.unwrap();
+        if status != StatusCode::CREATED {
+            return Err((status, body));
+        }
+        let cookie = cookie.expect("session cookie");
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("Secure") && cookie.contains("SameSite=Lax"),
+            "{cookie}"
+        );
+        Ok(Browser {
+            http: server.http.clone(),
+            base: server.base.clone(),
+            cookie: cookie.split(';').next().unwrap().to_owned(),
+            csrf: body["csrf_token"].as_str().unwrap().to_owned(),
+        })
+    }
+
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        csrf: bool,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("cookie", &self.cookie);
+        if csrf {
+            req = req.header("x-csrf-token", &self.csrf);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
 }

@@ -6,5 +6,7 @@
 mod capabilities;
 mod cli;
 mod examples;
+#[path = "../common/guests.rs"]
+mod guests;
 mod hostile;
 mod support;

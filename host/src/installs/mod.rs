@@ -462,3 +462,61 @@ pub async fn uninstall(store: &Store, files_root: &Path, org_id: &str, id: &str)
         .map_err(|e| PlatformError::Internal(format!("deleting the installation's files: {e}")))?;
     Ok(())
 }
+
+/// Everything needed to run an installation's plugin: the runtime's view (grants, configuration
+/// with secrets opened, declared hosts), the component and the limits. Refuses a paused
+/// installation or a suspended app: they do not run.
+pub struct Runnable {
+    pub installation: crate::runtime::Installation,
+    pub component_sha256: String,
+    pub limits: crate::runtime::Limits,
+}
+
+/// Loads an installation for a run (`id` alone: delivery workers act across organizations).
+pub async fn load_for_run(store: &Store, secrets: &Secrets, id: &str) -> Result<Runnable> {
+    let row: Row = sqlx::query_as(&format!("SELECT {COLUMNS} FROM installations WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(store.reader())
+        .await?
+        .ok_or(PlatformError::NotFound("installation"))?;
+    let app = apps::get(store, &row.app_id).await?;
+    if app.status != "active" {
+        return Err(PlatformError::Conflict(format!(
+            "{} is suspended: {}",
+            app.name,
+            app.suspended_reason.unwrap_or_default()
+        )));
+    }
+    if row.status != "active" {
+        return Err(PlatformError::Conflict("the installation is paused".into()));
+    }
+    let version = apps::version(store, &row.version_id).await?;
+    let component_sha256 = version
+        .component_sha256
+        .clone()
+        .ok_or_else(|| PlatformError::Conflict(format!("{} is not a plugin", app.name)))?;
+    let stored: BTreeMap<String, String> = serde_json::from_str(&row.config).unwrap_or_default();
+    let mut config = BTreeMap::new();
+    for (key, value) in stored {
+        let value = if Secrets::is_sealed(&value) {
+            secrets
+                .open(&value)
+                .map_err(|e| PlatformError::Internal(e.to_string()))?
+        } else {
+            value
+        };
+        config.insert(key, value);
+    }
+    Ok(Runnable {
+        installation: crate::runtime::Installation {
+            id: row.id,
+            org_id: row.org_id,
+            grants: ScopeSet::parse_text(&row.granted_scopes)
+                .map_err(|e| PlatformError::Internal(e.to_string()))?,
+            config,
+            allowed_hosts: version.manifest.allowed_hosts.clone(),
+        },
+        component_sha256,
+        limits: version.manifest.limits(),
+    })
+}

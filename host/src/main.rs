@@ -26,8 +26,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Cli {
     /// A TOML configuration file (its keys: listen, data_dir, database_url, max_body_bytes,
     /// shutdown_grace_secs, log).
-    #[arg(long, global = true, env = "BAZAAR_CONFIG")]
-    config: Option<PathBuf>,
+    #[arg(long = "config-file", global = true, env = "BAZAAR_CONFIG")]
+    config_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -226,12 +226,12 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve { listen, store, demo } => {
-            let config = load_config(cli.config.as_ref(), &store, listen)?;
+            let config = load_config(cli.config_file.as_ref(), &store, listen)?;
             init_logging(&config.log);
             serve(config, demo).await
         }
         Command::Migrate { store } => {
-            let config = load_config(cli.config.as_ref(), &store, None)?;
+            let config = load_config(cli.config_file.as_ref(), &store, None)?;
             init_logging(&config.log);
             server::open_store(&config).await?;
             eprintln!("database is up to date");
@@ -244,7 +244,7 @@ async fn main() -> anyhow::Result<()> {
             json,
             store,
         }) => {
-            let config = load_config(cli.config.as_ref(), &store, None)?;
+            let config = load_config(cli.config_file.as_ref(), &store, None)?;
             init_logging("warn");
             let store = server::open_store(&config).await?;
             let (org, user) = orgs::create_with_owner(&store, &name, &admin_email, &admin_password).await?;
@@ -283,7 +283,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Reviewer(ReviewerCommand::Add { email, store }) => {
-            let config = load_config(cli.config.as_ref(), &store, None)?;
+            let config = load_config(cli.config_file.as_ref(), &store, None)?;
             init_logging("warn");
             let store = server::open_store(&config).await?;
             bazaar::catalog::review::add_reviewer(&store, &email)

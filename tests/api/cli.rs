@@ -118,7 +118,7 @@ fn bad_configuration_is_refused_before_start_with_the_reason() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("max_body_bytes"));
 
-    let out = bazaar(&["serve", "--config", "/nonexistent/bazaar.toml"])
+    let out = bazaar(&["serve", "--config-file", "/nonexistent/bazaar.toml"])
         .output()
         .unwrap();
     assert!(!out.status.success());

@@ -150,3 +150,68 @@ fn a_new_plugin_builds_passes_the_audit_and_runs() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("a task was created: Try the plugin"));
     let _ = workspace();
 }
+
+/// `--config KEY=VALUE` reaches the plugin, and `--allow-host` with `--allow-private-network`
+/// let it call a local receiver.
+#[test]
+fn run_passes_configuration_and_allowed_hosts() {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let receiver = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut head = String::new();
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap();
+            }
+            head.push_str(&line);
+            if line == "\r\n" {
+                break;
+            }
+        }
+        let mut body = vec![0; length];
+        std::io::Read::read_exact(&mut reader, &mut body).unwrap();
+        let mut stream = stream;
+        stream
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
+            .unwrap();
+        (head, String::from_utf8(body).unwrap())
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let event = dir.path().join("event.json");
+    std::fs::write(
+        &event,
+        r#"{"kind": "task.completed", "payload": {"title": "Ship it", "status": "completed"}}"#,
+    )
+    .unwrap();
+    let slack = component_path("slack-notifier");
+    let config = format!("webhook_url={url}");
+    let out = bazaar(&[
+        "plugin",
+        "run",
+        slack.to_str().unwrap(),
+        "--event",
+        event.to_str().unwrap(),
+        "--grant",
+        "network,tasks:read",
+        "--config",
+        &config,
+        "--allow-host",
+        "127.0.0.1",
+        "--allow-private-network",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (head, body) = receiver.join().unwrap();
+    assert!(head.starts_with("POST /hook"), "{head}");
+    assert_eq!(body, r#"{"text":"Done: Ship it"}"#);
+}

@@ -90,3 +90,79 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options.open(path)?.write_all(text.as_bytes())
 }
+
+/// Publishes every example plugin (`EXAMPLES/*/bazaar.toml` with its component in
+/// `PLUGINS/<name>.wasm`) into the catalog, as Bazaar's own developer organization, through the
+/// same review as any partner's app; the demo admin, a platform reviewer, approves them.
+/// Apps already in the catalog are left as they are. Returns the slugs published now.
+pub async fn publish_examples(
+    store: &Store,
+    data_dir: &Path,
+    examples: &Path,
+    plugins: &Path,
+) -> Result<Vec<String>, PlatformError> {
+    use crate::catalog::{apps, review};
+    let reviewer = review::add_reviewer(store, DEMO_EMAIL).await?;
+    let developer = match orgs::find_by_slug(store, "bazaar").await? {
+        Some(org) => org,
+        None => {
+            let password: String = rand::thread_rng()
+                .sample_iter(&Alphanumeric)
+                .take(24)
+                .map(char::from)
+                .collect();
+            orgs::create_with_owner(store, "Bazaar", "integrations@bazaar.test", &password)
+                .await?
+                .0
+        }
+    };
+    let cache = data_dir.join("component-cache");
+    let sandbox = crate::sandbox::Sandbox::new(false, Some(cache))
+        .await
+        .map_err(|e| PlatformError::Internal(e.to_string()))?;
+    let mut dirs: Vec<_> = std::fs::read_dir(examples)
+        .map_err(|e| PlatformError::Internal(format!("reading {}: {e}", examples.display())))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|dir| dir.join("bazaar.toml").exists())
+        .collect();
+    dirs.sort();
+    let mut published = Vec::new();
+    for dir in dirs {
+        let name = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        if apps::by_slug(store, &name).await.is_ok() {
+            continue;
+        }
+        let manifest = std::fs::read_to_string(dir.join("bazaar.toml"))
+            .map_err(|e| PlatformError::Internal(format!("reading {name}'s manifest: {e}")))?;
+        let wasm = plugins.join(format!("{}.wasm", name.replace('-', "_")));
+        let bytes = std::fs::read(&wasm).map_err(|e| {
+            PlatformError::Invalid(format!(
+                "{} is missing ({e}); build the plugins with scripts/build-plugins",
+                wasm.display()
+            ))
+        })?;
+        let app = apps::create(store, &developer.id, None, apps::AppKind::Plugin, &manifest).await?;
+        let draft = apps::add_version(store, &app, "1.0.0", &manifest, "First release").await?;
+        apps::upload_component(store, &app, &draft.id, &bytes).await?;
+        let reviewed = review::submit(store, &sandbox, &app, &draft.id).await?;
+        if reviewed.state != apps::states::IN_REVIEW {
+            let why: Vec<_> = reviewed
+                .findings
+                .iter()
+                .filter(|f| f.severity == "error")
+                .map(|f| f.message.clone())
+                .collect();
+            return Err(PlatformError::Invalid(format!(
+                "{name} did not pass the automated review: {}",
+                why.join("; ")
+            )));
+        }
+        review::approve(store, &draft.id, &reviewer, "Bazaar's own integration").await?;
+        published.push(name);
+    }
+    Ok(published)
+}

@@ -51,9 +51,16 @@ enum Command {
         listen: Option<SocketAddr>,
         #[command(flatten)]
         store: StoreArgs,
-        /// Create a demo organization on first start and print how to sign in
+        /// Create a demo organization on first start and print how to sign in, and publish the
+        /// example plugins into the catalog
         #[arg(long)]
         demo: bool,
+        /// With --demo: the example plugins' folder [default: the workspace's example-plugins]
+        #[arg(long)]
+        examples: Option<PathBuf>,
+        /// With --demo: where the built plugins are [default: target/wasm32-wasip2/plugin]
+        #[arg(long)]
+        plugins: Option<PathBuf>,
     },
     /// Apply database migrations and exit
     Migrate {
@@ -225,9 +232,20 @@ fn init_logging(filter: &str) {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { listen, store, demo } => {
+        Command::Serve {
+            listen,
+            store,
+            demo,
+            examples,
+            plugins,
+        } => {
             let config = load_config(cli.config_file.as_ref(), &store, listen)?;
             init_logging(&config.log);
+            let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+            let demo = demo.then(|| Demo {
+                examples: examples.unwrap_or_else(|| workspace.join("example-plugins")),
+                plugins: plugins.unwrap_or_else(|| workspace.join("target/wasm32-wasip2/plugin")),
+            });
             serve(config, demo).await
         }
         Command::Migrate { store } => {
@@ -372,12 +390,27 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn serve(config: Config, with_demo: bool) -> anyhow::Result<()> {
+/// Where the demo finds the example plugins.
+struct Demo {
+    examples: PathBuf,
+    plugins: PathBuf,
+}
+
+async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
     let store = server::open_store(&config)
         .await
         .context("opening the database")?;
-    if with_demo {
+    if let Some(paths) = demo {
         let creds = demo::ensure(&store, &config.data_dir).await?;
+        let published =
+            demo::publish_examples(&store, &config.data_dir, &paths.examples, &paths.plugins).await?;
+        if !published.is_empty() {
+            println!(
+                "Published {} example plugins in the catalog: {}",
+                published.len(),
+                published.join(", ")
+            );
+        }
         println!("Demo organization \"{}\" is ready.", creds.organization);
         println!("  sign in:  {} / {}", creds.email, creds.password);
         println!("  API key:  {}", creds.api_key);

@@ -16,7 +16,8 @@ use crate::support::{Backend, Browser, TestServer, code};
 
 on_both_databases!(
     a_plugin_goes_from_upload_to_uninstall,
-    the_review_and_the_catalog_refuse_what_they_must
+    the_review_and_the_catalog_refuse_what_they_must,
+    secret_settings_are_sealed_and_never_returned
 );
 
 fn manifest(example: &str) -> String {
@@ -478,4 +479,101 @@ async fn the_review_and_the_catalog_refuse_what_they_must(backend: Backend) {
         .err()
         .unwrap();
     assert!(refused.to_string().contains("suspended"), "{refused}");
+}
+
+async fn secret_settings_are_sealed_and_never_returned(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let dev = server.org("Chat Apps").await;
+    let tenant = server.org("Acme").await;
+    let reviewer = server.reviewer().await;
+    let (_, submitted) = server
+        .publish_draft(
+            &dev.key,
+            &manifest("slack-notifier"),
+            "1.0.0",
+            &component("slack-notifier"),
+            None,
+        )
+        .await;
+    assert_eq!(submitted["state"], "in_review", "{submitted}");
+    let version_id = submitted["id"].as_str().unwrap();
+    reviewer
+        .send(
+            Method::POST,
+            &format!("/v1/review/versions/{version_id}/approve"),
+            Some(json!({})),
+            true,
+        )
+        .await;
+
+    let secret = "https://hooks.slack.com/services/T000/B000/very-secret-token";
+    let install = |config: Value| json!({ "app": "slack-notifier", "scopes": ["tasks:read", "network"], "config": config });
+    let (status, body) = server
+        .post(&tenant.key, "/v1/installations", install(json!({})))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a required field is required"
+    );
+    assert!(body["error"]["message"].as_str().unwrap().contains("webhook_url"));
+    let (status, body) = server
+        .post(
+            &tenant.key,
+            "/v1/installations",
+            install(json!({ "webhook_url": secret, "colour": "red" })),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unknown settings are refused: {body}"
+    );
+    let (status, installation) = server
+        .post(
+            &tenant.key,
+            "/v1/installations",
+            install(json!({ "webhook_url": secret })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{installation}");
+    assert_eq!(
+        installation["config"]["webhook_url"],
+        json!({ "secret": true, "set": true })
+    );
+    let id = installation["id"].as_str().unwrap();
+
+    // Not in any response, not in the database in clear, and the plugin gets the real value.
+    let (_, listed) = server.get(&tenant.key, "/v1/installations").await;
+    let (_, events) = server.get(&tenant.key, "/v1/events").await;
+    assert!(
+        !listed.to_string().contains("very-secret-token")
+            && !events.to_string().contains("very-secret-token")
+    );
+    let (stored,): (String,) = sqlx::query_as("SELECT config FROM installations WHERE id = $1")
+        .bind(id)
+        .fetch_one(server.store.reader())
+        .await
+        .unwrap();
+    assert!(
+        !stored.contains("very-secret-token") && stored.contains("sealed:v1:"),
+        "{stored}"
+    );
+    let secrets = Secrets::load(None, &server.data_dir()).unwrap();
+    let runnable = installs::load_for_run(&server.store, &secrets, id).await.unwrap();
+    assert_eq!(runnable.installation.config["webhook_url"], secret);
+    assert_eq!(runnable.installation.allowed_hosts, ["hooks.slack.com"]);
+
+    // Updating other settings keeps the secret; a new value replaces it.
+    let (status, _) = server
+        .call(
+            &tenant.key,
+            Method::PATCH,
+            &format!("/v1/installations/{id}/config"),
+            Some(json!({ "config": {} })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let runnable = installs::load_for_run(&server.store, &secrets, id).await.unwrap();
+    assert_eq!(runnable.installation.config["webhook_url"], secret);
 }

@@ -21,7 +21,11 @@ fn bazaar(args: &[&str]) -> Command {
 
 /// Starts `bazaar serve` on an ephemeral port and returns it with its address.
 fn serve(data_dir: &str) -> (Child, String) {
-    let mut child = bazaar(&["serve", "--data-dir", data_dir, "--listen", "127.0.0.1:0"])
+    serve_with(&["serve", "--data-dir", data_dir, "--listen", "127.0.0.1:0"])
+}
+
+fn serve_with(args: &[&str]) -> (Child, String) {
+    let mut child = bazaar(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -162,4 +166,56 @@ fn sigterm_lets_an_in_flight_request_finish() {
         std::net::TcpStream::connect(&addr).is_err(),
         "and no longer listens"
     );
+}
+
+/// The README's demo: a fresh instance has the demo organization and every example plugin
+/// published in its catalog.
+#[test]
+fn the_demo_publishes_every_example_plugin() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    crate::guests::component_path("project-stats");
+    let plugins = crate::guests::target_dir().join("wasm32-wasip2/plugin");
+    let (mut child, addr) = serve_with(&[
+        "serve",
+        "--demo",
+        "--data-dir",
+        data,
+        "--listen",
+        "127.0.0.1:0",
+        "--plugins",
+        plugins.to_str().unwrap(),
+    ]);
+    let creds: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("demo-credentials.json")).unwrap())
+            .unwrap();
+    let key = creds["api_key"].as_str().unwrap();
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        stream,
+        "GET /v1/catalog HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let body: Value = serde_json::from_str(response.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    let mut slugs: Vec<&str> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["slug"].as_str().unwrap())
+        .collect();
+    slugs.sort();
+    assert_eq!(
+        slugs,
+        [
+            "auto-labeller",
+            "due-date-policy",
+            "project-export",
+            "project-stats",
+            "slack-notifier"
+        ]
+    );
+    terminate(&child);
+    assert!(child.wait().unwrap().success());
 }

@@ -17,7 +17,8 @@ use crate::support::{Backend, Browser, TestServer, code};
 on_both_databases!(
     a_plugin_goes_from_upload_to_uninstall,
     the_review_and_the_catalog_refuse_what_they_must,
-    secret_settings_are_sealed_and_never_returned
+    secret_settings_are_sealed_and_never_returned,
+    the_catalog_sorts_by_installs_rating_and_newest
 );
 
 fn manifest(example: &str) -> String {
@@ -283,6 +284,40 @@ async fn a_plugin_goes_from_upload_to_uninstall(backend: Backend) {
         json!(["projects:read", "tasks:read", "storage"])
     );
 
+    // 1.2.0 asks for nothing new: the upgrade applies in one step.
+    let (_, v3) = server
+        .publish_draft(&dev.key, &more, "1.2.0", &stats, Some(&app_id))
+        .await;
+    let v3_id = v3["id"].as_str().unwrap();
+    reviewer
+        .send(
+            Method::POST,
+            &format!("/v1/review/versions/{v3_id}/approve"),
+            Some(json!({})),
+            true,
+        )
+        .await;
+    let (status, upgraded) = server
+        .post(
+            &tenant.key,
+            &format!("/v1/installations/{installation_id}/upgrade"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (status, upgraded["version"].as_str()),
+        (StatusCode::OK, Some("1.2.0")),
+        "{upgraded}"
+    );
+    let (_, page) = server.get(&tenant.key, "/v1/catalog/project-stats").await;
+    let versions: Vec<&str> = page["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_str().unwrap())
+        .collect();
+    assert_eq!(versions, ["1.2.0", "1.1.0", "1.0.0"]);
+
     // Rating, pausing, then uninstalling: the data is gone and the events say what happened.
     let (status, _) = server
         .post(
@@ -344,7 +379,13 @@ async fn a_plugin_goes_from_upload_to_uninstall(backend: Backend) {
         .collect();
     assert_eq!(
         kinds,
-        ["app.installed", "app.upgraded", "app.paused", "app.uninstalled"]
+        [
+            "app.installed",
+            "app.upgraded",
+            "app.upgraded",
+            "app.paused",
+            "app.uninstalled"
+        ]
     );
     let (_, card) = server.get(&tenant.key, "/v1/catalog/project-stats").await;
     assert_eq!(card["install_count"], 0);
@@ -576,4 +617,71 @@ async fn secret_settings_are_sealed_and_never_returned(backend: Backend) {
     assert_eq!(status, StatusCode::OK);
     let runnable = installs::load_for_run(&server.store, &secrets, id).await.unwrap();
     assert_eq!(runnable.installation.config["webhook_url"], secret);
+}
+
+async fn the_catalog_sorts_by_installs_rating_and_newest(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let dev = server.org("Maker").await;
+    let tenant = server.org("Acme").await;
+    let reviewer = server.reviewer().await;
+    for example in ["project-stats", "due-date-policy"] {
+        let (_, submitted) = server
+            .publish_draft(&dev.key, &manifest(example), "1.0.0", &component(example), None)
+            .await;
+        let id = submitted["id"].as_str().unwrap();
+        reviewer
+            .send(
+                Method::POST,
+                &format!("/v1/review/versions/{id}/approve"),
+                Some(json!({})),
+                true,
+            )
+            .await;
+    }
+    let order = |cards: Value| -> Vec<String> {
+        cards["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["slug"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (_, newest) = server.get(&tenant.key, "/v1/catalog?sort=newest").await;
+    assert_eq!(order(newest), ["due-date-policy", "project-stats"]);
+    server
+        .post(
+            &tenant.key,
+            "/v1/installations",
+            json!({ "app": "project-stats", "scopes": ["storage", "tasks:read"] }),
+        )
+        .await;
+    let (_, popular) = server.get(&tenant.key, "/v1/catalog?sort=installs").await;
+    assert_eq!(order(popular), ["project-stats", "due-date-policy"]);
+    server
+        .post(
+            &tenant.key,
+            "/v1/installations",
+            json!({ "app": "due-date-policy", "scopes": [] }),
+        )
+        .await;
+    server
+        .post(
+            &tenant.key,
+            "/v1/catalog/due-date-policy/ratings",
+            json!({ "stars": 5 }),
+        )
+        .await;
+    server
+        .post(
+            &tenant.key,
+            "/v1/catalog/project-stats/ratings",
+            json!({ "stars": 2 }),
+        )
+        .await;
+    let (_, rated) = server.get(&tenant.key, "/v1/catalog?sort=rating").await;
+    assert_eq!(order(rated), ["due-date-policy", "project-stats"]);
+    let (_, plugins) = server.get(&tenant.key, "/v1/catalog?kind=external").await;
+    assert_eq!(plugins["data"], json!([]));
+    let (status, _) = server.get(&tenant.key, "/v1/catalog?sort=random").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }

@@ -520,6 +520,82 @@ async fn the_review_and_the_catalog_refuse_what_they_must(backend: Backend) {
         .err()
         .unwrap();
     assert!(refused.to_string().contains("suspended"), "{refused}");
+    let (_, versions) = server.get(&dev.key, &format!("/v1/apps/{app_id}/versions")).await;
+    assert_eq!(versions["data"][0]["state"], "suspended");
+    reviewer
+        .send(
+            Method::POST,
+            &format!("/v1/review/apps/{app_id}/reinstate"),
+            None,
+            true,
+        )
+        .await;
+    assert!(
+        installs::load_for_run(&server.store, &secrets, installation["id"].as_str().unwrap())
+            .await
+            .is_ok()
+    );
+
+    // An external app has no component: its review checks the manifest, redirect URIs included.
+    let external = r#"{"name": "Zap Bridge", "slug": "zap-bridge", "description": "Connects your tasks to other tools.",
+        "category": "automation", "pricing": {"plan": "free"}, "redirect_uris": ["https://zap.example.com/callback"],
+        "scopes": [{"name": "tasks:read", "purpose": "Send new tasks to your other tools."}], "events": ["task.created"]}"#;
+    let (status, app) = server
+        .post(
+            &dev.key,
+            "/v1/apps",
+            json!({ "kind": "external", "manifest": external }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{app}");
+    let app_id = app["id"].as_str().unwrap();
+    let body = json!({ "version": "1.0.0", "manifest": serde_json::from_str::<Value>(external).unwrap() });
+    let (_, draft) = server
+        .post(&dev.key, &format!("/v1/apps/{app_id}/versions"), body)
+        .await;
+    let draft_id = draft["id"].as_str().unwrap();
+    let res = server
+        .http
+        .put(format!(
+            "{}/v1/apps/{app_id}/versions/{draft_id}/component",
+            server.base
+        ))
+        .bearer_auth(&dev.key)
+        .body(component("project-stats"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "an external app has no component"
+    );
+    let (_, submitted) = server
+        .post(
+            &dev.key,
+            &format!("/v1/apps/{app_id}/versions/{draft_id}/submit"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(submitted["state"], "in_review", "{submitted}");
+    let insecure = external
+        .replace("https://zap.example.com", "http://zap.example.com")
+        .replace("zap-bridge", "zap-insecure");
+    let (status, body) = server
+        .post(
+            &dev.key,
+            "/v1/apps",
+            json!({ "kind": "external", "manifest": insecure }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("redirect_uris[0]"),
+        "{body}"
+    );
 }
 
 async fn secret_settings_are_sealed_and_never_returned(backend: Backend) {

@@ -100,6 +100,8 @@ pub mod states {
     pub const IN_REVIEW: &str = "in_review";
     pub const PUBLISHED: &str = "published";
     pub const REJECTED: &str = "rejected";
+    /// Published, then suspended with its app.
+    pub const SUSPENDED: &str = "suspended";
 }
 
 /// One result of the automated review.

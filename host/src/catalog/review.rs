@@ -231,12 +231,24 @@ pub async fn set_suspended(store: &Store, app_id: &str, reason: Option<&str>) ->
             "say why the app is suspended in the `reason`".into(),
         ));
     }
+    let (status, from, to) = match reason {
+        Some(_) => ("suspended", states::PUBLISHED, states::SUSPENDED),
+        None => ("active", states::SUSPENDED, states::PUBLISHED),
+    };
+    let mut tx = store.writer().begin().await?;
     sqlx::query("UPDATE apps SET status = $1, suspended_reason = $2 WHERE id = $3")
-        .bind(if reason.is_some() { "suspended" } else { "active" })
+        .bind(status)
         .bind(reason)
         .bind(app_id)
-        .execute(store.writer())
+        .execute(&mut *tx)
         .await?;
+    sqlx::query("UPDATE app_versions SET state = $1 WHERE app_id = $2 AND state = $3")
+        .bind(to)
+        .bind(app_id)
+        .bind(from)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
     apps::get(store, app_id).await
 }
 

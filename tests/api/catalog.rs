@@ -31,6 +31,14 @@ fn manifest(example: &str) -> String {
     .unwrap()
 }
 
+/// A reviewer approves a version.
+async fn approve(reviewer: &Browser, version_id: &str) -> Value {
+    let path = format!("/v1/review/versions/{version_id}/approve");
+    let (status, body) = reviewer.send(Method::POST, &path, Some(json!({})), true).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
 impl TestServer {
     /// Creates the app, adds a version with a component, submits it; returns (app, version).
     async fn publish_draft(
@@ -239,6 +247,8 @@ async fn a_plugin_goes_from_upload_to_uninstall(backend: Backend) {
     let (_, theirs) = server.get(&other.key, "/v1/installations").await;
     assert_eq!(theirs["data"], json!([]));
 
+    let upgrade_path = format!("/v1/installations/{installation_id}/upgrade");
+
     // Version 1.1.0 asks for one more scope: the upgrade waits for consent, 1.0.0 keeps running.
     let more = manifest("project-stats").replace(
         "[pricing]",
@@ -248,32 +258,13 @@ async fn a_plugin_goes_from_upload_to_uninstall(backend: Backend) {
         .publish_draft(&dev.key, &more, "1.1.0", &stats, Some(&app_id))
         .await;
     let v2_id = v2["id"].as_str().unwrap();
-    reviewer
-        .send(
-            Method::POST,
-            &format!("/v1/review/versions/{v2_id}/approve"),
-            Some(json!({})),
-            true,
-        )
-        .await;
-    let (status, pending) = server
-        .post(
-            &tenant.key,
-            &format!("/v1/installations/{installation_id}/upgrade"),
-            json!({}),
-        )
-        .await;
+    approve(&reviewer, v2_id).await;
+    let (status, pending) = server.post(&tenant.key, &upgrade_path, json!({})).await;
     assert_eq!(status, StatusCode::OK, "{pending}");
     assert_eq!(pending["version"], "1.0.0");
     assert_eq!(pending["pending_upgrade"]["new_scopes"], json!(["projects:read"]));
     let scopes = json!({ "scopes": ["storage", "tasks:read", "projects:read"] });
-    let (status, upgraded) = server
-        .post(
-            &tenant.key,
-            &format!("/v1/installations/{installation_id}/upgrade"),
-            scopes,
-        )
-        .await;
+    let (status, upgraded) = server.post(&tenant.key, &upgrade_path, scopes).await;
     assert_eq!(status, StatusCode::OK, "{upgraded}");
     assert_eq!(
         (upgraded["version"].as_str(), &upgraded["pending_upgrade"]),
@@ -289,21 +280,8 @@ async fn a_plugin_goes_from_upload_to_uninstall(backend: Backend) {
         .publish_draft(&dev.key, &more, "1.2.0", &stats, Some(&app_id))
         .await;
     let v3_id = v3["id"].as_str().unwrap();
-    reviewer
-        .send(
-            Method::POST,
-            &format!("/v1/review/versions/{v3_id}/approve"),
-            Some(json!({})),
-            true,
-        )
-        .await;
-    let (status, upgraded) = server
-        .post(
-            &tenant.key,
-            &format!("/v1/installations/{installation_id}/upgrade"),
-            json!({}),
-        )
-        .await;
+    approve(&reviewer, v3_id).await;
+    let (status, upgraded) = server.post(&tenant.key, &upgrade_path, json!({})).await;
     assert_eq!(
         (status, upgraded["version"].as_str()),
         (StatusCode::OK, Some("1.2.0")),
@@ -472,14 +450,7 @@ async fn the_review_and_the_catalog_refuse_what_they_must(backend: Backend) {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a rejection says why");
-    reviewer
-        .send(
-            Method::POST,
-            &format!("/v1/review/versions/{version_id}/approve"),
-            Some(json!({})),
-            true,
-        )
-        .await;
+    approve(&reviewer, version_id).await;
     let (status, installation) = server
         .post(
             &tenant.key,
@@ -614,14 +585,7 @@ async fn secret_settings_are_sealed_and_never_returned(backend: Backend) {
         .await;
     assert_eq!(submitted["state"], "in_review", "{submitted}");
     let version_id = submitted["id"].as_str().unwrap();
-    reviewer
-        .send(
-            Method::POST,
-            &format!("/v1/review/versions/{version_id}/approve"),
-            Some(json!({})),
-            true,
-        )
-        .await;
+    approve(&reviewer, version_id).await;
 
     let secret = "https://hooks.slack.com/services/T000/B000/very-secret-token";
     let install = |config: Value| json!({ "app": "slack-notifier", "scopes": ["tasks:read", "network"], "config": config });
@@ -705,14 +669,7 @@ async fn the_catalog_sorts_by_installs_rating_and_newest(backend: Backend) {
             .publish_draft(&dev.key, &manifest(example), "1.0.0", &component(example), None)
             .await;
         let id = submitted["id"].as_str().unwrap();
-        reviewer
-            .send(
-                Method::POST,
-                &format!("/v1/review/versions/{id}/approve"),
-                Some(json!({})),
-                true,
-            )
-            .await;
+        approve(&reviewer, id).await;
     }
     let order = |cards: Value| -> Vec<String> {
         cards["data"]

@@ -121,7 +121,8 @@ async fn a_plugin_goes_from_upload_to_uninstall(backend: Backend) {
     );
     let version_id = submitted["id"].as_str().unwrap().to_owned();
 
-    // Not in the catalog before approval; a tenant's all-scope key cannot approve.
+    // Not in the catalog before approval; a tenant's all-scope key cannot approve, and neither
+    // can a key its admin mints: tenants never hold `apps:review`.
     let (_, cards) = server.get(&tenant.key, "/v1/catalog?q=statistics").await;
     assert_eq!(cards["data"], json!([]));
     let (status, body) = server
@@ -429,6 +430,16 @@ async fn the_review_and_the_catalog_refuse_what_they_must(backend: Backend) {
     assert_eq!(rejected["state"], "rejected");
     assert!(rejected["findings"].to_string().contains("wasi:sockets"));
 
+    // A reviewer may mint a key that reviews (for tooling); a tenant admin may not.
+    let body = json!({ "name": "review bot", "scopes": ["apps:review"] });
+    let (status, bot) = reviewer
+        .send(Method::POST, "/v1/api-keys", Some(body.clone()), true)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{bot}");
+    let bot = bot["secret"].as_str().unwrap().to_owned();
+    let (status, _) = server.post(&tenant.key, "/v1/api-keys", body).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "tenants never hold apps:review");
+
     // Published, then suspended: it leaves the catalog and cannot be installed, and what is
     // installed stops running.
     let (_, ok) = server
@@ -450,7 +461,18 @@ async fn the_review_and_the_catalog_refuse_what_they_must(backend: Backend) {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a rejection says why");
-    approve(&reviewer, version_id).await;
+    let (status, approved) = server
+        .post(
+            &bot,
+            &format!("/v1/review/versions/{version_id}/approve"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (status, approved["state"].as_str()),
+        (StatusCode::OK, Some("published")),
+        "{approved}"
+    );
     let (status, installation) = server
         .post(
             &tenant.key,

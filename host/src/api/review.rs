@@ -62,9 +62,8 @@ pub async fn approve(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Decision>,
 ) -> Result<Json<Version>, ApiError> {
-    let reviewer = who.user_id().unwrap_or_default().to_owned();
     Ok(Json(
-        review::approve(&state.store, &id, &reviewer, &body.note).await?,
+        review::approve(&state.store, &id, who.user_id(), &body.note).await?,
     ))
 }
 
@@ -79,9 +78,8 @@ pub async fn reject(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Decision>,
 ) -> Result<Json<Version>, ApiError> {
-    let reviewer = who.user_id().unwrap_or_default().to_owned();
     Ok(Json(
-        review::reject(&state.store, &id, &reviewer, &body.note).await?,
+        review::reject(&state.store, &id, who.user_id(), &body.note).await?,
     ))
 }
 

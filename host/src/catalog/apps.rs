@@ -439,7 +439,7 @@ pub(crate) async fn set_state(
     from: &[&str],
     to: &str,
     findings: Option<&[Finding]>,
-    note: Option<(&str, &str)>,
+    note: Option<(&str, Option<&str>)>,
 ) -> Result<()> {
     let now = now_ms();
     let allowed = from
@@ -460,7 +460,7 @@ pub(crate) async fn set_state(
     .bind(findings)
     .bind(now)
     .bind(note.map(|(n, _)| n.to_owned()))
-    .bind(note.map(|(_, by)| by.to_owned()))
+    .bind(note.and_then(|(_, by)| by.map(str::to_owned)))
     .bind(version_id)
     .execute(store.writer())
     .await?;

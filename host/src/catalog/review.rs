@@ -170,7 +170,8 @@ pub async fn submit(store: &Store, sandbox: &Sandbox, app: &App, version_id: &st
 }
 
 /// A reviewer approves a version: it is published and becomes what new installations get.
-pub async fn approve(store: &Store, version_id: &str, reviewer: &str, note: &str) -> Result<Version> {
+/// `reviewer` is the approving user, if a person (not an API key) acts.
+pub async fn approve(store: &Store, version_id: &str, reviewer: Option<&str>, note: &str) -> Result<Version> {
     let version = apps::version(store, version_id).await?;
     apps::set_state(
         store,
@@ -203,7 +204,7 @@ pub async fn approve(store: &Store, version_id: &str, reviewer: &str, note: &str
 }
 
 /// A reviewer rejects a version with a note the developer sees.
-pub async fn reject(store: &Store, version_id: &str, reviewer: &str, note: &str) -> Result<Version> {
+pub async fn reject(store: &Store, version_id: &str, reviewer: Option<&str>, note: &str) -> Result<Version> {
     if note.trim().len() < 5 {
         return Err(PlatformError::Invalid(
             "tell the developer why in the `note`".into(),

@@ -18,7 +18,8 @@ on_both_databases!(
     a_plugin_goes_from_upload_to_uninstall,
     the_review_and_the_catalog_refuse_what_they_must,
     secret_settings_are_sealed_and_never_returned,
-    the_catalog_sorts_by_installs_rating_and_newest
+    the_catalog_sorts_by_installs_rating_and_newest,
+    installed_hooks_guard_task_changes
 );
 
 fn manifest(example: &str) -> String {
@@ -739,4 +740,83 @@ async fn the_catalog_sorts_by_installs_rating_and_newest(backend: Backend) {
     assert_eq!(plugins["data"], json!([]));
     let (status, _) = server.get(&tenant.key, "/v1/catalog?sort=random").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+async fn installed_hooks_guard_task_changes(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let dev = server.org("Policy Apps").await;
+    let tenant = server.org("Acme").await;
+    let other = server.org("Elsewhere").await;
+    let reviewer = server.reviewer().await;
+    let policy = component("due-date-policy");
+    let (_, submitted) = server
+        .publish_draft(&dev.key, &manifest("due-date-policy"), "1.0.0", &policy, None)
+        .await;
+    approve(&reviewer, submitted["id"].as_str().unwrap()).await;
+    let (_, installation) = server
+        .post(
+            &tenant.key,
+            "/v1/installations",
+            json!({ "app": "due-date-policy", "scopes": [] }),
+        )
+        .await;
+    let installation_id = installation["id"].as_str().unwrap();
+
+    let project = server.project(&tenant.key, "Launch").await;
+    let urgent = json!({ "project_id": project, "title": "Fix prod", "labels": ["urgent"] });
+    let (status, body) = server.post(&tenant.key, "/v1/tasks", urgent.clone()).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"),
+        "{body}"
+    );
+    assert_eq!(
+        body["error"]["message"],
+        "Due-date policy: urgent tasks need a due date"
+    );
+    let (_, tasks) = server.get(&tenant.key, "/v1/tasks").await;
+    assert_eq!(tasks["data"], json!([]), "the refused task was not saved");
+
+    let mut dated = urgent.clone();
+    dated["due_date"] = json!("2026-12-31");
+    let (status, task) = server.post(&tenant.key, "/v1/tasks", dated).await;
+    assert_eq!(status, StatusCode::CREATED, "{task}");
+    let path = format!("/v1/tasks/{}", task["id"].as_str().unwrap());
+    let (status, body) = server
+        .call(
+            &tenant.key,
+            Method::PATCH,
+            &path,
+            Some(json!({ "due_date": null })),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the hook sees the task after the change: {body}"
+    );
+
+    // Only the installing organization is guarded, and only while the installation is active.
+    let theirs = server.project(&other.key, "Theirs").await;
+    let (status, _) = server
+        .post(
+            &other.key,
+            "/v1/tasks",
+            json!({ "project_id": theirs, "title": "x", "labels": ["urgent"] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    server
+        .post(
+            &tenant.key,
+            &format!("/v1/installations/{installation_id}/pause"),
+            json!({}),
+        )
+        .await;
+    let (status, _) = server.post(&tenant.key, "/v1/tasks", urgent).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "a paused installation's hook does not run"
+    );
 }

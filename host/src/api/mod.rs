@@ -50,6 +50,8 @@ pub struct AppState {
     pub files_root: std::path::PathBuf,
     /// Where the automated review runs plugins; started on the first submission.
     pub review_sandbox: Arc<tokio::sync::OnceCell<crate::sandbox::Sandbox>>,
+    /// The plugin host for installed plugins (hooks); started on first use.
+    pub runtime: Arc<tokio::sync::OnceCell<crate::runtime::Runtime>>,
 }
 
 impl AppState {
@@ -61,9 +63,41 @@ impl AppState {
             files_root: config.data_dir.join("plugin-files"),
             secrets: Arc::new(secrets),
             review_sandbox: Arc::default(),
+            runtime: Arc::default(),
             store,
             config,
         })
+    }
+
+    /// The plugin host of this server, on its own database and files.
+    pub async fn runtime(&self) -> Result<&crate::runtime::Runtime, error::ApiError> {
+        self.runtime
+            .get_or_try_init(|| async {
+                let services = crate::runtime::HostServices {
+                    store: self.store.clone(),
+                    files_root: self.files_root.clone(),
+                    allow_private_network: false,
+                };
+                crate::runtime::Runtime::new(services, Some(self.config.data_dir.join("component-cache")))
+            })
+            .await
+            .map_err(|e| error::ApiError::Internal(format!("plugin host: {e}")))
+    }
+
+    /// Runs the organization's installed `validate-task` hooks on a task about to be saved.
+    pub async fn validate_task(
+        &self,
+        org_id: &str,
+        task: &crate::runtime::Task,
+    ) -> Result<(), error::ApiError> {
+        use crate::installs::hooks;
+        let hooked = hooks::installations_with(&self.store, org_id, "validate-task").await?;
+        if hooked.is_empty() {
+            return Ok(());
+        }
+        let runtime = self.runtime().await?;
+        hooks::validate_task(&self.store, &self.secrets, runtime, hooked, task).await?;
+        Ok(())
     }
 
     /// The sandbox of the automated review, compiling components into the data folder's cache.

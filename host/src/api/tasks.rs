@@ -63,7 +63,8 @@ pub struct CreateTask {
     due_date: Option<String>,
 }
 
-/// Create a task in an active project. Emits `task.created`.
+/// Create a task in an active project. Emits `task.created`. Installed apps' `validate-task`
+/// hooks see it first; one of them may refuse it (422, with the app's reason).
 #[utoipa::path(post, path = "/v1/tasks", tag = "tasks", request_body = CreateTask,
     security(("bearer" = ["tasks:write"]), ("session" = ["tasks:write"])),
     responses((status = 201, body = Task), (status = "4XX", body = ErrorBody)))]
@@ -79,6 +80,17 @@ pub async fn create(
         labels: body.labels,
         due_date: body.due_date,
     };
+    let proposed = crate::runtime::Task {
+        id: String::new(),
+        project_id: new.project_id.clone(),
+        title: new.title.clone(),
+        description: new.description.clone(),
+        status: "open".into(),
+        labels: new.labels.clone(),
+        due_date: new.due_date.clone(),
+        created_at: String::new(),
+    };
+    state.validate_task(&who.org_id, &proposed).await?;
     let task = tasks::create(&state.store, &who.org_id, new).await?;
     Ok((StatusCode::CREATED, Json(task)))
 }
@@ -113,7 +125,8 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D:
     Option::<String>::deserialize(d).map(Some)
 }
 
-/// Edit a task. Emits `task.updated`.
+/// Edit a task. Emits `task.updated`. Installed `validate-task` hooks see the task as it would
+/// be after the change and may refuse it (422).
 #[utoipa::path(patch, path = "/v1/tasks/{id}", tag = "tasks", request_body = UpdateTask,
     params(("id" = String, Path, description = "Task id")),
     security(("bearer" = ["tasks:write"]), ("session" = ["tasks:write"])),
@@ -130,6 +143,19 @@ pub async fn update(
         labels: body.labels,
         due_date: body.due_date,
     };
+    // Hooks see the task as it would be after the change.
+    let current = tasks::get(&state.store, &who.org_id, &id).await?;
+    let proposed = crate::runtime::Task {
+        id: current.id,
+        project_id: current.project_id,
+        title: change.title.clone().unwrap_or(current.title),
+        description: change.description.clone().unwrap_or(current.description),
+        status: current.status,
+        labels: change.labels.clone().unwrap_or(current.labels),
+        due_date: change.due_date.clone().unwrap_or(current.due_date),
+        created_at: current.created_at,
+    };
+    state.validate_task(&who.org_id, &proposed).await?;
     Ok(Json(tasks::update(&state.store, &who.org_id, &id, change).await?))
 }
 

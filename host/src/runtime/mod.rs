@@ -117,6 +117,11 @@ impl Runtime {
         Ok(prepared)
     }
 
+    /// The prepared component with this SHA-256, if it was prepared before (no bytes needed).
+    pub fn prepared(&self, sha256: &str) -> Option<Arc<Prepared>> {
+        self.prepared.lock().ok().and_then(|m| m.get(sha256).cloned())
+    }
+
     /// Runs the plugin's `on-event` in a fresh instance.
     #[tracing::instrument(skip_all, fields(installation = %installation.id, event = %event.id, kind = %event.kind))]
     pub async fn on_event(

@@ -18,9 +18,12 @@ pub async fn installations_with(store: &Store, org_id: &str, hook: &str) -> Resu
     let rows: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT i.id, v.manifest, a.name FROM installations i \
          JOIN app_versions v ON v.id = i.version_id JOIN apps a ON a.id = i.app_id \
-         WHERE i.org_id = $1 AND i.status = 'active' AND a.status = 'active' ORDER BY i.id",
+         WHERE i.org_id = $1 AND i.status = 'active' AND a.status = 'active' AND v.manifest LIKE $2 ORDER BY i.id",
     )
     .bind(org_id)
+    // Every task write asks this: let the database skip manifests that cannot name the hook,
+    // and parse only the few that might.
+    .bind(format!("%\"{hook}\"%"))
     .fetch_all(store.reader())
     .await?;
     Ok(rows

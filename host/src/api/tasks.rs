@@ -144,17 +144,19 @@ pub async fn update(
         due_date: body.due_date,
     };
     // Hooks see the task as it would be after the change.
-    let current = tasks::get(&state.store, &who.org_id, &id).await?;
-    let proposed = crate::runtime::Task {
-        id: current.id,
-        project_id: current.project_id,
-        title: change.title.clone().unwrap_or(current.title),
-        description: change.description.clone().unwrap_or(current.description),
-        status: current.status,
-        labels: change.labels.clone().unwrap_or(current.labels),
-        due_date: change.due_date.clone().unwrap_or(current.due_date),
-        created_at: current.created_at,
-    };
+    let mut proposed = crate::capabilities::tasks::to_wit(tasks::get(&state.store, &who.org_id, &id).await?);
+    if let Some(title) = &change.title {
+        proposed.title = title.clone();
+    }
+    if let Some(description) = &change.description {
+        proposed.description = description.clone();
+    }
+    if let Some(labels) = &change.labels {
+        proposed.labels = labels.clone();
+    }
+    if let Some(due_date) = &change.due_date {
+        proposed.due_date = due_date.clone();
+    }
     state.validate_task(&who.org_id, &proposed).await?;
     Ok(Json(tasks::update(&state.store, &who.org_id, &id, change).await?))
 }

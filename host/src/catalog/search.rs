@@ -63,6 +63,7 @@ struct CardRow {
     install_count: i64,
     manifest: String,
     installed: i64,
+    long_description: String,
 }
 
 impl CardRow {
@@ -87,7 +88,8 @@ impl CardRow {
 
 const CARD_SELECT: &str = "SELECT a.id, a.slug, a.kind, a.name, a.description, a.category, a.rating_sum, a.rating_count, \
      a.install_count, v.manifest, \
-     (SELECT COUNT(*) FROM installations i WHERE i.app_id = a.id AND i.org_id = $1) AS installed \
+     (SELECT COUNT(*) FROM installations i WHERE i.app_id = a.id AND i.org_id = $1) AS installed, \
+     a.long_description \
      FROM apps a JOIN app_versions v ON v.id = a.published_version_id \
      WHERE a.status = 'active'";
 
@@ -189,9 +191,9 @@ pub async fn listing(store: &Store, org_id: &str, slug: &str) -> Result<Listing>
         .bind(slug)
         .fetch_optional(store.reader())
         .await?;
-    let card = row
-        .and_then(CardRow::into_card)
-        .ok_or(PlatformError::NotFound("app"))?;
+    let row = row.ok_or(PlatformError::NotFound("app"))?;
+    let long_description = row.long_description.clone();
+    let card = row.into_card().ok_or(PlatformError::NotFound("app"))?;
     let app = apps::get(store, &card.id).await?;
     let published = apps::version(store, app.published_version_id.as_deref().unwrap_or_default()).await?;
     let versions: Vec<Version> = apps::versions(store, &app.id, true).await?;
@@ -201,14 +203,9 @@ pub async fn listing(store: &Store, org_id: &str, slug: &str) -> Result<Listing>
     .bind(&app.id)
     .fetch_all(store.reader())
     .await?;
-    let long = sqlx::query_as::<_, (String,)>("SELECT long_description FROM apps WHERE id = $1")
-        .bind(&app.id)
-        .fetch_one(store.reader())
-        .await?
-        .0;
     Ok(Listing {
         card,
-        long_description: long,
+        long_description,
         screenshots: published.manifest.screenshots.clone(),
         permissions: permissions(&published),
         versions: versions

@@ -328,11 +328,7 @@ pub async fn authenticate_session(store: &Store, token: &str) -> Result<Option<S
     let Some((session_id, user_id, org_id, csrf_token, role, reviewer)) = row else {
         return Ok(None);
     };
-    let role = match role.as_str() {
-        "owner" => Role::Owner,
-        "admin" => Role::Admin,
-        _ => Role::Member,
-    };
+    let role = Role::parse(&role)?;
     Ok(Some(SessionIdentity {
         session_id,
         user_id,

@@ -28,7 +28,7 @@ impl Role {
         }
     }
 
-    fn parse(text: &str) -> Result<Self> {
+    pub(crate) fn parse(text: &str) -> Result<Self> {
         match text {
             "owner" => Ok(Role::Owner),
             "admin" => Ok(Role::Admin),

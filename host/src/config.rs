@@ -9,8 +9,10 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// Keys the file and the environment may set (`BAZAAR_LISTEN`, `BAZAAR_DATA_DIR`, ...).
-const KEYS: [&str; 7] = [
+const KEYS: [&str; 9] = [
     "secret_key",
+    "allow_private_network",
+    "node_id",
     "listen",
     "data_dir",
     "database_url",
@@ -37,6 +39,54 @@ pub struct Config {
     /// Base64 key (32 bytes) that seals secret configuration values. Every node of a cluster
     /// needs the same one; a single node creates `secret.key` in the data folder when unset.
     pub secret_key: Option<String>,
+    /// Development only: lets plugins' `http` calls and webhooks reach loopback and private
+    /// addresses (a local receiver). Never set it in production.
+    pub allow_private_network: bool,
+    /// This node's name in delivery leases and the attempt log; a random one when unset. Give
+    /// each node of a cluster a stable one so that, after a crash, it takes back its own claims
+    /// at once instead of waiting for their leases to expire.
+    pub node_id: Option<String>,
+    /// Event delivery workers.
+    pub delivery: DeliveryConfig,
+}
+
+/// How this node delivers events (the `[delivery]` table of the configuration file).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeliveryConfig {
+    /// Whether this node runs delivery workers at all.
+    pub enabled: bool,
+    /// Deliveries in progress at once on this node.
+    pub concurrency: usize,
+    /// Deliveries claimed per query.
+    pub batch: usize,
+    /// How long a claim lasts; another node retries a claim whose lease expired.
+    pub lease_secs: u64,
+    /// How often an idle worker looks for new events.
+    pub poll_ms: u64,
+    /// Waits between attempts; after the last one a delivery is dead-lettered. Each wait is
+    /// jittered by ±20%, and a receiver's `Retry-After` can lengthen it.
+    pub retry_schedule_secs: Vec<f64>,
+    /// A subscriber whose deliveries have only failed for this long is paused (installation)
+    /// or disabled (REST hook).
+    pub pause_after_secs: u64,
+    /// Total time a webhook receiver has to answer.
+    pub webhook_timeout_ms: u64,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        DeliveryConfig {
+            enabled: true,
+            concurrency: 32,
+            batch: 64,
+            lease_secs: 60,
+            poll_ms: 100,
+            retry_schedule_secs: vec![5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0],
+            pause_after_secs: 5 * 24 * 3600,
+            webhook_timeout_ms: 15_000,
+        }
+    }
 }
 
 impl Default for Config {
@@ -49,6 +99,9 @@ impl Default for Config {
             shutdown_grace_secs: 30,
             log: "info".into(),
             secret_key: None,
+            allow_private_network: false,
+            node_id: None,
+            delivery: DeliveryConfig::default(),
         }
     }
 }
@@ -64,6 +117,8 @@ pub enum ConfigError {
     DatabaseUrl(String),
     #[error("invalid configuration: `max_body_bytes` must be between 1 KiB and 64 MiB")]
     BodyLimit,
+    #[error("invalid configuration: [delivery] {0}")]
+    Delivery(String),
 }
 
 /// Values given on the command line; each one, when present, wins over every other source.
@@ -107,6 +162,17 @@ impl Config {
         }
         if !(1024..=64 * 1024 * 1024).contains(&self.max_body_bytes) {
             return Err(ConfigError::BodyLimit);
+        }
+        let d = &self.delivery;
+        if d.concurrency == 0 || d.batch == 0 || d.lease_secs == 0 || d.poll_ms == 0 {
+            return Err(ConfigError::Delivery(
+                "concurrency, batch, lease_secs and poll_ms must be above 0".into(),
+            ));
+        }
+        if d.retry_schedule_secs.iter().any(|s| !s.is_finite() || *s < 0.0) {
+            return Err(ConfigError::Delivery(
+                "retry_schedule_secs holds non-negative numbers of seconds".into(),
+            ));
         }
         Ok(())
     }

@@ -10,6 +10,7 @@ use tokio::task::JoinHandle;
 
 use crate::api::{self, AppState};
 use crate::config::Config;
+use crate::events::{Dispatcher, Services};
 use crate::store::{Store, StoreError};
 
 /// Opens the configured database (PostgreSQL if `database_url` is set, otherwise SQLite in the
@@ -51,15 +52,35 @@ impl RunningServer {
 /// Serves the application on an already bound listener.
 pub fn spawn(listener: TcpListener, store: Store, config: Arc<Config>) -> std::io::Result<RunningServer> {
     let addr = listener.local_addr()?;
-    let state = AppState::new(store, config).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let state = AppState::new(store, config.clone()).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let delivery = config.delivery.enabled.then(|| Services {
+        store: state.store.clone(),
+        secrets: state.secrets.clone(),
+        runtime: state.runtime.clone(),
+        config: config.delivery.clone(),
+        node_id: config
+            .node_id
+            .clone()
+            .unwrap_or_else(|| crate::store::new_id("node")),
+        allow_private_network: config.allow_private_network,
+    });
+    let grace = Duration::from_secs(config.shutdown_grace_secs);
     let app = api::router(state);
     let (stop, mut stopped) = watch::channel(false);
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
+        let dispatcher = match delivery {
+            Some(services) => Some(Dispatcher::start(services, grace).await),
+            None => None,
+        };
+        let served = axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 let _ = stopped.wait_for(|s| *s).await;
             })
-            .await
+            .await;
+        if let Some(dispatcher) = dispatcher {
+            dispatcher.stop().await;
+        }
+        served
     });
     Ok(RunningServer { addr, stop, task })
 }
@@ -72,9 +93,10 @@ pub async fn serve_until_signal(server: RunningServer, grace: Duration) -> std::
         result = &mut task => return result.unwrap_or_else(|e| Err(std::io::Error::other(e))),
         () = shutdown_signal() => {}
     }
-    tracing::info!("shutting down: finishing in-flight requests");
+    tracing::info!("shutting down: finishing in-flight requests and deliveries");
     let _ = stopper.send(true);
-    match tokio::time::timeout(grace, task).await {
+    // Requests, then deliveries, each get the grace period.
+    match tokio::time::timeout(grace * 2 + Duration::from_secs(5), task).await {
         Ok(result) => result.unwrap_or_else(|e| Err(std::io::Error::other(e))),
         Err(_) => {
             tracing::warn!(

@@ -3,9 +3,11 @@
 pub mod apps;
 pub mod auth;
 pub mod catalog;
+pub mod deliveries;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod hooks;
 pub mod installations;
 pub mod keys;
 pub mod org;
@@ -50,8 +52,8 @@ pub struct AppState {
     pub files_root: std::path::PathBuf,
     /// Where the automated review runs plugins; started on the first submission.
     pub review_sandbox: Arc<tokio::sync::OnceCell<crate::sandbox::Sandbox>>,
-    /// The plugin host for installed plugins (hooks); started on first use.
-    pub runtime: Arc<tokio::sync::OnceCell<crate::runtime::Runtime>>,
+    /// The plugin host for installed plugins (hooks, deliveries); started on first use.
+    pub runtime: crate::runtime::SharedRuntime,
 }
 
 impl AppState {
@@ -59,11 +61,20 @@ impl AppState {
     pub fn new(store: Store, config: Arc<Config>) -> Result<Self, crate::installs::secrets::SecretsError> {
         let secrets =
             crate::installs::secrets::Secrets::load(config.secret_key.as_deref(), &config.data_dir)?;
+        let files_root = config.data_dir.join("plugin-files");
+        let runtime = crate::runtime::SharedRuntime::new(
+            crate::runtime::HostServices {
+                store: store.clone(),
+                files_root: files_root.clone(),
+                allow_private_network: config.allow_private_network,
+            },
+            config.data_dir.join("component-cache"),
+        );
         Ok(AppState {
-            files_root: config.data_dir.join("plugin-files"),
+            files_root,
             secrets: Arc::new(secrets),
             review_sandbox: Arc::default(),
-            runtime: Arc::default(),
+            runtime,
             store,
             config,
         })
@@ -72,14 +83,7 @@ impl AppState {
     /// The plugin host of this server, on its own database and files.
     pub async fn runtime(&self) -> Result<&crate::runtime::Runtime, error::ApiError> {
         self.runtime
-            .get_or_try_init(|| async {
-                let services = crate::runtime::HostServices {
-                    store: self.store.clone(),
-                    files_root: self.files_root.clone(),
-                    allow_private_network: false,
-                };
-                crate::runtime::Runtime::new(services, Some(self.config.data_dir.join("component-cache")))
-            })
+            .get()
             .await
             .map_err(|e| error::ApiError::Internal(format!("plugin host: {e}")))
     }
@@ -135,6 +139,7 @@ list_type!(ProjectList, Project);
 list_type!(TaskList, Task);
 list_type!(EventList, Event);
 list_type!(ApiKeyList, ApiKeyItem);
+list_type!(DeliveryList, crate::events::queue::Delivery);
 
 #[derive(OpenApi)]
 #[openapi(
@@ -156,6 +161,10 @@ list_type!(ApiKeyList, ApiKeyItem);
         catalog::browse, catalog::listing, catalog::rate,
         installations::list, installations::get, installations::install, installations::configure,
         installations::pause, installations::resume, installations::upgrade, installations::uninstall,
+        deliveries::list, deliveries::get, deliveries::replay, deliveries::replay_failed,
+        deliveries::installation_analytics, deliveries::app_analytics,
+        deliveries::webhook_secret, deliveries::rotate_webhook_secret,
+        hooks::subscribe, hooks::list, hooks::unsubscribe,
     ),
     modifiers(&SecuritySchemes),
 )]
@@ -273,6 +282,25 @@ pub fn router(state: AppState) -> Router {
         .route("/installations/{id}/pause", post(installations::pause))
         .route("/installations/{id}/resume", post(installations::resume))
         .route("/installations/{id}/upgrade", post(installations::upgrade))
+        .route(
+            "/installations/{id}/analytics",
+            get(deliveries::installation_analytics),
+        )
+        .route(
+            "/installations/{id}/webhook-secret",
+            get(deliveries::webhook_secret),
+        )
+        .route(
+            "/installations/{id}/webhook-secret/rotate",
+            post(deliveries::rotate_webhook_secret),
+        )
+        .route("/apps/{id}/analytics", get(deliveries::app_analytics))
+        .route("/deliveries", get(deliveries::list))
+        .route("/deliveries/replay", post(deliveries::replay_failed))
+        .route("/deliveries/{id}", get(deliveries::get))
+        .route("/deliveries/{id}/replay", post(deliveries::replay))
+        .route("/hooks", get(hooks::list).post(hooks::subscribe))
+        .route("/hooks/{id}", delete(hooks::unsubscribe))
         .route("/openapi.json", get(openapi_document))
         .method_not_allowed_fallback(wrong_method);
     Router::new()

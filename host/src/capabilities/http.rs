@@ -7,57 +7,14 @@
 //! request, so DNS rebinding cannot reach them either. Redirects are not followed; time,
 //! request count and response size are capped.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::{Arc, OnceLock};
+use std::net::IpAddr;
 use std::time::Duration;
-
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 use crate::platform::Scope;
 use crate::runtime::bindings::Error;
 use crate::runtime::bindings::bazaar::platform::http::{Host, Method, Request, Response};
 use crate::runtime::state::PluginState;
-
-/// True for addresses on the public internet; false for every range a plugin must not reach.
-pub fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => is_public_v4(v4),
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public_v4(v4);
-            }
-            let s = v6.segments();
-            let nat64 = s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0];
-            if nat64 {
-                let [a, b] = s[6].to_be_bytes();
-                let [c, d] = s[7].to_be_bytes();
-                return is_public_v4(Ipv4Addr::new(a, b, c, d));
-            }
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (s[0] & 0xfe00) == 0xfc00 // unique local
-                || (s[0] & 0xffc0) == 0xfe80 // link-local
-                || (s[0] == 0x2001 && s[1] == 0x0db8)) // documentation
-        }
-    }
-}
-
-fn is_public_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, c, _] = ip.octets();
-    !(ip.is_loopback()
-        || ip.is_private()
-        || ip.is_link_local() // 169.254/16, cloud metadata
-        || ip.is_unspecified()
-        || ip.is_broadcast()
-        || ip.is_multicast()
-        || ip.is_documentation()
-        || a == 0
-        || (a == 100 && (64..128).contains(&b)) // CGNAT
-        || (a == 192 && b == 0 && c == 0)
-        || (a == 198 && (18..20).contains(&b)) // benchmarking
-        || a >= 240)
-}
+use crate::webhooks::address::{self, is_public};
 
 /// Whether `host` is one the manifest declares.
 pub fn host_allowed(host: &str, allowed: &[String]) -> bool {
@@ -69,45 +26,6 @@ pub fn host_allowed(host: &str, allowed: &[String]) -> bool {
             None => host == pattern,
         }
     })
-}
-
-/// Resolves names and keeps only public addresses (unless private ones are allowed).
-struct PublicOnlyResolver {
-    allow_private: bool,
-}
-
-impl Resolve for PublicOnlyResolver {
-    fn resolve(&self, name: Name) -> Resolving {
-        let allow_private = self.allow_private;
-        Box::pin(async move {
-            let host = name.as_str().to_owned();
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .filter(|a| allow_private || is_public(a.ip()))
-                .collect();
-            if addrs.is_empty() {
-                return Err(format!("{host} resolves to no public address").into());
-            }
-            Ok(Box::new(addrs.into_iter()) as Addrs)
-        })
-    }
-}
-
-fn client(allow_private: bool) -> Result<reqwest::Client, Error> {
-    static PUBLIC: OnceLock<Option<reqwest::Client>> = OnceLock::new();
-    static PRIVATE: OnceLock<Option<reqwest::Client>> = OnceLock::new();
-    let cell = if allow_private { &PRIVATE } else { &PUBLIC };
-    cell.get_or_init(|| {
-        reqwest::Client::builder()
-            .dns_resolver(Arc::new(PublicOnlyResolver { allow_private }))
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(5))
-            .user_agent(concat!("Bazaar/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .ok()
-    })
-    .clone()
-    .ok_or_else(|| Error::Internal("the HTTP client could not start".into()))
 }
 
 /// Which hosts an installation may call.
@@ -198,7 +116,8 @@ async fn send(
         Method::Patch => reqwest::Method::PATCH,
         Method::Delete => reqwest::Method::DELETE,
     };
-    let mut builder = client(policy.allow_private)?
+    let mut builder = address::client(policy.allow_private)
+        .ok_or_else(|| Error::Internal("the HTTP client could not start".into()))?
         .request(method, url)
         .timeout(Duration::from_millis(timeout_ms));
     for (name, value) in &request.headers {
@@ -253,30 +172,6 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn private_and_special_addresses_are_not_public() {
-        for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "0.0.0.0",
-            "::1",
-            "fd00::1",
-            "fe80::1",
-            "::ffff:127.0.0.1",
-            "64:ff9b::a9fe:a9fe",
-            "224.0.0.1",
-        ] {
-            assert!(!is_public(ip.parse().unwrap()), "{ip} must be refused");
-        }
-        for ip in ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111"] {
-            assert!(is_public(ip.parse().unwrap()), "{ip} is public");
-        }
-    }
 
     #[test]
     fn only_declared_hosts_and_their_wildcard_subdomains() {

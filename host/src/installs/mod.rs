@@ -356,8 +356,11 @@ pub async fn set_paused(store: &Store, org_id: &str, id: &str, paused: bool) -> 
     }
     let mut conn = store.writer().acquire().await?;
     let mut tx = conn.begin().await?;
-    sqlx::query("UPDATE installations SET status = $1, updated_at = $2 WHERE id = $3 AND org_id = $4")
-        .bind(wanted)
+    // Resuming restarts the failing clock of delivery health.
+    sqlx::query(
+        "UPDATE installations SET status = $1, updated_at = $2, failing_since = NULL WHERE id = $3 AND org_id = $4",
+    )
+    .bind(wanted)
         .bind(now_ms())
         .bind(id)
         .bind(org_id)
@@ -372,6 +375,10 @@ pub async fn set_paused(store: &Store, org_id: &str, id: &str, paused: bool) -> 
     )
     .await?;
     tx.commit().await?;
+    if !paused {
+        // Deliveries that waited while it was paused go now.
+        crate::events::queue::wake(store, id).await?;
+    }
     get(store, org_id, id).await
 }
 
@@ -462,6 +469,43 @@ pub async fn uninstall(store: &Store, files_root: &Path, org_id: &str, id: &str)
     crate::capabilities::files::delete_installation_files(files_root, id)
         .map_err(|e| PlatformError::Internal(format!("deleting the installation's files: {e}")))?;
     Ok(())
+}
+
+/// Where an external app's installation receives its webhooks, if it can now.
+pub enum WebhookTarget {
+    Active { url: String },
+    /// Paused installation or suspended app: deliveries wait.
+    Waiting(String),
+    /// No webhook URL, or the receiver asked to stop (410).
+    Disabled(String),
+}
+
+/// The webhook target of an installation (`id` alone: delivery workers act across
+/// organizations).
+pub async fn webhook_target(store: &Store, id: &str) -> Result<WebhookTarget> {
+    let row: Option<(String, Option<String>, String, String)> = sqlx::query_as(
+        "SELECT i.status, i.webhook_disabled_reason, a.status, v.manifest FROM installations i \
+         JOIN apps a ON a.id = i.app_id JOIN app_versions v ON v.id = i.version_id WHERE i.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(store.reader())
+    .await?;
+    let (status, disabled, app_status, manifest) = row.ok_or(PlatformError::NotFound("installation"))?;
+    if let Some(reason) = disabled {
+        return Ok(WebhookTarget::Disabled(format!("webhooks are disabled: {reason}")));
+    }
+    if app_status != "active" {
+        return Ok(WebhookTarget::Waiting("the app is suspended".into()));
+    }
+    if status != "active" {
+        return Ok(WebhookTarget::Waiting("the installation is paused".into()));
+    }
+    let manifest: crate::catalog::manifest::Manifest =
+        serde_json::from_str(&manifest).map_err(|e| PlatformError::Internal(format!("manifest: {e}")))?;
+    Ok(match manifest.webhook_url {
+        Some(url) => WebhookTarget::Active { url },
+        None => WebhookTarget::Disabled("the app's version has no webhook_url".into()),
+    })
 }
 
 /// Everything needed to run an installation's plugin: the runtime's view (grants, configuration

@@ -25,8 +25,10 @@ pub mod kinds {
     pub const APP_PAUSED: &str = "app.paused";
     pub const APP_RESUMED: &str = "app.resumed";
     pub const APP_UNINSTALLED: &str = "app.uninstalled";
+    /// An installation was paused because its deliveries kept failing.
+    pub const APP_DELIVERY_PAUSED: &str = "app.delivery_paused";
 
-    pub const ALL: [&str; 13] = [
+    pub const ALL: [&str; 14] = [
         PROJECT_CREATED,
         PROJECT_UPDATED,
         PROJECT_ARCHIVED,
@@ -40,7 +42,20 @@ pub mod kinds {
         APP_PAUSED,
         APP_RESUMED,
         APP_UNINSTALLED,
+        APP_DELIVERY_PAUSED,
     ];
+
+    /// The scope a subscriber must hold to receive events of `kind`: the read scope of the
+    /// resource the event is about.
+    pub fn read_scope(kind: &str) -> Option<crate::platform::Scope> {
+        use crate::platform::Scope;
+        match kind.split_once('.')?.0 {
+            "project" => Some(Scope::ProjectsRead),
+            "task" => Some(Scope::TasksRead),
+            "app" => Some(Scope::InstallationsRead),
+            _ => None,
+        }
+    }
 }
 
 /// Something that happened in an organization.

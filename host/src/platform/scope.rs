@@ -62,6 +62,8 @@ scopes! {
     AppsWrite => "apps:write", "Publish and manage the organization's own apps";
     InstallationsRead => "installations:read", "See the apps installed in the organization";
     InstallationsWrite => "installations:write", "Install, configure, pause, upgrade and uninstall apps";
+    HooksRead => "hooks:read", "See the URLs subscribed to the organization's events";
+    HooksWrite => "hooks:write", "Subscribe URLs to the organization's events (REST hooks)";
     AppsReview => "apps:review", "Review apps for the whole platform: approve, reject, suspend";
 }
 

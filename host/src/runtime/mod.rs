@@ -51,6 +51,34 @@ pub struct Prepared {
     pre: PluginPre<PluginState>,
 }
 
+/// The server's plugin host, started on first use and shared by the API (hooks) and the
+/// delivery workers.
+#[derive(Clone)]
+pub struct SharedRuntime {
+    cell: Arc<tokio::sync::OnceCell<Runtime>>,
+    services: HostServices,
+    cache_dir: PathBuf,
+}
+
+impl SharedRuntime {
+    pub fn new(services: HostServices, cache_dir: PathBuf) -> Self {
+        SharedRuntime {
+            cell: Arc::default(),
+            services,
+            cache_dir,
+        }
+    }
+
+    /// The runtime, started now if this is the first use.
+    pub async fn get(&self) -> Result<&Runtime, RuntimeError> {
+        self.cell
+            .get_or_try_init(|| async {
+                Runtime::new(self.services.clone(), Some(self.cache_dir.clone()))
+            })
+            .await
+    }
+}
+
 /// Which export to call.
 enum Call {
     OnEvent(Event),

@@ -138,6 +138,15 @@ impl Store {
         }
     }
 
+    /// What a claiming `SELECT` ends with: row locks that other nodes skip on PostgreSQL;
+    /// nothing on SQLite, whose single writer already serializes claims.
+    pub fn skip_locked(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
     /// Closes both pools, waiting for connections in use to be returned.
     pub async fn close(&self) {
         self.write.close().await;
@@ -160,6 +169,14 @@ fn sqlite_pool(size: u32) -> AnyPoolOptions {
                 Ok(())
             })
         })
+}
+
+/// `$start, $start+1, ...` for `count` parameters, for `IN (...)` lists and multi-row inserts.
+pub fn placeholders(start: usize, count: usize) -> String {
+    (start..start + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The current time in Unix milliseconds, the representation every table uses.

@@ -1,0 +1,186 @@
+//! Fan-out: turns new outbox events into deliveries, one per subscriber that should get them.
+//!
+//! A subscriber is an active installation of an active app whose pinned version subscribes to
+//! the event's kind and whose grants hold the read scope of the event's resource (target
+//! `plugin` for plugins, `webhook` for external apps with a `webhook_url`), or an active REST
+//! hook on the kind whose API key is not revoked. Each batch of events is claimed (row locks
+//! skipped by other nodes on PostgreSQL), fanned out and marked dispatched in one transaction;
+//! deliveries are unique per (event, subscriber, target), so a batch retried after a crash
+//! creates nothing twice.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
+use sqlx::Acquire;
+
+use crate::catalog::manifest::Manifest;
+use crate::platform::outbox::kinds;
+use crate::platform::{Result, ScopeSet};
+use crate::store::{Store, new_id, now_ms, placeholders};
+
+/// Rows per multi-row insert (14 parameters each).
+const INSERT_CHUNK: usize = 200;
+
+/// One party that may receive an organization's events.
+#[derive(Debug)]
+struct Subscriber {
+    id: String,
+    installation_id: Option<String>,
+    hook_id: Option<String>,
+    app_id: Option<String>,
+    target: &'static str,
+    kinds: Arc<Vec<String>>,
+    scopes: ScopeSet,
+}
+
+impl Subscriber {
+    fn wants(&self, kind: &str) -> bool {
+        self.kinds.iter().any(|k| k == kind)
+            && kinds::read_scope(kind).is_none_or(|scope| self.scopes.contains(scope))
+    }
+}
+
+/// Event kinds per app version: versions are immutable, so manifests are parsed once.
+static SUBSCRIPTIONS: LazyLock<Mutex<HashMap<String, (Arc<Vec<String>>, bool)>>> =
+    LazyLock::new(Mutex::default);
+
+fn subscriptions(version_id: &str, manifest: &str) -> (Arc<Vec<String>>, bool) {
+    if let Some(found) = SUBSCRIPTIONS.lock().ok().and_then(|m| m.get(version_id).cloned()) {
+        return found;
+    }
+    let parsed = serde_json::from_str::<Manifest>(manifest).ok();
+    let found = (
+        Arc::new(parsed.as_ref().map(|m| m.events.clone()).unwrap_or_default()),
+        parsed.is_some_and(|m| m.webhook_url.is_some()),
+    );
+    if let Ok(mut map) = SUBSCRIPTIONS.lock() {
+        if map.len() > 10_000 {
+            map.clear();
+        }
+        map.insert(version_id.to_owned(), found.clone());
+    }
+    found
+}
+
+type InstallationRow = (String, String, String, String, String, String, Option<String>);
+
+async fn subscribers(conn: &mut sqlx::AnyConnection, org_id: &str) -> Result<Vec<Subscriber>> {
+    let rows: Vec<InstallationRow> = sqlx::query_as(
+        "SELECT i.id, i.app_id, a.kind, i.version_id, v.manifest, i.granted_scopes, i.webhook_disabled_reason \
+         FROM installations i JOIN apps a ON a.id = i.app_id JOIN app_versions v ON v.id = i.version_id \
+         WHERE i.org_id = $1 AND i.status = 'active' AND a.status = 'active'",
+    )
+    .bind(org_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut found = Vec::new();
+    for (id, app_id, kind, version_id, manifest, scopes, webhook_disabled) in rows {
+        let (events, has_webhook) = subscriptions(&version_id, &manifest);
+        let target = match kind.as_str() {
+            "plugin" => "plugin",
+            _ if has_webhook && webhook_disabled.is_none() => "webhook",
+            _ => continue,
+        };
+        found.push(Subscriber {
+            id: id.clone(),
+            installation_id: Some(id),
+            hook_id: None,
+            app_id: Some(app_id),
+            target,
+            kinds: events,
+            scopes: ScopeSet::parse_text(&scopes).unwrap_or_default(),
+        });
+    }
+    let hooks: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT h.id, h.event_kind, k.scopes, i.granted_scopes FROM hooks h \
+         LEFT JOIN api_keys k ON k.id = h.api_key_id LEFT JOIN installations i ON i.id = h.installation_id \
+         WHERE h.org_id = $1 AND h.status = 'active' \
+         AND (h.api_key_id IS NULL OR k.revoked_at IS NULL) AND (h.installation_id IS NULL OR i.status = 'active')",
+    )
+    .bind(org_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (id, kind, key_scopes, installation_scopes) in hooks {
+        let scopes = key_scopes.or(installation_scopes).unwrap_or_default();
+        found.push(Subscriber {
+            id: id.clone(),
+            installation_id: None,
+            hook_id: Some(id),
+            app_id: None,
+            target: "webhook",
+            kinds: Arc::new(vec![kind]),
+            scopes: ScopeSet::parse_text(&scopes).unwrap_or_default(),
+        });
+    }
+    Ok(found)
+}
+
+/// Fans out up to `limit` undispatched events; returns how many events it handled and how many
+/// deliveries it created.
+#[tracing::instrument(skip(store))]
+pub async fn fan_out(store: &Store, limit: usize) -> Result<(usize, usize)> {
+    let mut conn = store.writer().acquire().await?;
+    let mut tx = conn.begin().await?;
+    let events: Vec<(i64, String, String, String)> = sqlx::query_as(&format!(
+        "SELECT seq, id, org_id, kind FROM events WHERE dispatched_at IS NULL ORDER BY seq LIMIT $1{}",
+        store.skip_locked()
+    ))
+    .bind(limit as i64)
+    .fetch_all(&mut *tx)
+    .await?;
+    if events.is_empty() {
+        return Ok((0, 0));
+    }
+    let now = now_ms();
+    let mut by_org: HashMap<&str, Vec<Subscriber>> = HashMap::new();
+    let mut rows: Vec<(String, &str, &str, &Subscriber)> = Vec::new();
+    for (_, _, org_id, _) in &events {
+        if !by_org.contains_key(org_id.as_str()) {
+            let found = subscribers(&mut tx, org_id).await?;
+            by_org.insert(org_id, found);
+        }
+    }
+    for (_, event_id, org_id, kind) in &events {
+        for subscriber in &by_org[org_id.as_str()] {
+            if subscriber.wants(kind) {
+                rows.push((new_id("dlv"), event_id, org_id, subscriber));
+            }
+        }
+    }
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("({}, 'pending', 0, 0, $1, $1, $1)", placeholders(2 + i * 8, 8)))
+            .collect();
+        let sql = format!(
+            "INSERT INTO deliveries (id, event_id, org_id, subscriber_id, installation_id, hook_id, app_id, target, \
+             state, attempts, retry_step, next_attempt_at, created_at, updated_at) VALUES {} \
+             ON CONFLICT (event_id, subscriber_id, target) DO NOTHING",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(now);
+        for (id, event_id, org_id, s) in chunk {
+            query = query
+                .bind(id.as_str())
+                .bind(*event_id)
+                .bind(*org_id)
+                .bind(s.id.as_str())
+                .bind(s.installation_id.as_deref())
+                .bind(s.hook_id.as_deref())
+                .bind(s.app_id.as_deref())
+                .bind(s.target);
+        }
+        query.execute(&mut *tx).await?;
+    }
+    let seqs: Vec<i64> = events.iter().map(|e| e.0).collect();
+    let sql = format!(
+        "UPDATE events SET dispatched_at = $1 WHERE seq IN ({})",
+        placeholders(2, seqs.len())
+    );
+    let mut query = sqlx::query(&sql).bind(now);
+    for seq in &seqs {
+        query = query.bind(*seq);
+    }
+    query.execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok((events.len(), rows.len()))
+}

@@ -1,0 +1,548 @@
+//! The delivery queue in the database: claims with leases, results with their attempt rows,
+//! subscriber health, replay, and the delivery log the API shows.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use sqlx::{Acquire, FromRow};
+use utoipa::ToSchema;
+
+use crate::platform::outbox::{self, kinds};
+use crate::platform::page::{Keyset, Page, PageRequest, fetch_rows};
+use crate::platform::{PlatformError, Result, format_time};
+use crate::store::{Store, now_ms, placeholders};
+
+/// A delivery a worker holds a lease on.
+#[derive(Debug, Clone, FromRow)]
+pub struct Claimed {
+    pub id: String,
+    pub event_id: String,
+    pub org_id: String,
+    pub subscriber_id: String,
+    pub installation_id: Option<String>,
+    pub hook_id: Option<String>,
+    pub app_id: Option<String>,
+    pub target: String,
+    pub attempts: i64,
+    pub retry_step: i64,
+}
+
+/// Claims up to `limit` due deliveries for `node` until `lease_ms` from now.
+pub async fn claim(store: &Store, node: &str, limit: usize, lease_ms: i64) -> Result<Vec<Claimed>> {
+    let now = now_ms();
+    let sql = format!(
+        "UPDATE deliveries SET state = 'in_flight', lease_owner = $1, lease_until = $2, updated_at = $3 \
+         WHERE id IN (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $3 \
+         ORDER BY next_attempt_at LIMIT $4{}) \
+         RETURNING id, event_id, org_id, subscriber_id, installation_id, hook_id, app_id, target, attempts, retry_step",
+        store.skip_locked()
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(node)
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(limit as i64)
+        .fetch_all(store.writer())
+        .await?)
+}
+
+/// Puts deliveries whose lease expired (their worker crashed or hung) back in the queue.
+pub async fn requeue_expired(store: &Store) -> Result<u64> {
+    let now = now_ms();
+    let done = sqlx::query(
+        "UPDATE deliveries SET state = 'pending', lease_owner = NULL, lease_until = NULL, next_attempt_at = $1, updated_at = $1 \
+         WHERE state = 'in_flight' AND lease_until < $1",
+    )
+    .bind(now)
+    .execute(store.writer())
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Gives back claims: every claim of `node`, or on SQLite (one node by design) every claim.
+pub async fn release(store: &Store, node: Option<&str>) -> Result<u64> {
+    let now = now_ms();
+    let done = match node {
+        Some(node) => sqlx::query(
+            "UPDATE deliveries SET state = 'pending', lease_owner = NULL, lease_until = NULL, next_attempt_at = $1, updated_at = $1 \
+             WHERE state = 'in_flight' AND lease_owner = $2",
+        )
+        .bind(now)
+        .bind(node)
+        .execute(store.writer())
+        .await?,
+        None => sqlx::query(
+            "UPDATE deliveries SET state = 'pending', lease_owner = NULL, lease_until = NULL, next_attempt_at = $1, updated_at = $1 \
+             WHERE state = 'in_flight'",
+        )
+        .bind(now)
+        .execute(store.writer())
+        .await?,
+    };
+    Ok(done.rows_affected())
+}
+
+/// An event as delivered.
+#[derive(Debug, Clone, FromRow)]
+pub struct EventRow {
+    pub id: String,
+    pub kind: String,
+    pub org_id: String,
+    pub subject_id: String,
+    pub occurred_at: i64,
+    pub payload: String,
+}
+
+/// The events behind a batch of claims, by id.
+pub async fn events(store: &Store, ids: &[&str]) -> Result<HashMap<String, EventRow>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = format!(
+        "SELECT id, kind, org_id, subject_id, occurred_at, payload FROM events WHERE id IN ({})",
+        placeholders(1, ids.len())
+    );
+    let mut query = sqlx::query_as::<_, EventRow>(&sql);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    let rows = query.fetch_all(store.reader()).await?;
+    Ok(rows.into_iter().map(|r| (r.id.clone(), r)).collect())
+}
+
+/// What happens to a delivery after an attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Next {
+    Succeeded,
+    /// Try again at this time (ms).
+    Retry(i64),
+    /// The schedule is spent or the failure is permanent: dead letter.
+    Dead,
+    /// Not attempted (the installation is paused): wait until this time, no attempt counted.
+    Defer(i64),
+}
+
+/// One attempt's result, ready to store.
+#[derive(Debug, Clone)]
+pub struct Completion {
+    pub claim: Claimed,
+    pub next: Next,
+    pub started_at: i64,
+    pub duration_us: i64,
+    /// The outcome class (`ok`, `fuel_exhausted`, `http_error`, ...).
+    pub outcome: String,
+    pub message: String,
+    pub fuel_used: Option<i64>,
+    pub status_code: Option<i64>,
+    pub excerpt: Option<String>,
+    /// The receiver answered 410: stop sending to this subscriber.
+    pub gone: bool,
+}
+
+impl Completion {
+    fn attempted(&self) -> bool {
+        !matches!(self.next, Next::Defer(_))
+    }
+}
+
+/// A subscriber that was paused or disabled because it only failed for too long.
+#[derive(Debug, Clone)]
+pub struct Paused {
+    pub subscriber_id: String,
+}
+
+/// Stores a batch of results in one transaction: attempt rows, delivery states, subscriber
+/// health (a success clears the failing clock; only failures start it, and past `pause_after_ms`
+/// the installation is paused with an `app.delivery_paused` event, or the hook disabled).
+pub async fn complete(
+    store: &Store,
+    node: &str,
+    done: &[Completion],
+    pause_after_ms: i64,
+) -> Result<Vec<Paused>> {
+    let now = now_ms();
+    let mut conn = store.writer().acquire().await?;
+    let mut tx = conn.begin().await?;
+    for c in done {
+        let (state, next_at, step) = match c.next {
+            Next::Succeeded => ("succeeded", None, c.claim.retry_step),
+            Next::Retry(at) => ("pending", Some(at), c.claim.retry_step + 1),
+            Next::Dead => ("dead", None, c.claim.retry_step),
+            Next::Defer(at) => ("pending", Some(at), c.claim.retry_step),
+        };
+        let attempts = c.claim.attempts + i64::from(c.attempted());
+        if c.attempted() {
+            sqlx::query(
+                "INSERT INTO delivery_attempts (delivery_id, number, node_id, started_at, duration_us, outcome, message, \
+                 fuel_used, status_code, response_excerpt, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(&c.claim.id)
+            .bind(attempts)
+            .bind(node)
+            .bind(c.started_at)
+            .bind(c.duration_us)
+            .bind(&c.outcome)
+            .bind(&c.message)
+            .bind(c.fuel_used)
+            .bind(c.status_code)
+            .bind(c.excerpt.as_deref())
+            .bind(next_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "UPDATE deliveries SET state = $1, attempts = $2, retry_step = $3, next_attempt_at = COALESCE($4, next_attempt_at), \
+             lease_owner = NULL, lease_until = NULL, last_outcome = $5, last_message = $6, updated_at = $7 \
+             WHERE id = $8 AND lease_owner = $9",
+        )
+        .bind(state)
+        .bind(attempts)
+        .bind(step)
+        .bind(next_at)
+        .bind(&c.outcome)
+        .bind(&c.message)
+        .bind(now)
+        .bind(&c.claim.id)
+        .bind(node)
+        .execute(&mut *tx)
+        .await?;
+    }
+    // Health per subscriber: did anything succeed in this batch?
+    let mut health: HashMap<&str, (&Claimed, bool, bool)> = HashMap::new();
+    for c in done.iter().filter(|c| c.attempted()) {
+        let entry = health
+            .entry(c.claim.subscriber_id.as_str())
+            .or_insert((&c.claim, false, false));
+        entry.1 |= c.next == Next::Succeeded;
+        entry.2 |= c.gone;
+    }
+    let mut paused = Vec::new();
+    for (_, (claim, any_success, gone)) in health {
+        let table = if claim.hook_id.is_some() { "hooks" } else { "installations" };
+        if gone {
+            disable_gone(&mut tx, claim, now).await?;
+        }
+        if any_success {
+            sqlx::query(&format!(
+                "UPDATE {table} SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL"
+            ))
+            .bind(&claim.subscriber_id)
+            .execute(&mut *tx)
+            .await?;
+            continue;
+        }
+        sqlx::query(&format!(
+            "UPDATE {table} SET failing_since = $1 WHERE id = $2 AND failing_since IS NULL"
+        ))
+        .bind(now)
+        .bind(&claim.subscriber_id)
+        .execute(&mut *tx)
+        .await?;
+        let since: Option<(Option<i64>,)> =
+            sqlx::query_as(&format!("SELECT failing_since FROM {table} WHERE id = $1"))
+                .bind(&claim.subscriber_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((Some(since),)) = since else { continue };
+        if now - since >= pause_after_ms && pause_failing(&mut tx, claim, since, now).await? {
+            paused.push(Paused {
+                subscriber_id: claim.subscriber_id.clone(),
+            });
+        }
+    }
+    tx.commit().await?;
+    Ok(paused)
+}
+
+async fn disable_gone(conn: &mut sqlx::AnyConnection, claim: &Claimed, now: i64) -> Result<()> {
+    const REASON: &str = "the receiver answered 410 Gone";
+    match &claim.hook_id {
+        Some(hook) => {
+            sqlx::query("UPDATE hooks SET status = 'disabled', disabled_reason = $1 WHERE id = $2")
+                .bind(REASON)
+                .bind(hook)
+                .execute(&mut *conn)
+                .await?;
+        }
+        None => {
+            sqlx::query("UPDATE installations SET webhook_disabled_reason = $1, updated_at = $2 WHERE id = $3")
+                .bind(REASON)
+                .bind(now)
+                .bind(&claim.subscriber_id)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    // What is still queued for it would only meet the same answer.
+    sqlx::query(
+        "UPDATE deliveries SET state = 'dead', last_outcome = 'gone', last_message = $1, updated_at = $2 \
+         WHERE subscriber_id = $3 AND target = 'webhook' AND state = 'pending'",
+    )
+    .bind(REASON)
+    .bind(now)
+    .bind(&claim.subscriber_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Pauses the installation (or disables the hook); true if it was active until now.
+async fn pause_failing(conn: &mut sqlx::AnyConnection, claim: &Claimed, since: i64, now: i64) -> Result<bool> {
+    let reason = format!(
+        "deliveries failed without a success since {}",
+        format_time(since)
+    );
+    if let Some(hook) = &claim.hook_id {
+        let done = sqlx::query(
+            "UPDATE hooks SET status = 'disabled', disabled_reason = $1 WHERE id = $2 AND status = 'active'",
+        )
+        .bind(&reason)
+        .bind(hook)
+        .execute(&mut *conn)
+        .await?;
+        return Ok(done.rows_affected() > 0);
+    }
+    let done =
+        sqlx::query("UPDATE installations SET status = 'paused', updated_at = $1 WHERE id = $2 AND status = 'active'")
+            .bind(now)
+            .bind(&claim.subscriber_id)
+            .execute(&mut *conn)
+            .await?;
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    let payload = serde_json::json!({
+        "installation_id": claim.subscriber_id,
+        "app_id": claim.app_id,
+        "failing_since": format_time(since),
+        "reason": reason,
+    });
+    outbox::record(
+        conn,
+        &claim.org_id,
+        kinds::APP_DELIVERY_PAUSED,
+        &claim.subscriber_id,
+        &payload,
+    )
+    .await?;
+    Ok(true)
+}
+
+/// Wakes an installation's waiting deliveries (after it is resumed).
+pub async fn wake(store: &Store, installation_id: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE deliveries SET next_attempt_at = $1 WHERE installation_id = $2 AND state = 'pending' AND next_attempt_at > $1",
+    )
+    .bind(now_ms())
+    .bind(installation_id)
+    .execute(store.writer())
+    .await?;
+    Ok(())
+}
+
+/// One attempt in the delivery log.
+#[derive(Debug, Serialize, ToSchema, FromRow)]
+pub struct Attempt {
+    pub number: i64,
+    /// The node that made it.
+    pub node_id: String,
+    pub started_at: String,
+    pub duration_us: i64,
+    /// `ok`, a plugin outcome (`plugin_error`, `fuel_exhausted`, `memory_limit`, `deadline`,
+    /// `trap`, ...) or a webhook outcome (`http_error`, `gone`, `timeout`, `connect_error`,
+    /// `address_refused`).
+    pub outcome: String,
+    pub message: String,
+    pub fuel_used: Option<i64>,
+    pub status_code: Option<i64>,
+    /// The first KB of the receiver's answer.
+    pub response_excerpt: Option<String>,
+    /// When the next attempt was scheduled, if one was.
+    pub next_attempt_at: Option<String>,
+}
+
+/// A delivery of one event to one subscriber.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Delivery {
+    pub id: String,
+    pub event_id: String,
+    pub event_kind: String,
+    /// The installation or REST hook receiving it.
+    pub subscriber_id: String,
+    pub installation_id: Option<String>,
+    pub hook_id: Option<String>,
+    /// `plugin` or `webhook`.
+    pub target: String,
+    /// `pending`, `in_flight`, `succeeded` or `dead` (dead letter: replay it).
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: Option<String>,
+    pub last_outcome: Option<String>,
+    pub last_message: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    /// Every attempt, oldest first (only when one delivery is fetched).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempt_log: Option<Vec<Attempt>>,
+}
+
+#[derive(FromRow, serde::Deserialize)]
+struct DeliveryRow {
+    id: String,
+    event_id: String,
+    kind: String,
+    subscriber_id: String,
+    installation_id: Option<String>,
+    hook_id: Option<String>,
+    target: String,
+    state: String,
+    attempts: i64,
+    next_attempt_at: i64,
+    last_outcome: Option<String>,
+    last_message: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<DeliveryRow> for Delivery {
+    fn from(r: DeliveryRow) -> Self {
+        Delivery {
+            next_attempt_at: (r.state == "pending").then(|| format_time(r.next_attempt_at)),
+            id: r.id,
+            event_id: r.event_id,
+            event_kind: r.kind,
+            subscriber_id: r.subscriber_id,
+            installation_id: r.installation_id,
+            hook_id: r.hook_id,
+            target: r.target,
+            state: r.state,
+            attempts: r.attempts,
+            last_outcome: r.last_outcome,
+            last_message: r.last_message,
+            created_at: format_time(r.created_at),
+            updated_at: format_time(r.updated_at),
+            attempt_log: None,
+        }
+    }
+}
+
+const DELIVERY_COLUMNS: &str = "d.id, d.event_id, e.kind, d.subscriber_id, d.installation_id, d.hook_id, d.target, \
+     d.state, d.attempts, d.next_attempt_at, d.last_outcome, d.last_message, d.created_at, d.updated_at";
+
+/// Which deliveries to list.
+#[derive(Debug, Default)]
+pub struct Filter<'a> {
+    pub subscriber_id: Option<&'a str>,
+    pub state: Option<&'a str>,
+}
+
+/// The organization's deliveries, newest first.
+pub async fn list(store: &Store, org_id: &str, filter: &Filter<'_>, page: &PageRequest) -> Result<Page<Delivery>> {
+    let columns = "id, event_id, kind, subscriber_id, installation_id, hook_id, target, state, attempts, \
+                   next_attempt_at, last_outcome, last_message, created_at, updated_at";
+    let mut select = format!(
+        "SELECT {DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.org_id = $1"
+    );
+    let mut next = 2;
+    if filter.subscriber_id.is_some() {
+        select.push_str(&format!(" AND d.subscriber_id = ${next}"));
+        next += 1;
+    }
+    if filter.state.is_some() {
+        select.push_str(&format!(" AND d.state = ${next}"));
+        next += 1;
+    }
+    let keyset = Keyset::new(page, next, "d.id", "d.created_at");
+    select.push_str(&keyset.sql);
+    let sql = store.rows_as_json(columns, &select);
+    let mut query = sqlx::query_as(&sql).bind(org_id);
+    if let Some(subscriber) = filter.subscriber_id {
+        query = query.bind(subscriber);
+    }
+    if let Some(state) = filter.state {
+        query = query.bind(state);
+    }
+    let query = keyset.bind(query, page.limit);
+    let rows: Vec<DeliveryRow> = fetch_rows(store, query, |r: &DeliveryRow| &r.id).await?;
+    Ok(Page::from_rows(rows, page.limit, |r| &r.id).map(Delivery::from))
+}
+
+/// One delivery with its attempts.
+pub async fn get(store: &Store, org_id: &str, id: &str) -> Result<Delivery> {
+    let row: DeliveryRow = sqlx::query_as(&format!(
+        "SELECT {DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = $1 AND d.org_id = $2"
+    ))
+    .bind(id)
+    .bind(org_id)
+    .fetch_optional(store.reader())
+    .await?
+    .ok_or(PlatformError::NotFound("delivery"))?;
+    let attempts: Vec<(i64, String, i64, i64, String, String, Option<i64>, Option<i64>, Option<String>, Option<i64>)> =
+        sqlx::query_as(
+            "SELECT number, node_id, started_at, duration_us, outcome, message, fuel_used, status_code, response_excerpt, \
+             next_attempt_at FROM delivery_attempts WHERE delivery_id = $1 ORDER BY number, id",
+        )
+        .bind(id)
+        .fetch_all(store.reader())
+        .await?;
+    let mut delivery = Delivery::from(row);
+    delivery.attempt_log = Some(
+        attempts
+            .into_iter()
+            .map(|(number, node_id, started, duration_us, outcome, message, fuel_used, status_code, excerpt, next)| {
+                Attempt {
+                    number,
+                    node_id,
+                    started_at: format_time(started),
+                    duration_us,
+                    outcome,
+                    message,
+                    fuel_used,
+                    status_code,
+                    response_excerpt: excerpt,
+                    next_attempt_at: next.map(format_time),
+                }
+            })
+            .collect(),
+    );
+    Ok(delivery)
+}
+
+/// Sends one delivery again now, with a fresh retry schedule. Refused while it is queued or in
+/// flight.
+pub async fn replay(store: &Store, org_id: &str, id: &str) -> Result<Delivery> {
+    let now = now_ms();
+    let done = sqlx::query(
+        "UPDATE deliveries SET state = 'pending', retry_step = 0, next_attempt_at = $1, updated_at = $1 \
+         WHERE id = $2 AND org_id = $3 AND state IN ('succeeded', 'dead')",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(org_id)
+    .execute(store.writer())
+    .await?;
+    if done.rows_affected() == 0 {
+        let current = get(store, org_id, id).await?;
+        return Err(PlatformError::Conflict(format!(
+            "the delivery is {}; only succeeded or dead deliveries can be replayed",
+            current.state
+        )));
+    }
+    get(store, org_id, id).await
+}
+
+/// Replays every dead delivery of a subscriber created since `since` (ms); returns how many.
+pub async fn replay_failed(store: &Store, org_id: &str, subscriber_id: &str, since: i64) -> Result<u64> {
+    let now = now_ms();
+    let done = sqlx::query(
+        "UPDATE deliveries SET state = 'pending', retry_step = 0, next_attempt_at = $1, updated_at = $1 \
+         WHERE org_id = $2 AND subscriber_id = $3 AND state = 'dead' AND created_at >= $4",
+    )
+    .bind(now)
+    .bind(org_id)
+    .bind(subscriber_id)
+    .bind(since)
+    .execute(store.writer())
+    .await?;
+    Ok(done.rows_affected())
+}

@@ -1,0 +1,172 @@
+//! Which addresses Bazaar's outbound requests may reach (plugins' `http` capability, webhooks,
+//! REST hooks): public ones only, checked after DNS resolution on every request, so a name that
+//! later resolves to loopback or cloud metadata (DNS rebinding) is refused too.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+/// True for addresses on the public internet; false for every range a plugin must not reach.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public_v4(v4);
+            }
+            let s = v6.segments();
+            let nat64 = s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0];
+            if nat64 {
+                let [a, b] = s[6].to_be_bytes();
+                let [c, d] = s[7].to_be_bytes();
+                return is_public_v4(Ipv4Addr::new(a, b, c, d));
+            }
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00 // unique local
+                || (s[0] & 0xffc0) == 0xfe80 // link-local
+                || (s[0] == 0x2001 && s[1] == 0x0db8)) // documentation
+        }
+    }
+}
+
+fn is_public_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, c, _] = ip.octets();
+    !(ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local() // 169.254/16, cloud metadata
+        || ip.is_unspecified()
+        || ip.is_broadcast()
+        || ip.is_multicast()
+        || ip.is_documentation()
+        || a == 0
+        || (a == 100 && (64..128).contains(&b)) // CGNAT
+        || (a == 192 && b == 0 && c == 0)
+        || (a == 198 && (18..20).contains(&b)) // benchmarking
+        || a >= 240)
+}
+
+/// A name that resolves only to addresses outbound requests must not reach.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} resolves to no public address")]
+pub struct NoPublicAddress(pub String);
+
+/// Whether a request error comes from [`NoPublicAddress`] (or a refused IP literal).
+pub fn is_refused_address(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        if e.is::<NoPublicAddress>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
+}
+
+/// Checks a webhook or REST hook target before it is stored or called: an absolute http(s)
+/// URL without credentials, whose host (an IP literal, or every address its name resolves to)
+/// is public unless `allow_private`.
+pub async fn check_target(url: &str, allow_private: bool) -> Result<reqwest::Url, String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("`{url}` is not an absolute URL: {e}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!("only http and https URLs are allowed, not {}", parsed.scheme()));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err("the URL must not carry credentials".into());
+    }
+    if allow_private {
+        return Ok(parsed);
+    }
+    let port = parsed.port_or_known_default().unwrap_or(443);
+    let addrs: Vec<SocketAddr> = match parsed.host() {
+        Some(url::Host::Ipv4(ip)) => vec![SocketAddr::new(IpAddr::V4(ip), port)],
+        Some(url::Host::Ipv6(ip)) => vec![SocketAddr::new(IpAddr::V6(ip), port)],
+        Some(url::Host::Domain(name)) => tokio::net::lookup_host((name, port))
+            .await
+            .map_err(|e| format!("{name} cannot be resolved: {e}"))?
+            .collect(),
+        None => return Err(format!("`{url}` has no host")),
+    };
+    match addrs.iter().find(|a| !is_public(a.ip())) {
+        Some(private) => Err(format!(
+            "{} resolves to {}, which is not a public address",
+            parsed.host_str().unwrap_or_default(),
+            private.ip()
+        )),
+        None if addrs.is_empty() => Err("the host resolves to no address".into()),
+        None => Ok(parsed),
+    }
+}
+
+/// Resolves names and keeps only public addresses (unless private ones are allowed).
+struct PublicOnlyResolver {
+    allow_private: bool,
+}
+
+impl Resolve for PublicOnlyResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let allow_private = self.allow_private;
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| allow_private || is_public(a.ip()))
+                .collect();
+            if addrs.is_empty() {
+                return Err(Box::new(NoPublicAddress(host)) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(addrs.into_iter()) as Addrs)
+        })
+    }
+}
+
+/// The shared outbound client: public addresses only (unless `allow_private`), no redirects,
+/// a connect timeout; callers set their own total timeout per request.
+pub fn client(allow_private: bool) -> Option<reqwest::Client> {
+    static PUBLIC: OnceLock<Option<reqwest::Client>> = OnceLock::new();
+    static PRIVATE: OnceLock<Option<reqwest::Client>> = OnceLock::new();
+    let cell = if allow_private { &PRIVATE } else { &PUBLIC };
+    cell.get_or_init(|| {
+        reqwest::Client::builder()
+            .dns_resolver(Arc::new(PublicOnlyResolver { allow_private }))
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(5))
+            .user_agent(concat!("Bazaar/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .ok()
+    })
+    .clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_and_special_addresses_are_not_public() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "224.0.0.1",
+        ] {
+            assert!(!is_public(ip.parse().unwrap()), "{ip} must be refused");
+        }
+        for ip in ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111"] {
+            assert!(is_public(ip.parse().unwrap()), "{ip} is public");
+        }
+    }
+
+}

@@ -1,0 +1,157 @@
+//! Zapier-style REST hooks: `POST /v1/hooks` subscribes a URL to one event kind for the calling
+//! API key (or, with OAuth, the calling installation); deliveries go through the same engine,
+//! retries and signing as app webhooks. Revoking the key or uninstalling the app ends them.
+
+use serde::Serialize;
+use sqlx::FromRow;
+use utoipa::ToSchema;
+
+use super::{address, signing};
+use crate::installs::secrets::Secrets;
+use crate::platform::outbox::kinds;
+use crate::platform::{PlatformError, Result, ScopeSet, format_time};
+use crate::store::{Store, new_id, now_ms};
+
+/// Who subscribes.
+#[derive(Debug, Clone)]
+pub enum Subscriber {
+    ApiKey(String),
+    Installation(String),
+}
+
+/// A subscription.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Hook {
+    pub id: String,
+    /// The event kind it receives, e.g. `task.created`.
+    pub event: String,
+    pub target_url: String,
+    /// `active`, or `disabled` (the receiver answered 410, or it failed for too long).
+    pub status: String,
+    pub disabled_reason: Option<String>,
+    pub created_at: String,
+}
+
+/// A new subscription, with its signing secret (shown once; see `POST /v1/hooks`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedHook {
+    #[serde(flatten)]
+    pub hook: Hook,
+    /// `whsec_...`: verify each delivery's `webhook-signature` with it.
+    pub secret: String,
+}
+
+#[derive(FromRow)]
+struct Row {
+    id: String,
+    event_kind: String,
+    target_url: String,
+    status: String,
+    disabled_reason: Option<String>,
+    created_at: i64,
+}
+
+impl From<Row> for Hook {
+    fn from(r: Row) -> Self {
+        Hook {
+            id: r.id,
+            event: r.event_kind,
+            target_url: r.target_url,
+            status: r.status,
+            disabled_reason: r.disabled_reason,
+            created_at: format_time(r.created_at),
+        }
+    }
+}
+
+const COLUMNS: &str = "id, event_kind, target_url, status, disabled_reason, created_at";
+
+/// Subscribes `target_url` to `event` after checking the kind, the caller's read scope for it,
+/// and that the URL reaches a public address (unless `allow_private`).
+pub async fn create(
+    store: &Store,
+    secrets: &Secrets,
+    org_id: &str,
+    subscriber: &Subscriber,
+    held: ScopeSet,
+    event: &str,
+    target_url: &str,
+    allow_private: bool,
+) -> Result<CreatedHook> {
+    if !kinds::ALL.contains(&event) {
+        return Err(PlatformError::Invalid(format!(
+            "unknown event kind `{event}`; known kinds are: {}",
+            kinds::ALL.join(", ")
+        )));
+    }
+    if let Some(scope) = kinds::read_scope(event)
+        && !held.contains(scope)
+    {
+        return Err(PlatformError::Invalid(format!(
+            "receiving `{event}` needs the `{}` scope, which this credential does not hold",
+            scope.as_str()
+        )));
+    }
+    let url = address::check_target(target_url, allow_private)
+        .await
+        .map_err(|e| PlatformError::Invalid(format!("target_url: {e}")))?;
+    let secret = signing::new_secret();
+    let id = new_id("hook");
+    let (key_id, installation_id) = match subscriber {
+        Subscriber::ApiKey(id) => (Some(id.as_str()), None),
+        Subscriber::Installation(id) => (None, Some(id.as_str())),
+    };
+    sqlx::query(
+        "INSERT INTO hooks (id, org_id, api_key_id, installation_id, event_kind, target_url, status, webhook_secret, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8)",
+    )
+    .bind(&id)
+    .bind(org_id)
+    .bind(key_id)
+    .bind(installation_id)
+    .bind(event)
+    .bind(url.as_str())
+    .bind(secrets.seal(&secret))
+    .bind(now_ms())
+    .execute(store.writer())
+    .await?;
+    Ok(CreatedHook {
+        hook: get(store, org_id, &id).await?,
+        secret,
+    })
+}
+
+pub async fn get(store: &Store, org_id: &str, id: &str) -> Result<Hook> {
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM hooks WHERE id = $1 AND org_id = $2"
+    ))
+    .bind(id)
+    .bind(org_id)
+    .fetch_optional(store.reader())
+    .await?;
+    row.map(Hook::from).ok_or(PlatformError::NotFound("hook"))
+}
+
+/// The organization's subscriptions, newest first.
+pub async fn list(store: &Store, org_id: &str) -> Result<Vec<Hook>> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM hooks WHERE org_id = $1 ORDER BY id DESC"
+    ))
+    .bind(org_id)
+    .fetch_all(store.reader())
+    .await?;
+    Ok(rows.into_iter().map(Hook::from).collect())
+}
+
+/// Unsubscribes; its pending deliveries go with it.
+pub async fn delete(store: &Store, org_id: &str, id: &str) -> Result<()> {
+    let done = sqlx::query("DELETE FROM hooks WHERE id = $1 AND org_id = $2")
+        .bind(id)
+        .bind(org_id)
+        .execute(store.writer())
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(PlatformError::NotFound("hook"));
+    }
+    Ok(())
+}

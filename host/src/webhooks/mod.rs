@@ -1,0 +1,9 @@
+//! Outbound HTTP to the world: which addresses may be reached, Standard Webhooks signing,
+//! sending one webhook, per-subscriber signing secrets, and Zapier-style REST hook
+//! subscriptions. The delivery engine (`crate::events`) decides when to send.
+
+pub mod address;
+pub mod hooks;
+pub mod keys;
+pub mod sender;
+pub mod signing;

@@ -56,7 +56,7 @@ pub struct Config {
 pub struct DeliveryConfig {
     /// Whether this node runs delivery workers at all.
     pub enabled: bool,
-    /// Deliveries in progress at once on this node.
+    /// Subscribers served at once on this node; each subscriber gets one delivery at a time.
     pub concurrency: usize,
     /// Deliveries claimed per query.
     pub batch: usize,

@@ -54,6 +54,7 @@ CREATE TABLE deliveries (
 );
 CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE state = 'pending';
 CREATE INDEX deliveries_leased ON deliveries(lease_until) WHERE state = 'in_flight';
+CREATE INDEX deliveries_in_flight ON deliveries(subscriber_id) WHERE state = 'in_flight';
 CREATE INDEX deliveries_subscriber ON deliveries(subscriber_id, id);
 CREATE INDEX deliveries_org ON deliveries(org_id, id);
 

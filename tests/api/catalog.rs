@@ -22,7 +22,7 @@ on_both_databases!(
     installed_hooks_guard_task_changes
 );
 
-fn manifest(example: &str) -> String {
+pub(crate) fn manifest(example: &str) -> String {
     std::fs::read_to_string(
         workspace()
             .join("example-plugins")
@@ -33,7 +33,7 @@ fn manifest(example: &str) -> String {
 }
 
 /// A reviewer approves a version.
-async fn approve(reviewer: &Browser, version_id: &str) -> Value {
+pub(crate) async fn approve(reviewer: &Browser, version_id: &str) -> Value {
     let path = format!("/v1/review/versions/{version_id}/approve");
     let (status, body) = reviewer.send(Method::POST, &path, Some(json!({})), true).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -42,7 +42,7 @@ async fn approve(reviewer: &Browser, version_id: &str) -> Value {
 
 impl TestServer {
     /// Creates the app, adds a version with a component, submits it; returns (app, version).
-    async fn publish_draft(
+    pub(crate) async fn publish_draft(
         &self,
         key: &str,
         manifest: &str,
@@ -90,7 +90,7 @@ impl TestServer {
     }
 
     /// A platform reviewer, signed in.
-    async fn reviewer(&self) -> Browser {
+    pub(crate) async fn reviewer(&self) -> Browser {
         let org = self.org("Bazaar staff").await;
         review::add_reviewer(&self.store, &org.owner_email).await.unwrap();
         Browser::sign_in(self, &org.owner_email, &org.password)

@@ -6,11 +6,13 @@
 mod catalog;
 mod cli;
 mod credentials;
+mod delivery;
 mod errors;
 #[path = "../common/guests.rs"]
 mod guests;
 mod isolation;
 mod openapi;
 mod projects;
+mod receiver;
 mod support;
 mod tasks;

@@ -6,10 +6,10 @@ use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{AppState, DeliveryList};
 use super::auth::{Authorized, need};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery};
+use super::{AppState, DeliveryList};
 use crate::events::analytics::{self, Analytics};
 use crate::events::queue::{self, Delivery, Filter};
 use crate::platform::page::PageRequest;
@@ -128,7 +128,12 @@ pub struct Period {
 
 impl Period {
     fn bounds(&self) -> Result<(i64, i64), ApiError> {
-        let to = self.to.as_deref().map(parse_time).transpose()?.unwrap_or_else(now_ms);
+        let to = self
+            .to
+            .as_deref()
+            .map(parse_time)
+            .transpose()?
+            .unwrap_or_else(now_ms);
         let from = self
             .from
             .as_deref()
@@ -178,7 +183,9 @@ pub async fn app_analytics(
         return Err(ApiError::NotFound("app".into()));
     }
     let (from, to) = period.bounds()?;
-    Ok(Json(analytics::read(&state.store, analytics::Scope::App(&id), from, to).await?))
+    Ok(Json(
+        analytics::read(&state.store, analytics::Scope::App(&id), from, to).await?,
+    ))
 }
 
 /// The secret that signs this installation's webhooks (`webhook-signature`).

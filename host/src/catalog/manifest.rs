@@ -462,10 +462,12 @@ impl Manifest {
                 errors.push(at(format!("redirect_uris[{i}]"), message));
             }
         }
+        // Like redirect URIs: https, or http to localhost for development. Where it resolves
+        // is checked again on every delivery.
         if let Some(url) = &self.webhook_url
-            && !url.starts_with("https://")
+            && let Err(e) = check_redirect_uri(url)
         {
-            errors.push(at("webhook_url", "must be an https:// URL"));
+            errors.push(at("webhook_url", &e));
         }
     }
 }

@@ -276,7 +276,10 @@ pub async fn read(store: &Store, scope: Scope<'_>, from: i64, to: i64) -> Result
             .into_iter()
             .map(|((hour, target), u)| point(Some(hour), target, u))
             .collect(),
-        totals: totals.into_iter().map(|(target, u)| point(None, target, u)).collect(),
+        totals: totals
+            .into_iter()
+            .map(|(target, u)| point(None, target, u))
+            .collect(),
     })
 }
 

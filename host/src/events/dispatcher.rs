@@ -88,9 +88,11 @@ impl Dispatcher {
     pub async fn stop(mut self) {
         let _ = self.stop.send(true);
         let deadline = self.grace + Duration::from_secs(5);
-        if tokio::time::timeout(deadline, async { while self.tasks.join_next().await.is_some() {} })
-            .await
-            .is_err()
+        if tokio::time::timeout(deadline, async {
+            while self.tasks.join_next().await.is_some() {}
+        })
+        .await
+        .is_err()
         {
             tracing::warn!("delivery workers did not stop in time");
             self.tasks.abort_all();
@@ -167,15 +169,21 @@ async fn claim_loop(
         }
         // Reap finished delivery tasks so the set does not grow.
         while running.try_join_next().is_some() {}
-        let free = slots.available_permits().min(config.batch);
-        if free == 0 {
+        if slots.available_permits() == 0 {
             tokio::select! {
                 _ = stopped.wait_for(|s| *s) => break,
                 permit = slots.clone().acquire_owned() => drop(permit),
             }
             continue;
         }
-        let claimed = match queue::claim(&shared.services.store, &shared.services.node_id, free, lease_ms).await {
+        let claimed = match queue::claim(
+            &shared.services.store,
+            &shared.services.node_id,
+            config.batch,
+            lease_ms,
+        )
+        .await
+        {
             Ok(claimed) => claimed,
             Err(e) => {
                 tracing::warn!(error = %e, "claiming deliveries failed; retrying");
@@ -204,12 +212,22 @@ async fn claim_loop(
                 continue;
             }
         };
+        // One task per subscriber, running its deliveries in event order (ids are time-ordered).
+        let mut groups: HashMap<String, Vec<Claimed>> = HashMap::new();
         for claim in claimed {
-            let Ok(permit) = slots.clone().acquire_owned().await else { break };
+            groups.entry(claim.subscriber_id.clone()).or_default().push(claim);
+        }
+        for (_, mut group) in groups {
+            group.sort_by(|a, b| a.id.cmp(&b.id));
+            let Ok(permit) = slots.clone().acquire_owned().await else {
+                break;
+            };
             let (shared, batch, done) = (shared.clone(), batch.clone(), done.clone());
             running.spawn(async move {
-                let completion = deliver(&shared, &batch, claim).await;
-                let _ = done.send(completion).await;
+                for claim in group {
+                    let completion = deliver(&shared, &batch, claim).await;
+                    let _ = done.send(completion).await;
+                }
                 drop(permit);
             });
         }
@@ -287,7 +305,9 @@ async fn store_results(services: &Services, batch: &[Completion], pause_after_ms
                 tracing::warn!(error = %e, "storing delivery results failed; retrying");
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
-            Err(e) => tracing::error!(error = %e, "storing delivery results failed; they will be redelivered"),
+            Err(e) => {
+                tracing::error!(error = %e, "storing delivery results failed; they will be redelivered")
+            }
         }
     }
 }
@@ -295,7 +315,10 @@ async fn store_results(services: &Services, batch: &[Completion], pause_after_ms
 /// What a subscriber needs to be delivered to, loaded once per claimed batch.
 enum Target {
     Plugin(Arc<Runnable>),
-    Webhook { url: String, secrets: Vec<String> },
+    Webhook {
+        url: String,
+        secrets: Vec<String>,
+    },
     /// Not now (paused installation, suspended app): defer without counting an attempt.
     Wait(String),
     /// Never (uninstalled, disabled webhook): dead letter.
@@ -328,10 +351,11 @@ impl Batch {
 async fn load_target(services: &Services, claim: &Claimed) -> Result<Target, PlatformError> {
     let now = now_ms();
     if let Some(hook_id) = &claim.hook_id {
-        let row: Option<(String, String)> = sqlx::query_as("SELECT target_url, status FROM hooks WHERE id = $1")
-            .bind(hook_id)
-            .fetch_optional(services.store.reader())
-            .await?;
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT target_url, status FROM hooks WHERE id = $1")
+                .bind(hook_id)
+                .fetch_optional(services.store.reader())
+                .await?;
         return Ok(match row {
             None => Target::Gone("the REST hook was deleted".into()),
             Some((_, status)) if status != "active" => Target::Gone("the REST hook is disabled".into()),
@@ -426,13 +450,15 @@ async fn run_plugin(shared: &Shared, claim: Claimed, event: &EventRow, runnable:
         Err(e) => Err(e.to_string()),
         Ok(runtime) => match runtime.prepared(&runnable.component_sha256) {
             Some(prepared) => Ok((runtime, prepared)),
-            None => match crate::catalog::apps::component(&services.store, &runnable.component_sha256).await {
-                Ok(bytes) => runtime
-                    .prepare(&bytes)
-                    .map(|p| (runtime, p))
-                    .map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
-            },
+            None => {
+                match crate::catalog::apps::component(&services.store, &runnable.component_sha256).await {
+                    Ok(bytes) => runtime
+                        .prepare(&bytes)
+                        .map(|p| (runtime, p))
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                }
+            }
         },
     };
     let (runtime, prepared) = match prepared {

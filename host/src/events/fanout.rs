@@ -31,11 +31,14 @@ struct Subscriber {
     target: &'static str,
     kinds: Arc<Vec<String>>,
     scopes: ScopeSet,
+    /// When it subscribed: earlier events are not its to receive.
+    since: i64,
 }
 
 impl Subscriber {
-    fn wants(&self, kind: &str) -> bool {
-        self.kinds.iter().any(|k| k == kind)
+    fn wants(&self, kind: &str, occurred_at: i64) -> bool {
+        occurred_at >= self.since
+            && self.kinds.iter().any(|k| k == kind)
             && kinds::read_scope(kind).is_none_or(|scope| self.scopes.contains(scope))
     }
 }
@@ -62,11 +65,20 @@ fn subscriptions(version_id: &str, manifest: &str) -> (Arc<Vec<String>>, bool) {
     found
 }
 
-type InstallationRow = (String, String, String, String, String, String, Option<String>);
+type InstallationRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    i64,
+);
 
 async fn subscribers(conn: &mut sqlx::AnyConnection, org_id: &str) -> Result<Vec<Subscriber>> {
     let rows: Vec<InstallationRow> = sqlx::query_as(
-        "SELECT i.id, i.app_id, a.kind, i.version_id, v.manifest, i.granted_scopes, i.webhook_disabled_reason \
+        "SELECT i.id, i.app_id, a.kind, i.version_id, v.manifest, i.granted_scopes, i.webhook_disabled_reason, i.created_at \
          FROM installations i JOIN apps a ON a.id = i.app_id JOIN app_versions v ON v.id = i.version_id \
          WHERE i.org_id = $1 AND i.status = 'active' AND a.status = 'active'",
     )
@@ -74,7 +86,7 @@ async fn subscribers(conn: &mut sqlx::AnyConnection, org_id: &str) -> Result<Vec
     .fetch_all(&mut *conn)
     .await?;
     let mut found = Vec::new();
-    for (id, app_id, kind, version_id, manifest, scopes, webhook_disabled) in rows {
+    for (id, app_id, kind, version_id, manifest, scopes, webhook_disabled, since) in rows {
         let (events, has_webhook) = subscriptions(&version_id, &manifest);
         let target = match kind.as_str() {
             "plugin" => "plugin",
@@ -89,10 +101,11 @@ async fn subscribers(conn: &mut sqlx::AnyConnection, org_id: &str) -> Result<Vec
             target,
             kinds: events,
             scopes: ScopeSet::parse_text(&scopes).unwrap_or_default(),
+            since,
         });
     }
-    let hooks: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT h.id, h.event_kind, k.scopes, i.granted_scopes FROM hooks h \
+    let hooks: Vec<(String, String, Option<String>, Option<String>, i64)> = sqlx::query_as(
+        "SELECT h.id, h.event_kind, k.scopes, i.granted_scopes, h.created_at FROM hooks h \
          LEFT JOIN api_keys k ON k.id = h.api_key_id LEFT JOIN installations i ON i.id = h.installation_id \
          WHERE h.org_id = $1 AND h.status = 'active' \
          AND (h.api_key_id IS NULL OR k.revoked_at IS NULL) AND (h.installation_id IS NULL OR i.status = 'active')",
@@ -100,7 +113,7 @@ async fn subscribers(conn: &mut sqlx::AnyConnection, org_id: &str) -> Result<Vec
     .bind(org_id)
     .fetch_all(&mut *conn)
     .await?;
-    for (id, kind, key_scopes, installation_scopes) in hooks {
+    for (id, kind, key_scopes, installation_scopes, since) in hooks {
         let scopes = key_scopes.or(installation_scopes).unwrap_or_default();
         found.push(Subscriber {
             id: id.clone(),
@@ -110,6 +123,7 @@ async fn subscribers(conn: &mut sqlx::AnyConnection, org_id: &str) -> Result<Vec
             target: "webhook",
             kinds: Arc::new(vec![kind]),
             scopes: ScopeSet::parse_text(&scopes).unwrap_or_default(),
+            since,
         });
     }
     Ok(found)
@@ -121,8 +135,8 @@ async fn subscribers(conn: &mut sqlx::AnyConnection, org_id: &str) -> Result<Vec
 pub async fn fan_out(store: &Store, limit: usize) -> Result<(usize, usize)> {
     let mut conn = store.writer().acquire().await?;
     let mut tx = conn.begin().await?;
-    let events: Vec<(i64, String, String, String)> = sqlx::query_as(&format!(
-        "SELECT seq, id, org_id, kind FROM events WHERE dispatched_at IS NULL ORDER BY seq LIMIT $1{}",
+    let events: Vec<(i64, String, String, String, i64)> = sqlx::query_as(&format!(
+        "SELECT seq, id, org_id, kind, occurred_at FROM events WHERE dispatched_at IS NULL ORDER BY seq LIMIT $1{}",
         store.skip_locked()
     ))
     .bind(limit as i64)
@@ -134,15 +148,15 @@ pub async fn fan_out(store: &Store, limit: usize) -> Result<(usize, usize)> {
     let now = now_ms();
     let mut by_org: HashMap<&str, Vec<Subscriber>> = HashMap::new();
     let mut rows: Vec<(String, &str, &str, &Subscriber)> = Vec::new();
-    for (_, _, org_id, _) in &events {
+    for (_, _, org_id, _, _) in &events {
         if !by_org.contains_key(org_id.as_str()) {
             let found = subscribers(&mut tx, org_id).await?;
             by_org.insert(org_id, found);
         }
     }
-    for (_, event_id, org_id, kind) in &events {
+    for (_, event_id, org_id, kind, occurred_at) in &events {
         for subscriber in &by_org[org_id.as_str()] {
-            if subscriber.wants(kind) {
+            if subscriber.wants(kind, *occurred_at) {
                 rows.push((new_id("dlv"), event_id, org_id, subscriber));
             }
         }

@@ -27,13 +27,17 @@ pub struct Claimed {
     pub retry_step: i64,
 }
 
-/// Claims up to `limit` due deliveries for `node` until `lease_ms` from now.
+/// Claims up to `limit` due deliveries for `node` until `lease_ms` from now, skipping
+/// subscribers that already have a delivery in flight: a subscriber handles one event at a
+/// time (a plugin's read-modify-write of its storage stays consistent, a slow receiver holds
+/// one worker slot, not all of them). The worker runs one subscriber's claims in order.
 pub async fn claim(store: &Store, node: &str, limit: usize, lease_ms: i64) -> Result<Vec<Claimed>> {
     let now = now_ms();
     let sql = format!(
         "UPDATE deliveries SET state = 'in_flight', lease_owner = $1, lease_until = $2, updated_at = $3 \
-         WHERE id IN (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $3 \
-         ORDER BY next_attempt_at LIMIT $4{}) \
+         WHERE id IN (SELECT d.id FROM deliveries d WHERE d.state = 'pending' AND d.next_attempt_at <= $3 \
+         AND NOT EXISTS (SELECT 1 FROM deliveries f WHERE f.subscriber_id = d.subscriber_id AND f.state = 'in_flight') \
+         ORDER BY d.next_attempt_at, d.id LIMIT $4{}) \
          RETURNING id, event_id, org_id, subscriber_id, installation_id, hook_id, app_id, target, attempts, retry_step",
         store.skip_locked()
     );
@@ -218,7 +222,11 @@ pub async fn complete(
     }
     let mut paused = Vec::new();
     for (_, (claim, any_success, gone)) in health {
-        let table = if claim.hook_id.is_some() { "hooks" } else { "installations" };
+        let table = if claim.hook_id.is_some() {
+            "hooks"
+        } else {
+            "installations"
+        };
         if gone {
             disable_gone(&mut tx, claim, now).await?;
         }
@@ -265,12 +273,14 @@ async fn disable_gone(conn: &mut sqlx::AnyConnection, claim: &Claimed, now: i64)
                 .await?;
         }
         None => {
-            sqlx::query("UPDATE installations SET webhook_disabled_reason = $1, updated_at = $2 WHERE id = $3")
-                .bind(REASON)
-                .bind(now)
-                .bind(&claim.subscriber_id)
-                .execute(&mut *conn)
-                .await?;
+            sqlx::query(
+                "UPDATE installations SET webhook_disabled_reason = $1, updated_at = $2 WHERE id = $3",
+            )
+            .bind(REASON)
+            .bind(now)
+            .bind(&claim.subscriber_id)
+            .execute(&mut *conn)
+            .await?;
         }
     }
     // What is still queued for it would only meet the same answer.
@@ -287,11 +297,13 @@ async fn disable_gone(conn: &mut sqlx::AnyConnection, claim: &Claimed, now: i64)
 }
 
 /// Pauses the installation (or disables the hook); true if it was active until now.
-async fn pause_failing(conn: &mut sqlx::AnyConnection, claim: &Claimed, since: i64, now: i64) -> Result<bool> {
-    let reason = format!(
-        "deliveries failed without a success since {}",
-        format_time(since)
-    );
+async fn pause_failing(
+    conn: &mut sqlx::AnyConnection,
+    claim: &Claimed,
+    since: i64,
+    now: i64,
+) -> Result<bool> {
+    let reason = format!("deliveries failed without a success since {}", format_time(since));
     if let Some(hook) = &claim.hook_id {
         let done = sqlx::query(
             "UPDATE hooks SET status = 'disabled', disabled_reason = $1 WHERE id = $2 AND status = 'active'",
@@ -302,12 +314,13 @@ async fn pause_failing(conn: &mut sqlx::AnyConnection, claim: &Claimed, since: i
         .await?;
         return Ok(done.rows_affected() > 0);
     }
-    let done =
-        sqlx::query("UPDATE installations SET status = 'paused', updated_at = $1 WHERE id = $2 AND status = 'active'")
-            .bind(now)
-            .bind(&claim.subscriber_id)
-            .execute(&mut *conn)
-            .await?;
+    let done = sqlx::query(
+        "UPDATE installations SET status = 'paused', updated_at = $1 WHERE id = $2 AND status = 'active'",
+    )
+    .bind(now)
+    .bind(&claim.subscriber_id)
+    .execute(&mut *conn)
+    .await?;
     if done.rows_affected() == 0 {
         return Ok(false);
     }
@@ -329,13 +342,13 @@ async fn pause_failing(conn: &mut sqlx::AnyConnection, claim: &Claimed, since: i
 }
 
 /// Wakes an installation's waiting deliveries (after it is resumed).
-pub async fn wake(store: &Store, installation_id: &str) -> Result<()> {
+pub async fn wake(conn: &mut sqlx::AnyConnection, installation_id: &str) -> Result<()> {
     sqlx::query(
         "UPDATE deliveries SET next_attempt_at = $1 WHERE installation_id = $2 AND state = 'pending' AND next_attempt_at > $1",
     )
     .bind(now_ms())
     .bind(installation_id)
-    .execute(store.writer())
+    .execute(conn)
     .await?;
     Ok(())
 }
@@ -437,7 +450,12 @@ pub struct Filter<'a> {
 }
 
 /// The organization's deliveries, newest first.
-pub async fn list(store: &Store, org_id: &str, filter: &Filter<'_>, page: &PageRequest) -> Result<Page<Delivery>> {
+pub async fn list(
+    store: &Store,
+    org_id: &str,
+    filter: &Filter<'_>,
+    page: &PageRequest,
+) -> Result<Page<Delivery>> {
     let columns = "id, event_id, kind, subscriber_id, installation_id, hook_id, target, state, attempts, \
                    next_attempt_at, last_outcome, last_message, created_at, updated_at";
     let mut select = format!(
@@ -489,20 +507,33 @@ pub async fn get(store: &Store, org_id: &str, id: &str) -> Result<Delivery> {
     delivery.attempt_log = Some(
         attempts
             .into_iter()
-            .map(|(number, node_id, started, duration_us, outcome, message, fuel_used, status_code, excerpt, next)| {
-                Attempt {
+            .map(
+                |(
                     number,
                     node_id,
-                    started_at: format_time(started),
+                    started,
                     duration_us,
                     outcome,
                     message,
                     fuel_used,
                     status_code,
-                    response_excerpt: excerpt,
-                    next_attempt_at: next.map(format_time),
-                }
-            })
+                    excerpt,
+                    next,
+                )| {
+                    Attempt {
+                        number,
+                        node_id,
+                        started_at: format_time(started),
+                        duration_us,
+                        outcome,
+                        message,
+                        fuel_used,
+                        status_code,
+                        response_excerpt: excerpt,
+                        next_attempt_at: next.map(format_time),
+                    }
+                },
+            )
             .collect(),
     );
     Ok(delivery)

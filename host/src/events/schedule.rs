@@ -50,7 +50,10 @@ mod tests {
         assert!((4.0..=6.0).contains(&first.as_secs_f64()), "{first:?}");
         let second = schedule.next_wait(1, None).unwrap();
         assert!((240..=360).contains(&second.as_secs()), "{second:?}");
-        assert!(schedule.next_wait(7, None).is_none(), "after the last wait comes the dead letter");
+        assert!(
+            schedule.next_wait(7, None).is_none(),
+            "after the last wait comes the dead letter"
+        );
     }
 
     #[test]
@@ -60,7 +63,9 @@ mod tests {
         assert_eq!(longer, Duration::from_secs(120));
         let shorter = schedule.next_wait(0, Some(Duration::from_secs(1))).unwrap();
         assert!(shorter >= Duration::from_secs(8));
-        let huge = schedule.next_wait(0, Some(Duration::from_secs(10 * 86400))).unwrap();
+        let huge = schedule
+            .next_wait(0, Some(Duration::from_secs(10 * 86400)))
+            .unwrap();
         assert_eq!(huge, MAX_RETRY_AFTER);
     }
 }

@@ -374,11 +374,11 @@ pub async fn set_paused(store: &Store, org_id: &str, id: &str, paused: bool) -> 
         &serde_json::json!({ "installation_id": id }),
     )
     .await?;
-    tx.commit().await?;
     if !paused {
         // Deliveries that waited while it was paused go now.
-        crate::events::queue::wake(store, id).await?;
+        crate::events::queue::wake(&mut tx, id).await?;
     }
+    tx.commit().await?;
     get(store, org_id, id).await
 }
 
@@ -473,7 +473,9 @@ pub async fn uninstall(store: &Store, files_root: &Path, org_id: &str, id: &str)
 
 /// Where an external app's installation receives its webhooks, if it can now.
 pub enum WebhookTarget {
-    Active { url: String },
+    Active {
+        url: String,
+    },
     /// Paused installation or suspended app: deliveries wait.
     Waiting(String),
     /// No webhook URL, or the receiver asked to stop (410).
@@ -492,7 +494,9 @@ pub async fn webhook_target(store: &Store, id: &str) -> Result<WebhookTarget> {
     .await?;
     let (status, disabled, app_status, manifest) = row.ok_or(PlatformError::NotFound("installation"))?;
     if let Some(reason) = disabled {
-        return Ok(WebhookTarget::Disabled(format!("webhooks are disabled: {reason}")));
+        return Ok(WebhookTarget::Disabled(format!(
+            "webhooks are disabled: {reason}"
+        )));
     }
     if app_status != "active" {
         return Ok(WebhookTarget::Waiting("the app is suspended".into()));

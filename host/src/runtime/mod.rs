@@ -72,9 +72,7 @@ impl SharedRuntime {
     /// The runtime, started now if this is the first use.
     pub async fn get(&self) -> Result<&Runtime, RuntimeError> {
         self.cell
-            .get_or_try_init(|| async {
-                Runtime::new(self.services.clone(), Some(self.cache_dir.clone()))
-            })
+            .get_or_try_init(|| async { Runtime::new(self.services.clone(), Some(self.cache_dir.clone())) })
             .await
     }
 }

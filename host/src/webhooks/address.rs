@@ -72,7 +72,10 @@ pub fn is_refused_address(error: &(dyn std::error::Error + 'static)) -> bool {
 pub async fn check_target(url: &str, allow_private: bool) -> Result<reqwest::Url, String> {
     let parsed = reqwest::Url::parse(url).map_err(|e| format!("`{url}` is not an absolute URL: {e}"))?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(format!("only http and https URLs are allowed, not {}", parsed.scheme()));
+        return Err(format!(
+            "only http and https URLs are allowed, not {}",
+            parsed.scheme()
+        ));
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err("the URL must not carry credentials".into());
@@ -168,5 +171,4 @@ mod tests {
             assert!(is_public(ip.parse().unwrap()), "{ip} is public");
         }
     }
-
 }

@@ -92,7 +92,12 @@ pub async fn send(outgoing: &Outgoing<'_>, timeout: Duration, allow_private: boo
     };
     let url = match reqwest::Url::parse(outgoing.url) {
         Ok(url) if matches!(url.scheme(), "http" | "https") => url,
-        Ok(url) => return failed(WebhookOutcome::InvalidUrl, format!("{} is not http(s)", url.scheme())),
+        Ok(url) => {
+            return failed(
+                WebhookOutcome::InvalidUrl,
+                format!("{} is not http(s)", url.scheme()),
+            );
+        }
         Err(e) => return failed(WebhookOutcome::InvalidUrl, format!("not a URL: {e}")),
     };
     // IP literals never reach the resolver: check them here.
@@ -111,7 +116,10 @@ pub async fn send(outgoing: &Outgoing<'_>, timeout: Duration, allow_private: boo
         );
     }
     let Some(client) = address::client(allow_private) else {
-        return failed(WebhookOutcome::ConnectError, "the HTTP client could not start".into());
+        return failed(
+            WebhookOutcome::ConnectError,
+            "the HTTP client could not start".into(),
+        );
     };
     let timestamp = time::OffsetDateTime::now_utc().unix_timestamp();
     let secrets: Vec<&str> = outgoing.secrets.iter().map(String::as_str).collect();
@@ -209,7 +217,11 @@ mod tests {
     #[tokio::test]
     async fn private_literals_are_refused_before_any_connection() {
         let secrets = [signing::new_secret()];
-        for url in ["http://127.0.0.1:9/", "http://169.254.169.254/latest", "http://[::1]/"] {
+        for url in [
+            "http://127.0.0.1:9/",
+            "http://169.254.169.254/latest",
+            "http://[::1]/",
+        ] {
             let outgoing = Outgoing {
                 url,
                 id: "evt_1",

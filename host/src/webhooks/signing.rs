@@ -82,7 +82,11 @@ pub fn verify(
             .and_then(|b64| STANDARD.decode(b64).ok())
             .is_some_and(|tag| expected.clone().verify_slice(&tag).is_ok())
     });
-    if matches { Ok(()) } else { Err(VerifyError::NoMatch) }
+    if matches {
+        Ok(())
+    } else {
+        Err(VerifyError::NoMatch)
+    }
 }
 
 #[cfg(test)]

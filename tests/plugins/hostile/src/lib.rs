@@ -14,7 +14,14 @@ fn recurse(depth: u64) -> u64 {
 
 impl Plugin for Hostile {
     fn on_event(event: Event) -> Result<(), Error> {
-        match event.kind.as_str() {
+        // Test kinds choose the behaviour; for real events (delivery tests), a project's name does.
+        let mode = if event.kind.starts_with("test.") {
+            event.kind.clone()
+        } else {
+            let payload: serde_json::Value = event.payload()?;
+            payload["name"].as_str().unwrap_or_default().to_owned()
+        };
+        match mode.as_str() {
             "test.ok" => {
                 let value: serde_json::Value = event.payload()?;
                 if value.is_object() {

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_bazaar");
 
-fn bazaar(args: &[&str]) -> Command {
+pub(crate) fn bazaar(args: &[&str]) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.args(args).env_remove("RUST_LOG");
     for (key, _) in std::env::vars() {
@@ -24,7 +24,7 @@ fn serve(data_dir: &str) -> (Child, String) {
     serve_with(&["serve", "--data-dir", data_dir, "--listen", "127.0.0.1:0"])
 }
 
-fn serve_with(args: &[&str]) -> (Child, String) {
+pub(crate) fn serve_with(args: &[&str]) -> (Child, String) {
     let mut child = bazaar(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -213,12 +213,25 @@ async fn claim_loop(
             }
         };
         // One task per subscriber, running its deliveries in event order (ids are time-ordered).
+        // Subscribers beyond the free slots go back at once, for another node or the next claim.
         let mut groups: HashMap<String, Vec<Claimed>> = HashMap::new();
         for claim in claimed {
             groups.entry(claim.subscriber_id.clone()).or_default().push(claim);
         }
-        for (_, mut group) in groups {
+        let mut groups: Vec<Vec<Claimed>> = groups.into_values().collect();
+        for group in &mut groups {
             group.sort_by(|a, b| a.id.cmp(&b.id));
+        }
+        groups.sort_by(|a, b| a[0].id.cmp(&b[0].id));
+        let free = slots.available_permits();
+        if groups.len() > free {
+            let extra: Vec<&str> = groups[free..].iter().flatten().map(|c| c.id.as_str()).collect();
+            if let Err(e) = queue::unclaim(&shared.services.store, &shared.services.node_id, &extra).await {
+                tracing::warn!(error = %e, "giving back extra claims failed; their leases will expire");
+            }
+            groups.truncate(free);
+        }
+        for group in groups {
             let Ok(permit) = slots.clone().acquire_owned().await else {
                 break;
             };
@@ -341,7 +354,12 @@ impl Batch {
             if targets.contains_key(&key) {
                 continue;
             }
-            let target = load_target(services, claim).await?;
+            // A subscriber that cannot be loaded (a secret sealed with another node's key, a
+            // database hiccup) waits; the others in the batch go on.
+            let target = load_target(services, claim).await.unwrap_or_else(|e| {
+                tracing::warn!(subscriber = %claim.subscriber_id, error = %e, "cannot load the delivery target");
+                Target::Wait(format!("Bazaar could not prepare the delivery: {e}"))
+            });
             targets.insert(key, target);
         }
         Ok(Batch { events, targets })

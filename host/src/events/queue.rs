@@ -63,6 +63,24 @@ pub async fn requeue_expired(store: &Store) -> Result<u64> {
     Ok(done.rows_affected())
 }
 
+/// Gives back some of `node`'s claims untouched (claimed beyond what it can serve now).
+pub async fn unclaim(store: &Store, node: &str, ids: &[&str]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "UPDATE deliveries SET state = 'pending', lease_owner = NULL, lease_until = NULL \
+         WHERE lease_owner = $1 AND state = 'in_flight' AND id IN ({})",
+        placeholders(2, ids.len())
+    );
+    let mut query = sqlx::query(&sql).bind(node);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    query.execute(store.writer()).await?;
+    Ok(())
+}
+
 /// Gives back claims: every claim of `node`, or on SQLite (one node by design) every claim.
 pub async fn release(store: &Store, node: Option<&str>) -> Result<u64> {
     let now = now_ms();

@@ -189,6 +189,21 @@ enum BenchCommand {
         #[arg(long, default_value_t = 20_000)]
         iterations: usize,
     },
+    /// Sustained deliveries per second to a plugin and to a local webhook receiver
+    Delivery {
+        /// Events per target
+        #[arg(long, default_value_t = 10_000)]
+        events: usize,
+        /// Organizations (installations or REST hooks) the events are spread over
+        #[arg(long, default_value_t = 8)]
+        subscribers: usize,
+        /// The benchmark component [default: the workspace's test-plugin-parse-event build]
+        #[arg(long)]
+        component: Option<PathBuf>,
+        /// Benchmark on PostgreSQL instead of SQLite
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// GET /v1/projects requests per second and latency over loopback
     Api {
         #[arg(long, default_value_t = 1000)]
@@ -203,6 +218,19 @@ enum BenchCommand {
         #[arg(long)]
         database_url: Option<String>,
     },
+}
+
+/// The benchmark component: `path`, or the workspace's build of test-plugin-parse-event.
+fn bench_component(path: Option<PathBuf>) -> anyhow::Result<Vec<u8>> {
+    let path = path.unwrap_or_else(|| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/wasm32-wasip2/plugin/test_plugin_parse_event.wasm")
+    });
+    std::fs::read(&path).with_context(|| {
+        format!(
+            "reading {}; build it with `cargo build --target wasm32-wasip2 --profile plugin -p test-plugin-parse-event`",
+            path.display()
+        )
+    })
 }
 
 fn load_config(
@@ -315,21 +343,47 @@ async fn main() -> anyhow::Result<()> {
             init_logging("warn");
             plugin(command).await
         }
+        Command::Bench(BenchCommand::Delivery {
+            events,
+            subscribers,
+            component,
+            database_url,
+        }) => {
+            init_logging("warn");
+            let component = bench_component(component)?;
+            if cfg!(debug_assertions) {
+                eprintln!(
+                    "warning: this is a debug build; run `cargo run --release -- bench delivery` for real figures"
+                );
+            }
+            let database = if database_url.is_some() { "PostgreSQL" } else { "SQLite" };
+            let spec = bench::delivery::DeliveryBench {
+                events,
+                subscribers: subscribers.max(1),
+                database_url,
+                component,
+            };
+            let report = bench::delivery::run_delivery(&spec).await?;
+            println!("event delivery on {database}, {events} events per target over {subscribers} subscribers:");
+            for (name, figure) in [
+                ("plugin (fresh sandbox per event)", &report.plugin),
+                ("webhook (signed POST, loopback)", &report.webhook),
+            ] {
+                println!(
+                    "  {name:<34} {:>6} deliveries in {:>6.2} s   {:>8.0} deliveries/s",
+                    figure.deliveries,
+                    figure.seconds,
+                    figure.per_second()
+                );
+            }
+            Ok(())
+        }
         Command::Bench(BenchCommand::Plugin {
             component,
             iterations,
         }) => {
             init_logging("warn");
-            let path = component.unwrap_or_else(|| {
-                PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                    .join("../target/wasm32-wasip2/plugin/test_plugin_parse_event.wasm")
-            });
-            let bytes = std::fs::read(&path).with_context(|| {
-                format!(
-                    "reading {}; build it with `cargo build --target wasm32-wasip2 --profile plugin -p test-plugin-parse-event`",
-                    path.display()
-                )
-            })?;
+            let bytes = bench_component(component)?;
             if cfg!(debug_assertions) {
                 eprintln!(
                     "warning: this is a debug build; run `cargo run --release -- bench plugin` for real figures"

@@ -1,8 +1,12 @@
+//! Benchmarks: `bazaar bench api` (below), `bench plugin` and `bench delivery`.
+//!
 //! `bazaar bench api`: the throughput and latency of `GET /v1/projects` over loopback.
 //!
 //! A real server on an ephemeral port with a fresh SQLite (or PostgreSQL) database holding
 //! 1,000 projects; keep-alive HTTP/1.1 clients in the same process ask for pages of 50 with an
 //! API key. Run it from a release build: `cargo run --release -- bench api`.
+
+pub mod delivery;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -1,0 +1,180 @@
+//! `bazaar bench delivery`: sustained deliveries per second to a plugin and to a local webhook
+//! receiver.
+//!
+//! A fresh database (SQLite, or PostgreSQL with `--database-url`); the benchmark plugin (it
+//! parses each event) published through the real review and installed in several
+//! organizations, or REST hooks to an in-process receiver that answers 200 at once. The events
+//! are written first; then this node's delivery workers start and the clock runs until every
+//! delivery succeeded, fan-out included. Run it from a release build.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::bail;
+
+use crate::platform::{ScopeSet, credentials, orgs, projects};
+use crate::store::Store;
+
+/// What to measure: sustained deliveries per second to a plugin and to a local webhook receiver.
+#[derive(Debug, Clone)]
+pub struct DeliveryBench {
+    /// Events written before the workers start (per target).
+    pub events: usize,
+    /// Organizations, each with one installation (plugin) or REST hook (webhook); the events
+    /// are spread over them.
+    pub subscribers: usize,
+    pub database_url: Option<String>,
+    /// The benchmark plugin (parses the event and returns).
+    pub component: Vec<u8>,
+}
+
+/// Deliveries per second for one target.
+#[derive(Debug, Clone)]
+pub struct DeliveryFigure {
+    pub deliveries: usize,
+    pub seconds: f64,
+}
+
+impl DeliveryFigure {
+    pub fn per_second(&self) -> f64 {
+        self.deliveries as f64 / self.seconds
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DeliveryBenchReport {
+    pub plugin: DeliveryFigure,
+    pub webhook: DeliveryFigure,
+}
+
+const BENCH_MANIFEST: &str = r#"{"name": "Bench", "slug": "bench-parse", "description": "Parses each new task.",
+  "category": "developer-tools", "pricing": {"plan": "free"}, "events": ["task.created"],
+  "scopes": [{"name": "tasks:read", "purpose": "Receive new tasks."}]}"#;
+
+pub async fn run_delivery(bench: &DeliveryBench) -> anyhow::Result<DeliveryBenchReport> {
+    use crate::catalog::{apps, review};
+    let dir = tempfile::tempdir()?;
+    let store = match &bench.database_url {
+        Some(url) => Store::connect(url).await?,
+        None => Store::open_data_dir(dir.path()).await?,
+    };
+    store.migrate().await?;
+    let secrets = Arc::new(crate::installs::secrets::Secrets::load(None, dir.path())?);
+
+    // The plugin, published through the real review.
+    let (developer, _) = orgs::create_with_owner(
+        &store,
+        "Bench developer",
+        &format!("dev-{}@bench.test", crate::store::new_id("b")),
+        "bench-password-1",
+    )
+    .await?;
+    let sandbox = crate::sandbox::Sandbox::new(false, Some(dir.path().join("component-cache"))).await?;
+    let app = apps::create(&store, &developer.id, None, apps::AppKind::Plugin, BENCH_MANIFEST).await?;
+    let draft = apps::add_version(&store, &app, "1.0.0", BENCH_MANIFEST, "Bench").await?;
+    apps::upload_component(&store, &app, &draft.id, &bench.component).await?;
+    let reviewed = review::submit(&store, &sandbox, &app, &draft.id).await?;
+    if reviewed.state != apps::states::IN_REVIEW {
+        bail!("the benchmark plugin did not pass review: {:?}", reviewed.findings);
+    }
+    review::approve(&store, &draft.id, None, "bench").await?;
+
+    // A receiver that answers 200 at once.
+    let receiver = axum::Router::new().route("/hook", axum::routing::post(|| async { "ok" }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let hook_url = format!("http://{}/hook", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, receiver).await });
+
+    let services = crate::events::Services {
+        store: store.clone(),
+        secrets: secrets.clone(),
+        runtime: crate::runtime::SharedRuntime::new(
+            crate::runtime::HostServices {
+                store: store.clone(),
+                files_root: dir.path().join("plugin-files"),
+                allow_private_network: true,
+            },
+            dir.path().join("component-cache"),
+        ),
+        config: crate::config::DeliveryConfig::default(),
+        node_id: "bench".into(),
+        allow_private_network: true,
+    };
+
+    let mut figures = Vec::new();
+    for target in ["plugin", "webhook"] {
+        let mut orgs_ids = Vec::new();
+        for n in 0..bench.subscribers {
+            let (org, _) = orgs::create_with_owner(
+                &store,
+                &format!("Tenant {target} {n}"),
+                &format!("{target}-{n}-{}@bench.test", crate::store::new_id("b")),
+                "bench-password-1",
+            )
+            .await?;
+            if target == "plugin" {
+                let consent = vec!["tasks:read".to_owned()];
+                crate::installs::install(&store, &secrets, &org.id, None, "bench-parse", &consent, &Default::default())
+                    .await?;
+            } else {
+                let key = credentials::create_api_key(&store, &org.id, "hooks", ScopeSet::all(), None).await?;
+                let subscriber = crate::webhooks::hooks::Subscriber::ApiKey(key.key.id.clone());
+                crate::webhooks::hooks::create(
+                    &store, &secrets, &org.id, &subscriber, ScopeSet::all(), "task.created", &hook_url, true,
+                )
+                .await?;
+            }
+            let project = projects::create(&store, &org.id, "Bench", "").await?;
+            orgs_ids.push((org.id, project.id));
+        }
+        // Events first, then the workers: what is measured is delivery, fan-out included.
+        for n in 0..bench.events {
+            let (org_id, project_id) = &orgs_ids[n % orgs_ids.len()];
+            let task = crate::platform::tasks::NewTask {
+                project_id: project_id.clone(),
+                title: format!("Task {n}"),
+                description: "A task for the delivery benchmark".into(),
+                labels: vec!["bench".into()],
+                due_date: None,
+            };
+            crate::platform::tasks::create(&store, org_id, task).await?;
+        }
+        // Warm the compiled component so that compilation is not measured.
+        if target == "plugin" {
+            services.runtime.get().await?.prepare(&bench.component)?;
+        }
+        let started = Instant::now();
+        let dispatcher = crate::events::Dispatcher::start(services.clone(), Duration::from_secs(5)).await;
+        let delivered = loop {
+            let (done,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM deliveries WHERE target = $1 AND state = 'succeeded'",
+            )
+            .bind(target)
+            .fetch_one(store.reader())
+            .await?;
+            let (failed,): (i64,) =
+                sqlx::query_as("SELECT COUNT(*) FROM deliveries WHERE state IN ('dead') OR attempts > 1")
+                    .fetch_one(store.reader())
+                    .await?;
+            if failed > 0 {
+                bail!("{failed} deliveries failed during the benchmark");
+            }
+            if done as usize >= bench.events {
+                break done as usize;
+            }
+            if started.elapsed() > Duration::from_secs(600) {
+                bail!("only {done} of {} deliveries after 10 minutes", bench.events);
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        };
+        let seconds = started.elapsed().as_secs_f64();
+        dispatcher.stop().await;
+        figures.push(DeliveryFigure {
+            deliveries: delivered,
+            seconds,
+        });
+    }
+    let webhook = figures.pop().unwrap_or(DeliveryFigure { deliveries: 0, seconds: 1.0 });
+    let plugin = figures.pop().unwrap_or(DeliveryFigure { deliveries: 0, seconds: 1.0 });
+    Ok(DeliveryBenchReport { plugin, webhook })
+}

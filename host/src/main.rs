@@ -25,7 +25,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 )]
 struct Cli {
     /// A TOML configuration file (its keys: listen, data_dir, database_url, max_body_bytes,
-    /// shutdown_grace_secs, log).
+    /// shutdown_grace_secs, log, secret_key, node_id, allow_private_network, and a [delivery]
+    /// table; see the README).
     #[arg(long = "config-file", global = true, env = "BAZAAR_CONFIG")]
     config_file: Option<PathBuf>,
     #[command(subcommand)]

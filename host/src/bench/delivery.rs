@@ -47,7 +47,7 @@ pub struct DeliveryBenchReport {
     pub webhook: DeliveryFigure,
 }
 
-const BENCH_MANIFEST: &str = r#"{"name": "Bench", "slug": "bench-parse", "description": "Parses each new task.",
+const BENCH_MANIFEST: &str = r#"{"name": "Bench", "slug": "SLUG", "description": "Parses each new task.",
   "category": "developer-tools", "pricing": {"plan": "free"}, "events": ["task.created"],
   "scopes": [{"name": "tasks:read", "purpose": "Receive new tasks."}]}"#;
 
@@ -70,8 +70,11 @@ pub async fn run_delivery(bench: &DeliveryBench) -> anyhow::Result<DeliveryBench
     )
     .await?;
     let sandbox = crate::sandbox::Sandbox::new(false, Some(dir.path().join("component-cache"))).await?;
-    let app = apps::create(&store, &developer.id, None, apps::AppKind::Plugin, BENCH_MANIFEST).await?;
-    let draft = apps::add_version(&store, &app, "1.0.0", BENCH_MANIFEST, "Bench").await?;
+    // A PostgreSQL database may hold earlier runs: this run's app and organizations are its own.
+    let slug = format!("bench-{}", crate::store::new_id("p").replace('_', "-"));
+    let manifest = BENCH_MANIFEST.replace("SLUG", &slug);
+    let app = apps::create(&store, &developer.id, None, apps::AppKind::Plugin, &manifest).await?;
+    let draft = apps::add_version(&store, &app, "1.0.0", &manifest, "Bench").await?;
     apps::upload_component(&store, &app, &draft.id, &bench.component).await?;
     let reviewed = review::submit(&store, &sandbox, &app, &draft.id).await?;
     if reviewed.state != apps::states::IN_REVIEW {
@@ -114,7 +117,7 @@ pub async fn run_delivery(bench: &DeliveryBench) -> anyhow::Result<DeliveryBench
             .await?;
             if target == "plugin" {
                 let consent = vec!["tasks:read".to_owned()];
-                crate::installs::install(&store, &secrets, &org.id, None, "bench-parse", &consent, &Default::default())
+                crate::installs::install(&store, &secrets, &org.id, None, &slug, &consent, &Default::default())
                     .await?;
             } else {
                 let key = credentials::create_api_key(&store, &org.id, "hooks", ScopeSet::all(), None).await?;
@@ -146,16 +149,20 @@ pub async fn run_delivery(bench: &DeliveryBench) -> anyhow::Result<DeliveryBench
         let started = Instant::now();
         let dispatcher = crate::events::Dispatcher::start(services.clone(), Duration::from_secs(5)).await;
         let delivered = loop {
-            let (done,): (i64,) = sqlx::query_as(
-                "SELECT COUNT(*) FROM deliveries WHERE target = $1 AND state = 'succeeded'",
-            )
-            .bind(target)
-            .fetch_one(store.reader())
-            .await?;
-            let (failed,): (i64,) =
-                sqlx::query_as("SELECT COUNT(*) FROM deliveries WHERE state IN ('dead') OR attempts > 1")
-                    .fetch_one(store.reader())
-                    .await?;
+            let orgs_in = crate::store::placeholders(1, orgs_ids.len());
+            let count = |condition: &str| {
+                format!("SELECT COUNT(*) FROM deliveries WHERE org_id IN ({orgs_in}) AND {condition}")
+            };
+            let done_sql = count("state = 'succeeded'");
+            let failed_sql = count("(state = 'dead' OR attempts > 1)");
+            let mut done_query = sqlx::query_as::<_, (i64,)>(&done_sql);
+            let mut failed_query = sqlx::query_as::<_, (i64,)>(&failed_sql);
+            for (org_id, _) in &orgs_ids {
+                done_query = done_query.bind(org_id);
+                failed_query = failed_query.bind(org_id);
+            }
+            let (done,) = done_query.fetch_one(store.reader()).await?;
+            let (failed,) = failed_query.fetch_one(store.reader()).await?;
             if failed > 0 {
                 bail!("{failed} deliveries failed during the benchmark");
             }

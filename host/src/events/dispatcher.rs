@@ -285,6 +285,8 @@ async fn record_loop(shared: Arc<Shared>, mut done: mpsc::Receiver<Completion>) 
             }
             store_results(services, &batch, pause_after_ms).await;
             batch.clear();
+            // Their subscribers are free again: the claimer may take their next deliveries.
+            shared.work.notify_one();
         }
         if !open || last_flush.elapsed() >= Duration::from_secs(1) {
             if let Err(e) = tally.flush(&services.store).await {

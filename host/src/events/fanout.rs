@@ -123,7 +123,8 @@ async fn subscribers(conn: &mut sqlx::AnyConnection, org_id: &str) -> Result<Vec
             target: "webhook",
             kinds: Arc::new(vec![kind]),
             scopes: ScopeSet::parse_text(&scopes).unwrap_or_default(),
-            since,
+            // Events of the very millisecond the hook was made came before it.
+            since: since + 1,
         });
     }
     Ok(found)

@@ -9,8 +9,9 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// Keys the file and the environment may set (`BAZAAR_LISTEN`, `BAZAAR_DATA_DIR`, ...).
-const KEYS: [&str; 9] = [
+const KEYS: [&str; 10] = [
     "secret_key",
+    "public_url",
     "allow_private_network",
     "node_id",
     "listen",
@@ -39,6 +40,9 @@ pub struct Config {
     /// Base64 key (32 bytes) that seals secret configuration values. Every node of a cluster
     /// needs the same one; a single node creates `secret.key` in the data folder when unset.
     pub secret_key: Option<String>,
+    /// The URL people and apps reach this server at (`https://bazaar.example.com`): the OAuth
+    /// issuer. When unset, the request's `Host` is used.
+    pub public_url: Option<String>,
     /// Development only: lets plugins' `http` calls and webhooks reach loopback and private
     /// addresses (a local receiver). Never set it in production.
     pub allow_private_network: bool,
@@ -48,6 +52,42 @@ pub struct Config {
     pub node_id: Option<String>,
     /// Event delivery workers.
     pub delivery: DeliveryConfig,
+    /// Request rate limits on `/v1`, per plan.
+    pub rate_limits: RateLimitConfig,
+}
+
+/// Token buckets per API key, per app installation and per signed-in user (the
+/// `[rate_limits]` table). An organization's `plan` picks the limits; each node counts its
+/// own requests.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitConfig {
+    pub enabled: bool,
+    /// Limits by plan name; organizations start on `standard`.
+    pub plans: std::collections::BTreeMap<String, PlanLimits>,
+}
+
+/// One plan's bucket: `burst` requests at once, refilled at `per_minute`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PlanLimits {
+    pub per_minute: u32,
+    pub burst: u32,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        let plan = |per_minute, burst| PlanLimits { per_minute, burst };
+        RateLimitConfig {
+            enabled: true,
+            plans: [
+                ("standard".to_owned(), plan(6_000, 1_000)),
+                ("pro".to_owned(), plan(60_000, 5_000)),
+            ]
+            .into_iter()
+            .collect(),
+        }
+    }
 }
 
 /// How this node delivers events (the `[delivery]` table of the configuration file).
@@ -99,9 +139,11 @@ impl Default for Config {
             shutdown_grace_secs: 30,
             log: "info".into(),
             secret_key: None,
+            public_url: None,
             allow_private_network: false,
             node_id: None,
             delivery: DeliveryConfig::default(),
+            rate_limits: RateLimitConfig::default(),
         }
     }
 }
@@ -117,8 +159,8 @@ pub enum ConfigError {
     DatabaseUrl(String),
     #[error("invalid configuration: `max_body_bytes` must be between 1 KiB and 64 MiB")]
     BodyLimit,
-    #[error("invalid configuration: [delivery] {0}")]
-    Delivery(String),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
 }
 
 /// Values given on the command line; each one, when present, wins over every other source.
@@ -163,15 +205,27 @@ impl Config {
         if !(1024..=64 * 1024 * 1024).contains(&self.max_body_bytes) {
             return Err(ConfigError::BodyLimit);
         }
+        if !self.rate_limits.plans.contains_key("standard")
+            || self
+                .rate_limits
+                .plans
+                .values()
+                .any(|p| p.per_minute == 0 || p.burst == 0)
+        {
+            return Err(ConfigError::Invalid(
+                "[rate_limits.plans] needs a `standard` plan, and every plan per_minute and burst above 0"
+                    .into(),
+            ));
+        }
         let d = &self.delivery;
         if d.concurrency == 0 || d.batch == 0 || d.lease_secs == 0 || d.poll_ms == 0 {
-            return Err(ConfigError::Delivery(
-                "concurrency, batch, lease_secs and poll_ms must be above 0".into(),
+            return Err(ConfigError::Invalid(
+                "[delivery] concurrency, batch, lease_secs and poll_ms must be above 0".into(),
             ));
         }
         if d.retry_schedule_secs.iter().any(|s| !s.is_finite() || *s < 0.0) {
-            return Err(ConfigError::Delivery(
-                "retry_schedule_secs holds non-negative numbers of seconds".into(),
+            return Err(ConfigError::Invalid(
+                "[delivery] retry_schedule_secs holds non-negative numbers of seconds".into(),
             ));
         }
         Ok(())

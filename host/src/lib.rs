@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 pub mod events;
 pub mod installs;
+pub mod oauth;
 pub mod platform;
 pub mod runtime;
 pub mod sandbox;

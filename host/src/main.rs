@@ -224,7 +224,8 @@ enum BenchCommand {
 /// The benchmark component: `path`, or the workspace's build of test-plugin-parse-event.
 fn bench_component(path: Option<PathBuf>) -> anyhow::Result<Vec<u8>> {
     let path = path.unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/wasm32-wasip2/plugin/test_plugin_parse_event.wasm")
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../target/wasm32-wasip2/plugin/test_plugin_parse_event.wasm")
     });
     std::fs::read(&path).with_context(|| {
         format!(
@@ -357,7 +358,11 @@ async fn main() -> anyhow::Result<()> {
                     "warning: this is a debug build; run `cargo run --release -- bench delivery` for real figures"
                 );
             }
-            let database = if database_url.is_some() { "PostgreSQL" } else { "SQLite" };
+            let database = if database_url.is_some() {
+                "PostgreSQL"
+            } else {
+                "SQLite"
+            };
             let spec = bench::delivery::DeliveryBench {
                 events,
                 subscribers: subscribers.max(1),
@@ -365,7 +370,9 @@ async fn main() -> anyhow::Result<()> {
                 component,
             };
             let report = bench::delivery::run_delivery(&spec).await?;
-            println!("event delivery on {database}, {events} events per target over {subscribers} subscribers:");
+            println!(
+                "event delivery on {database}, {events} events per target over {subscribers} subscribers:"
+            );
             for (name, figure) in [
                 ("plugin (fresh sandbox per event)", &report.plugin),
                 ("webhook (signed POST, loopback)", &report.webhook),

@@ -526,7 +526,11 @@ async fn rest_hooks_subscribe_deliver_and_stop(backend: Backend) {
     }
     server.project(&tenant.key, "Gone again").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let names: Vec<Value> = gone.received().iter().map(|r| r.json()["data"]["name"].clone()).collect();
+    let names: Vec<Value> = gone
+        .received()
+        .iter()
+        .map(|r| r.json()["data"]["name"].clone())
+        .collect();
     assert_eq!(names, vec![json!("Gone")], "a disabled hook gets nothing more");
     assert_eq!(
         receiver.received().len(),

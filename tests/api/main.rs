@@ -12,6 +12,7 @@ mod errors;
 mod guests;
 mod isolation;
 mod nodes;
+mod oauth;
 mod openapi;
 mod projects;
 mod receiver;

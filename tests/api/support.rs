@@ -211,8 +211,9 @@ pub fn code(body: &Value) -> &str {
 pub struct Browser {
     http: reqwest::Client,
     base: String,
-    cookie: String,
-    csrf: String,
+    /// `bazaar_session=...`, for requests made by hand.
+    pub cookie: String,
+    pub csrf: String,
 }
 
 impl Browser {

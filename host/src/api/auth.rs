@@ -34,6 +34,12 @@ pub enum Actor {
         role: Role,
         session_id: String,
     },
+    /// An external app, through an OAuth access token for its installation.
+    App {
+        app_id: String,
+        installation_id: String,
+        token_id: String,
+    },
 }
 
 /// An authenticated caller: one organization, one actor, a set of scopes.
@@ -49,14 +55,14 @@ impl Principal {
     pub fn role(&self) -> Option<Role> {
         match &self.actor {
             Actor::User { role, .. } => Some(*role),
-            Actor::ApiKey { .. } => None,
+            Actor::ApiKey { .. } | Actor::App { .. } => None,
         }
     }
 
     pub fn user_id(&self) -> Option<&str> {
         match &self.actor {
             Actor::User { user_id, .. } => Some(user_id),
-            Actor::ApiKey { .. } => None,
+            Actor::ApiKey { .. } | Actor::App { .. } => None,
         }
     }
 }
@@ -85,6 +91,24 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiE
             .ok_or_else(|| {
                 ApiError::Unauthenticated("the Authorization header must be `Bearer <token>`".into())
             })?;
+        if token.starts_with(crate::oauth::ACCESS_TOKEN_PREFIX) {
+            let app = crate::oauth::grants::authenticate_bearer(&state.store, token)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::Unauthenticated(
+                        "the access token is unknown, expired or revoked, or the app was paused or uninstalled".into(),
+                    )
+                })?;
+            return Ok(Principal {
+                org_id: app.org_id,
+                actor: Actor::App {
+                    app_id: app.app_id,
+                    installation_id: app.installation_id,
+                    token_id: app.token_id,
+                },
+                scopes: app.scopes,
+            });
+        }
         let key = credentials::authenticate_api_key(&state.store, token).await?;
         let key =
             key.ok_or_else(|| ApiError::Unauthenticated("the token is unknown, revoked or expired".into()))?;

@@ -38,20 +38,24 @@ pub async fn subscribe(
 ) -> Result<(StatusCode, Json<CreatedHook>), ApiError> {
     let subscriber = match &who.actor {
         Actor::ApiKey { key_id } => Subscriber::ApiKey(key_id.clone()),
+        Actor::App { installation_id, .. } => Subscriber::Installation(installation_id.clone()),
         Actor::User { .. } => {
             return Err(ApiError::Invalid(
                 "REST hooks belong to an API key or an app: call with one, not a web session".into(),
             ));
         }
     };
+    let new = hooks::NewHook {
+        subscriber,
+        held: who.scopes,
+        event: &body.event,
+        target_url: &body.target_url,
+    };
     let created = hooks::create(
         &state.store,
         &state.secrets,
         &who.org_id,
-        &subscriber,
-        who.scopes,
-        &body.event,
-        &body.target_url,
+        new,
         state.config.allow_private_network,
     )
     .await?;

@@ -10,11 +10,14 @@ pub mod extract;
 pub mod hooks;
 pub mod installations;
 pub mod keys;
+pub mod oauth;
 pub mod org;
 pub mod projects;
+pub mod ratelimit;
 pub mod review;
 pub mod sessions;
 pub mod tasks;
+pub mod zapier;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,6 +55,8 @@ pub struct AppState {
     pub files_root: std::path::PathBuf,
     /// Where the automated review runs plugins; started on the first submission.
     pub review_sandbox: Arc<tokio::sync::OnceCell<crate::sandbox::Sandbox>>,
+    /// This node's request rate limits.
+    pub limiter: Arc<ratelimit::RateLimiter>,
     /// The plugin host for installed plugins (hooks, deliveries); started on first use.
     pub runtime: crate::runtime::SharedRuntime,
 }
@@ -71,6 +76,7 @@ impl AppState {
             config.data_dir.join("component-cache"),
         );
         Ok(AppState {
+            limiter: Arc::new(ratelimit::RateLimiter::new(config.rate_limits.clone())),
             files_root,
             secrets: Arc::new(secrets),
             review_sandbox: Arc::default(),
@@ -165,6 +171,8 @@ list_type!(DeliveryList, crate::events::queue::Delivery);
         deliveries::installation_analytics, deliveries::app_analytics,
         deliveries::webhook_secret, deliveries::rotate_webhook_secret,
         hooks::subscribe, hooks::list, hooks::unsubscribe,
+        oauth::client_secret,
+        zapier::me, zapier::new_project, zapier::new_task,
     ),
     modifiers(&SecuritySchemes),
 )]
@@ -295,16 +303,27 @@ pub fn router(state: AppState) -> Router {
             post(deliveries::rotate_webhook_secret),
         )
         .route("/apps/{id}/analytics", get(deliveries::app_analytics))
+        .route("/apps/{id}/client-secret", post(oauth::client_secret))
         .route("/deliveries", get(deliveries::list))
         .route("/deliveries/replay", post(deliveries::replay_failed))
         .route("/deliveries/{id}", get(deliveries::get))
         .route("/deliveries/{id}/replay", post(deliveries::replay))
         .route("/hooks", get(hooks::list).post(hooks::subscribe))
         .route("/hooks/{id}", delete(hooks::unsubscribe))
+        .route("/me", get(zapier::me))
+        .route("/triggers/new-project", get(zapier::new_project))
+        .route("/triggers/new-task", get(zapier::new_task))
         .route("/openapi.json", get(openapi_document))
-        .method_not_allowed_fallback(wrong_method);
+        .method_not_allowed_fallback(wrong_method)
+        .layer(middleware::from_fn_with_state(state.clone(), ratelimit::limit));
     Router::new()
         .nest("/v1", v1)
+        .route("/oauth/authorize", get(oauth::authorize).post(oauth::decide))
+        .route("/oauth/sign-in", post(oauth::sign_in))
+        .route("/oauth/token", post(oauth::token))
+        .route("/oauth/revoke", post(oauth::revoke))
+        .route("/oauth/introspect", post(oauth::introspect))
+        .route("/.well-known/oauth-authorization-server", get(oauth::metadata))
         .route("/healthz", get(healthz))
         .fallback(no_route)
         .with_state(state)

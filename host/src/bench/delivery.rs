@@ -78,7 +78,10 @@ pub async fn run_delivery(bench: &DeliveryBench) -> anyhow::Result<DeliveryBench
     apps::upload_component(&store, &app, &draft.id, &bench.component).await?;
     let reviewed = review::submit(&store, &sandbox, &app, &draft.id).await?;
     if reviewed.state != apps::states::IN_REVIEW {
-        bail!("the benchmark plugin did not pass review: {:?}", reviewed.findings);
+        bail!(
+            "the benchmark plugin did not pass review: {:?}",
+            reviewed.findings
+        );
     }
     review::approve(&store, &draft.id, None, "bench").await?;
 
@@ -117,15 +120,26 @@ pub async fn run_delivery(bench: &DeliveryBench) -> anyhow::Result<DeliveryBench
             .await?;
             if target == "plugin" {
                 let consent = vec!["tasks:read".to_owned()];
-                crate::installs::install(&store, &secrets, &org.id, None, &slug, &consent, &Default::default())
-                    .await?;
-            } else {
-                let key = credentials::create_api_key(&store, &org.id, "hooks", ScopeSet::all(), None).await?;
-                let subscriber = crate::webhooks::hooks::Subscriber::ApiKey(key.key.id.clone());
-                crate::webhooks::hooks::create(
-                    &store, &secrets, &org.id, &subscriber, ScopeSet::all(), "task.created", &hook_url, true,
+                crate::installs::install(
+                    &store,
+                    &secrets,
+                    &org.id,
+                    None,
+                    &slug,
+                    &consent,
+                    &Default::default(),
                 )
                 .await?;
+            } else {
+                let key =
+                    credentials::create_api_key(&store, &org.id, "hooks", ScopeSet::all(), None).await?;
+                let new = crate::webhooks::hooks::NewHook {
+                    subscriber: crate::webhooks::hooks::Subscriber::ApiKey(key.key.id.clone()),
+                    held: ScopeSet::all(),
+                    event: "task.created",
+                    target_url: &hook_url,
+                };
+                crate::webhooks::hooks::create(&store, &secrets, &org.id, new, true).await?;
             }
             let project = projects::create(&store, &org.id, "Bench", "").await?;
             orgs_ids.push((org.id, project.id));
@@ -181,7 +195,13 @@ pub async fn run_delivery(bench: &DeliveryBench) -> anyhow::Result<DeliveryBench
             seconds,
         });
     }
-    let webhook = figures.pop().unwrap_or(DeliveryFigure { deliveries: 0, seconds: 1.0 });
-    let plugin = figures.pop().unwrap_or(DeliveryFigure { deliveries: 0, seconds: 1.0 });
+    let webhook = figures.pop().unwrap_or(DeliveryFigure {
+        deliveries: 0,
+        seconds: 1.0,
+    });
+    let plugin = figures.pop().unwrap_or(DeliveryFigure {
+        deliveries: 0,
+        seconds: 1.0,
+    });
     Ok(DeliveryBenchReport { plugin, webhook })
 }

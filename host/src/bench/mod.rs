@@ -75,6 +75,7 @@ pub async fn run_api(bench: &ApiBench) -> anyhow::Result<ApiBenchReport> {
     }
     let config = Arc::new(Config {
         data_dir: dir.path().to_owned(),
+        rate_limits: unlimited(),
         ..Config::default()
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -113,6 +114,18 @@ pub async fn run_api(bench: &ApiBench) -> anyhow::Result<ApiBenchReport> {
         p99_us: histogram.value_at_quantile(0.99),
         max_us: histogram.max(),
     })
+}
+
+/// Rate limits so high that a benchmark measures the limiter's cost, never its refusals.
+pub fn unlimited() -> crate::config::RateLimitConfig {
+    let mut limits = crate::config::RateLimitConfig::default();
+    for plan in limits.plans.values_mut() {
+        *plan = crate::config::PlanLimits {
+            per_minute: u32::MAX,
+            burst: u32::MAX,
+        };
+    }
+    limits
 }
 
 type Sender = hyper::client::conn::http1::SendRequest<Empty<Bytes>>;

@@ -44,10 +44,14 @@ impl Subscriber {
 }
 
 /// Event kinds per app version: versions are immutable, so manifests are parsed once.
-static SUBSCRIPTIONS: LazyLock<Mutex<HashMap<String, (Arc<Vec<String>>, bool)>>> =
-    LazyLock::new(Mutex::default);
+static SUBSCRIPTIONS: LazyLock<Mutex<HashMap<String, VersionEvents>>> = LazyLock::new(Mutex::default);
 
-fn subscriptions(version_id: &str, manifest: &str) -> (Arc<Vec<String>>, bool) {
+/// The event kinds an app version subscribes to, and whether it has a webhook URL.
+type VersionEvents = (Arc<Vec<String>>, bool);
+
+type HookRow = (String, String, Option<String>, Option<String>, i64);
+
+fn subscriptions(version_id: &str, manifest: &str) -> VersionEvents {
     if let Some(found) = SUBSCRIPTIONS.lock().ok().and_then(|m| m.get(version_id).cloned()) {
         return found;
     }
@@ -104,7 +108,7 @@ async fn subscribers(conn: &mut sqlx::AnyConnection, org_id: &str) -> Result<Vec
             since,
         });
     }
-    let hooks: Vec<(String, String, Option<String>, Option<String>, i64)> = sqlx::query_as(
+    let hooks: Vec<HookRow> = sqlx::query_as(
         "SELECT h.id, h.event_kind, k.scopes, i.granted_scopes, h.created_at FROM hooks h \
          LEFT JOIN api_keys k ON k.id = h.api_key_id LEFT JOIN installations i ON i.id = h.installation_id \
          WHERE h.org_id = $1 AND h.status = 'active' \

@@ -371,6 +371,19 @@ pub async fn wake(conn: &mut sqlx::AnyConnection, installation_id: &str) -> Resu
     Ok(())
 }
 
+type AttemptRow = (
+    i64,
+    String,
+    i64,
+    i64,
+    String,
+    String,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+);
+
 /// One attempt in the delivery log.
 #[derive(Debug, Serialize, ToSchema, FromRow)]
 pub struct Attempt {
@@ -513,7 +526,7 @@ pub async fn get(store: &Store, org_id: &str, id: &str) -> Result<Delivery> {
     .fetch_optional(store.reader())
     .await?
     .ok_or(PlatformError::NotFound("delivery"))?;
-    let attempts: Vec<(i64, String, i64, i64, String, String, Option<i64>, Option<i64>, Option<String>, Option<i64>)> =
+    let attempts: Vec<AttemptRow> =
         sqlx::query_as(
             "SELECT number, node_id, started_at, duration_us, outcome, message, fuel_used, status_code, response_excerpt, \
              next_attempt_at FROM delivery_attempts WHERE delivery_id = $1 ORDER BY number, id",

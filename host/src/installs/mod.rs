@@ -319,6 +319,67 @@ pub async fn install(
     get(store, org_id, &id).await
 }
 
+/// Installs an external app through OAuth consent, or adds the consented scopes to its existing
+/// installation in the organization; returns the installation id. `version` is the app's
+/// published version (or, in its developer's own organization, its latest one).
+pub async fn authorize_external(
+    store: &Store,
+    org_id: &str,
+    user_id: &str,
+    app: &App,
+    version: &Version,
+    scopes: ScopeSet,
+) -> Result<String> {
+    let now = now_ms();
+    let mut conn = store.writer().acquire().await?;
+    let mut tx = conn.begin().await?;
+    let existing: Option<(String, String, String)> = sqlx::query_as(
+        "SELECT id, granted_scopes, status FROM installations WHERE org_id = $1 AND app_id = $2",
+    )
+    .bind(org_id)
+    .bind(&app.id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some((id, granted, status)) = existing {
+        if status != "active" {
+            return Err(PlatformError::Conflict(format!(
+                "{} is paused in this organization; resume it first",
+                app.name
+            )));
+        }
+        let granted = ScopeSet::parse_text(&granted).map_err(|e| PlatformError::Internal(e.to_string()))?;
+        let all: ScopeSet = granted.iter().chain(scopes.iter()).collect();
+        if all != granted {
+            sqlx::query("UPDATE installations SET granted_scopes = $1, updated_at = $2 WHERE id = $3")
+                .bind(all.to_text())
+                .bind(now)
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        return Ok(id);
+    }
+    let id = new_id("ins");
+    sqlx::query(&format!(
+        "INSERT INTO installations ({COLUMNS}, created_by) VALUES ($1, $2, $3, $4, NULL, $5, '{{}}', 'active', $6, $6, $7)"
+    ))
+    .bind(&id)
+    .bind(org_id)
+    .bind(&app.id)
+    .bind(&version.id)
+    .bind(scopes.to_text())
+    .bind(now)
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?;
+    recount(&mut tx, &app.id).await?;
+    let payload = serde_json::json!({ "installation_id": id, "app": app.slug, "version": version.version, "scopes": scopes.names() });
+    outbox::record(&mut tx, org_id, kinds::APP_INSTALLED, &id, &payload).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
 /// Replaces configuration values; secret fields left out keep their value.
 pub async fn configure(
     store: &Store,

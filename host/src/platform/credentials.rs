@@ -24,7 +24,7 @@ pub const SESSION_PREFIX: &str = "bzs_";
 /// How long a web session lasts.
 pub const SESSION_LIFETIME_MS: i64 = 14 * 24 * 3600 * 1000;
 
-fn random_token(prefix: &str) -> String {
+pub(crate) fn random_token(prefix: &str) -> String {
     let body: String = rand::thread_rng()
         .sample_iter(&Alphanumeric)
         .take(40)

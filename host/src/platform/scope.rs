@@ -125,6 +125,11 @@ impl ScopeSet {
         other.0 & !self.0 == 0
     }
 
+    /// The scopes in both sets.
+    pub fn intersection(self, other: ScopeSet) -> ScopeSet {
+        ScopeSet(self.0 & other.0)
+    }
+
     pub fn iter(self) -> impl Iterator<Item = Scope> {
         Scope::ALL.iter().copied().filter(move |s| self.contains(*s))
     }

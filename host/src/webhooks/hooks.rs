@@ -66,18 +66,30 @@ impl From<Row> for Hook {
 
 const COLUMNS: &str = "id, event_kind, target_url, status, disabled_reason, created_at";
 
-/// Subscribes `target_url` to `event` after checking the kind, the caller's read scope for it,
-/// and that the URL reaches a public address (unless `allow_private`).
+/// A subscription to make.
+pub struct NewHook<'a> {
+    pub subscriber: Subscriber,
+    /// The scopes of the credential subscribing.
+    pub held: ScopeSet,
+    pub event: &'a str,
+    pub target_url: &'a str,
+}
+
+/// Subscribes after checking the kind, the caller's read scope for it, and that the URL
+/// reaches a public address (unless `allow_private`).
 pub async fn create(
     store: &Store,
     secrets: &Secrets,
     org_id: &str,
-    subscriber: &Subscriber,
-    held: ScopeSet,
-    event: &str,
-    target_url: &str,
+    new: NewHook<'_>,
     allow_private: bool,
 ) -> Result<CreatedHook> {
+    let NewHook {
+        subscriber,
+        held,
+        event,
+        target_url,
+    } = new;
     if !kinds::ALL.contains(&event) {
         return Err(PlatformError::Invalid(format!(
             "unknown event kind `{event}`; known kinds are: {}",
@@ -97,7 +109,7 @@ pub async fn create(
         .map_err(|e| PlatformError::Invalid(format!("target_url: {e}")))?;
     let secret = signing::new_secret();
     let id = new_id("hook");
-    let (key_id, installation_id) = match subscriber {
+    let (key_id, installation_id) = match &subscriber {
         Subscriber::ApiKey(id) => (Some(id.as_str()), None),
         Subscriber::Installation(id) => (None, Some(id.as_str())),
     };

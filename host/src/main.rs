@@ -205,6 +205,16 @@ enum BenchCommand {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// /oauth/token refresh grants per second and GET /v1/me with a bearer token
+    Oauth {
+        #[arg(long, default_value_t = 16)]
+        connections: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Benchmark on PostgreSQL instead of SQLite
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// GET /v1/projects requests per second and latency over loopback
     Api {
         #[arg(long, default_value_t = 1000)]
@@ -382,6 +392,41 @@ async fn main() -> anyhow::Result<()> {
                     figure.deliveries,
                     figure.seconds,
                     figure.per_second()
+                );
+            }
+            Ok(())
+        }
+        Command::Bench(BenchCommand::Oauth {
+            connections,
+            seconds,
+            database_url,
+        }) => {
+            init_logging("warn");
+            if cfg!(debug_assertions) {
+                eprintln!(
+                    "warning: this is a debug build; run `cargo run --release -- bench oauth` for real figures"
+                );
+            }
+            let database = if database_url.is_some() {
+                "PostgreSQL"
+            } else {
+                "SQLite"
+            };
+            let spec = bench::oauth::OAuthBench {
+                connections,
+                warmup: Duration::from_secs(2),
+                duration: Duration::from_secs(seconds),
+                database_url,
+            };
+            let report = bench::oauth::run_oauth(&spec).await?;
+            println!("OAuth on {database}, {connections} keep-alive connections, {seconds} s each:");
+            for (name, t) in [
+                ("POST /oauth/token (refresh, rotated)", &report.refresh),
+                ("GET /v1/me (bearer token)", &report.me),
+            ] {
+                println!(
+                    "  {name:<38} {:>8.0} req/s   p50 {:>6} µs   p99 {:>6} µs",
+                    t.per_second, t.p50_us, t.p99_us
                 );
             }
             Ok(())

@@ -1,4 +1,4 @@
-//! Benchmarks: `bazaar bench api` (below), `bench plugin` and `bench delivery`.
+//! Benchmarks: `bazaar bench api` (below), `bench plugin`, `bench delivery` and `bench oauth`.
 //!
 //! `bazaar bench api`: the throughput and latency of `GET /v1/projects` over loopback.
 //!
@@ -7,6 +7,7 @@
 //! API key. Run it from a release build: `cargo run --release -- bench api`.
 
 pub mod delivery;
+pub mod oauth;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

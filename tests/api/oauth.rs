@@ -25,6 +25,90 @@ on_both_databases!(
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_in_from_the_authorization_page_returns_to_it() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let dev = server.org("Zap Co").await;
+    let tenant = server.org("Acme").await;
+    let reviewer = server.reviewer().await;
+    let app = external_app(&server, &dev, &reviewer, "zap-bridge").await;
+    let (challenge, _) = PkceCodeChallenge::new_random_sha256();
+    let (url, state) = app
+        .client
+        .authorize_url(CsrfToken::new_random)
+        .set_pkce_challenge(challenge)
+        .url();
+
+    // Not signed in: a sign-in form that carries the request along.
+    let html = http()
+        .get(url.as_str())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Sign in to continue to App zap-bridge"), "{html}");
+    let mut form = hidden_fields(&html);
+    assert!(form.iter().any(|(k, v)| k == "state" && v == state.secret()));
+    form.push(("email".into(), tenant.owner_email.clone()));
+    form.push(("password".into(), "wrong password".into()));
+    let res = http()
+        .post(format!("{}/oauth/sign-in", server.base))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(res.text().await.unwrap().contains("wrong email or password"));
+    form.pop();
+    form.push(("password".into(), tenant.password.clone()));
+    let res = http()
+        .post(format!("{}/oauth/sign-in", server.base))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_redirection());
+    let cookie = res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let back = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(back.starts_with("/oauth/authorize?"), "{back}");
+    let page = http()
+        .get(format!("{}{back}", server.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("Allow App zap-bridge to access your organization?"),
+        "{html}"
+    );
+    assert!(html.contains("Acme"), "the organization to pick: {html}");
+
+    // A consent form posted without the session's CSRF token is refused.
+    let mut forged = hidden_fields(&html);
+    forged.retain(|(k, _)| k != "csrf_token");
+    forged.push(("org_id".into(), tenant.id.clone()));
+    forged.push(("decision".into(), "approve".into()));
+    let res = http()
+        .post(format!("{}/oauth/authorize", server.base))
+        .header("cookie", &cookie)
+        .form(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let (_, installations) = server.get(&tenant.key, "/v1/installations").await;
+    assert_eq!(installations["data"], json!([]), "nothing was installed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limits_answer_429_with_their_headers() {
     rate_limits(Backend::Sqlite).await;
 }

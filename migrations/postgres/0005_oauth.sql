@@ -38,7 +38,9 @@ CREATE TABLE oauth_tokens (
     expires_at       BIGINT NOT NULL,
     used_at          BIGINT,
     revoked_at       BIGINT,
-    created_at       BIGINT NOT NULL
+    created_at       BIGINT NOT NULL,
+    -- The refresh token this one replaced (rotation).
+    parent_hash      TEXT
 );
 CREATE INDEX oauth_tokens_family ON oauth_tokens(family_id);
 CREATE INDEX oauth_tokens_installation ON oauth_tokens(installation_id);

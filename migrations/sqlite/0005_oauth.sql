@@ -38,9 +38,18 @@ CREATE TABLE oauth_tokens (
     expires_at       BIGINT NOT NULL,
     used_at          BIGINT,
     revoked_at       BIGINT,
-    created_at       BIGINT NOT NULL
+    created_at       BIGINT NOT NULL,
+    -- The refresh token this one replaced (rotation).
+    parent_hash      TEXT
 );
 CREATE INDEX oauth_tokens_family ON oauth_tokens(family_id);
 CREATE INDEX oauth_tokens_installation ON oauth_tokens(installation_id);
+
+-- Rotation in one statement: inserting the new refresh token spends the one it replaces.
+-- (PostgreSQL does the same with a writable CTE.)
+CREATE TRIGGER oauth_tokens_rotate AFTER INSERT ON oauth_tokens WHEN NEW.parent_hash IS NOT NULL
+BEGIN
+    UPDATE oauth_tokens SET used_at = NEW.created_at WHERE token_hash = NEW.parent_hash;
+END;
 
 ALTER TABLE organizations ADD COLUMN plan TEXT NOT NULL DEFAULT 'standard';

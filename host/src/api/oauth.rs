@@ -507,6 +507,13 @@ fn no_store(body: impl Serialize) -> Response {
 
 /// Client authentication: `client_secret_basic` or `client_secret_post`, never both.
 async fn client(state: &AppState, headers: &HeaderMap, form: &Params) -> Result<String, OAuthError> {
+    let (id, secret) = client_credentials(headers, form)?;
+    clients::authenticate(&state.store, &id, &secret).await?;
+    Ok(id)
+}
+
+/// The client credentials a request presents (not yet checked).
+fn client_credentials(headers: &HeaderMap, form: &Params) -> Result<(String, String), OAuthError> {
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -550,17 +557,30 @@ async fn client(state: &AppState, headers: &HeaderMap, form: &Params) -> Result<
             "client_id does not match the credentials".into(),
         ));
     }
-    clients::authenticate(&state.store, &id, &secret).await?;
-    Ok(id)
+    Ok((id, secret))
 }
 
 /// The token endpoint.
 pub async fn token(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<Params>) -> Response {
-    let client_id = match client(&state, &headers, &form).await {
-        Ok(id) => id,
+    let get = |k: &str| form.get(k).map(String::as_str);
+    let (client_id, secret) = match client_credentials(&headers, &form) {
+        Ok(pair) => pair,
         Err(e) => return token_error(e),
     };
-    let get = |k: &str| form.get(k).map(String::as_str);
+    // The refresh grant checks the client in the same read as the token (the hot path).
+    if get("grant_type") == Some("refresh_token") {
+        let result = match get("refresh_token") {
+            Some(token) => grants::refresh(&state.store, &client_id, &secret, token, get("scope")).await,
+            None => Err(OAuthError::InvalidRequest("refresh_token is missing".into())),
+        };
+        return match result {
+            Ok(tokens) => no_store(tokens),
+            Err(e) => token_error(e),
+        };
+    }
+    if let Err(e) = clients::authenticate(&state.store, &client_id, &secret).await {
+        return token_error(e);
+    }
     let result = match get("grant_type") {
         Some("authorization_code") => match get("code") {
             Some(code) => {
@@ -574,10 +594,6 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, Form(form)
                 .await
             }
             None => Err(OAuthError::InvalidRequest("code is missing".into())),
-        },
-        Some("refresh_token") => match get("refresh_token") {
-            Some(token) => grants::refresh(&state.store, &client_id, token, get("scope")).await,
-            None => Err(OAuthError::InvalidRequest("refresh_token is missing".into())),
         },
         Some(other) => Err(OAuthError::UnsupportedGrantType(format!(
             "grant_type `{other}` is not supported; use authorization_code or refresh_token"

@@ -33,8 +33,13 @@ pub async fn authenticate(store: &Store, client_id: &str, secret: &str) -> Resul
             .bind(client_id)
             .fetch_optional(store.reader())
             .await?;
+    check(row.map(|(hash,)| hash).as_deref(), secret)
+}
+
+/// Compares a presented secret with the stored hash (`None`: no such client).
+pub fn check(stored: Option<&str>, secret: &str) -> Result<(), OAuthError> {
     let given = Sha256::digest(token_hash(secret).as_bytes());
-    let matches = row.is_some_and(|(stored,)| {
+    let matches = stored.is_some_and(|stored| {
         // Compare digests of the hex hashes: constant time over equal lengths.
         let stored = Sha256::digest(stored.as_bytes());
         stored

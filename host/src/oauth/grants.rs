@@ -19,7 +19,7 @@ use super::{
 };
 use crate::platform::credentials::{random_token, token_hash};
 use crate::platform::{Result, ScopeSet};
-use crate::store::{Store, new_id, now_ms};
+use crate::store::{Backend, Store, new_id, now_ms};
 
 /// What the consent approved, to be bound to a code.
 pub struct Approval<'a> {
@@ -93,13 +93,13 @@ async fn revoke_family(conn: &mut sqlx::AnyConnection, family_id: &str) -> Resul
     Ok(())
 }
 
-/// Issues an access and a refresh token in `grant`'s family, if its installation is active.
-async fn issue_pair(conn: &mut sqlx::AnyConnection, grant: &Grant) -> Result<TokenResponse, OAuthError> {
+/// Whether the installation is active and its app not suspended: only then are tokens issued.
+async fn installation_active(store: &Store, installation_id: &str) -> Result<(), OAuthError> {
     let active: Option<(String, String)> = sqlx::query_as(
         "SELECT i.status, a.status FROM installations i JOIN apps a ON a.id = i.app_id WHERE i.id = $1",
     )
-    .bind(&grant.installation_id)
-    .fetch_optional(&mut *conn)
+    .bind(installation_id)
+    .fetch_optional(store.reader())
     .await?;
     if active
         .as_ref()
@@ -109,6 +109,11 @@ async fn issue_pair(conn: &mut sqlx::AnyConnection, grant: &Grant) -> Result<Tok
             "the app is no longer installed and active in this organization".into(),
         ));
     }
+    Ok(())
+}
+
+/// Issues an access and a refresh token in `grant`'s family.
+async fn issue_pair(conn: &mut sqlx::AnyConnection, grant: &Grant) -> Result<TokenResponse, OAuthError> {
     let now = now_ms();
     let access = random_token(ACCESS_TOKEN_PREFIX);
     let refresh = random_token(REFRESH_TOKEN_PREFIX);
@@ -221,6 +226,10 @@ pub async fn exchange_code(
         tx.commit().await?;
         return Err(OAuthError::InvalidGrant(why.into()));
     }
+    if let Err(e) = installation_active(store, &installation_id).await {
+        tx.commit().await?;
+        return Err(e);
+    }
     let grant = Grant {
         family_id,
         app_id,
@@ -234,92 +243,162 @@ pub async fn exchange_code(
     Ok(pair)
 }
 
-type RefreshRow = (
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    String,
-    i64,
-    Option<i64>,
-    Option<i64>,
-);
-
 /// The `refresh_token` grant: rotation, and reuse detection that revokes the family.
+///
+/// The common case costs one read and three statements on the writer: the token is spent by
+/// an `UPDATE ... RETURNING` that only matches a live token of this client, then the new pair
+/// is inserted. Anything else takes the slow path, which says precisely what is wrong and
+/// revokes the family when a spent token comes back.
 pub async fn refresh(
     store: &Store,
     client_id: &str,
+    client_secret: &str,
     refresh_token: &str,
     scope: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
-    let mut conn = store.writer().acquire().await?;
-    let mut tx = conn.begin().await?;
     let hash = token_hash(refresh_token);
-    let row: Option<RefreshRow> = sqlx::query_as(
-        "SELECT family_id, app_id, org_id, installation_id, user_id, scopes, expires_at, used_at, revoked_at \
-         FROM oauth_tokens WHERE token_hash = $1 AND kind = 'refresh'",
+    // The client's secret, whose token it is, and whether that installation may still get
+    // tokens: one read.
+    let found: Option<(String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT c.secret_hash, t.scopes, i.status, a.status FROM oauth_client_secrets c \
+         LEFT JOIN oauth_tokens t ON t.token_hash = $2 AND t.kind = 'refresh' AND t.app_id = c.app_id \
+         LEFT JOIN installations i ON i.id = t.installation_id LEFT JOIN apps a ON a.id = t.app_id \
+         WHERE c.app_id = $1",
     )
+    .bind(client_id)
     .bind(&hash)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(store.reader())
     .await?;
-    let Some((family_id, app_id, org_id, installation_id, user_id, scopes, expires_at, used_at, revoked_at)) =
-        row
-    else {
-        return Err(OAuthError::InvalidGrant("the refresh token is unknown".into()));
+    super::clients::check(found.as_ref().map(|f| f.0.as_str()), client_secret)?;
+    let Some((_, Some(granted), installation_status, app_status)) = found else {
+        // Unknown, or another client's: the slow path tells which.
+        let mut conn = store.writer().acquire().await?;
+        return Err(refresh_refused(&mut conn, &hash, client_id).await);
     };
-    if app_id != client_id {
+    let (installation_status, app_status) = (
+        installation_status.unwrap_or_default(),
+        app_status.unwrap_or_default(),
+    );
+    if installation_status != "active" || app_status != "active" {
         return Err(OAuthError::InvalidGrant(
-            "the refresh token was issued to another client".into(),
+            "the app is no longer installed and active in this organization".into(),
         ));
     }
-    if revoked_at.is_some() {
-        return Err(OAuthError::InvalidGrant("the refresh token was revoked".into()));
-    }
-    if used_at.is_some() {
-        revoke_family(&mut tx, &family_id).await?;
-        tx.commit().await?;
-        return Err(OAuthError::InvalidGrant(
-            "the refresh token was already used: every token of this authorization is revoked".into(),
-        ));
-    }
-    if expires_at < now_ms() {
-        return Err(OAuthError::InvalidGrant("the refresh token expired".into()));
-    }
-    let granted = ScopeSet::parse_text(&scopes).unwrap_or_default();
     let scopes = match scope {
-        None => scopes,
+        None => None,
         Some(asked) => {
+            let granted = ScopeSet::parse_text(&granted).unwrap_or_default();
             let asked = ScopeSet::parse_text(asked).map_err(|e| OAuthError::InvalidScope(e.to_string()))?;
             if !granted.covers(asked) {
                 return Err(OAuthError::InvalidScope(
                     "a refresh can only narrow the scopes granted".into(),
                 ));
             }
-            asked.to_text()
+            Some(asked.to_text())
         }
     };
-    let spent = sqlx::query("UPDATE oauth_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL")
-        .bind(now_ms())
-        .bind(&hash)
-        .execute(&mut *tx)
-        .await?;
-    if spent.rows_affected() == 0 {
-        return Err(OAuthError::InvalidGrant(
-            "the refresh token was already used".into(),
-        ));
-    }
-    let grant = Grant {
-        family_id,
-        app_id,
-        org_id,
-        installation_id,
-        user_id,
-        scopes,
+    // The rotation is one statement: it inserts the new pair only if the presented token is
+    // live and this client's, and spends it in the same statement.
+    let now = now_ms();
+    let access = random_token(ACCESS_TOKEN_PREFIX);
+    let refresh = random_token(REFRESH_TOKEN_PREFIX);
+    let sql = match store.backend() {
+        Backend::Sqlite => ROTATE_SQLITE,
+        Backend::Postgres => ROTATE_POSTGRES,
     };
-    let pair = issue_pair(&mut tx, &grant).await?;
-    tx.commit().await?;
-    Ok(pair)
+    let inserted = sqlx::query(sql)
+        .bind(now)
+        .bind(&hash)
+        .bind(client_id)
+        .bind(scopes.as_deref())
+        .bind(new_id("tok"))
+        .bind(token_hash(&access))
+        .bind(now + ACCESS_TTL_MS)
+        .bind(new_id("tok"))
+        .bind(token_hash(&refresh))
+        .bind(now + REFRESH_TTL_MS)
+        .execute(store.writer())
+        .await?
+        .rows_affected();
+    if inserted != 2 {
+        let mut conn = store.writer().acquire().await?;
+        return Err(refresh_refused(&mut conn, &hash, client_id).await);
+    }
+    let scope = scopes.unwrap_or(granted);
+    Ok(TokenResponse {
+        access_token: access,
+        token_type: "Bearer",
+        expires_in: ACCESS_TTL_MS / 1000,
+        refresh_token: refresh,
+        scope: ScopeSet::parse_text(&scope)
+            .map(|s| s.names().join(" "))
+            .unwrap_or_default(),
+    })
+}
+
+/// The live refresh token `$2` of client `$3`, as of `$1`.
+macro_rules! live_refresh {
+    () => {
+        "token_hash = $2 AND kind = 'refresh' AND app_id = $3 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1"
+    };
+}
+
+/// SQLite: the `oauth_tokens_rotate` trigger spends `parent_hash` when the new refresh token
+/// is inserted; the single writer makes the check and the insert one atomic step.
+const ROTATE_SQLITE: &str = concat!(
+    "INSERT INTO oauth_tokens (id, token_hash, kind, family_id, app_id, org_id, installation_id, user_id, scopes, \
+     expires_at, created_at, parent_hash) \
+     SELECT $5, $6, 'access', family_id, app_id, org_id, installation_id, user_id, COALESCE($4, scopes), $7, $1, NULL \
+     FROM oauth_tokens WHERE ",
+    live_refresh!(),
+    " UNION ALL SELECT $8, $9, 'refresh', family_id, app_id, org_id, installation_id, user_id, COALESCE($4, scopes), \
+     $10, $1, $2 FROM oauth_tokens WHERE ",
+    live_refresh!()
+);
+
+/// PostgreSQL: a writable CTE spends the token and feeds the insert; row locks serialize two
+/// requests racing with the same token.
+const ROTATE_POSTGRES: &str = concat!(
+    "WITH spent AS (UPDATE oauth_tokens SET used_at = $1 WHERE ",
+    live_refresh!(),
+    " RETURNING family_id, app_id, org_id, installation_id, user_id, scopes) \
+     INSERT INTO oauth_tokens (id, token_hash, kind, family_id, app_id, org_id, installation_id, user_id, scopes, \
+     expires_at, created_at, parent_hash) \
+     SELECT $5, $6, 'access', family_id, app_id, org_id, installation_id, user_id, COALESCE($4, scopes), $7, $1, NULL \
+     FROM spent UNION ALL SELECT $8, $9, 'refresh', family_id, app_id, org_id, installation_id, user_id, \
+     COALESCE($4, scopes), $10, $1, $2 FROM spent"
+);
+
+/// Why a refresh token was not accepted; a spent one revokes its family.
+async fn refresh_refused(conn: &mut sqlx::AnyConnection, hash: &str, client_id: &str) -> OAuthError {
+    let row: Result<Option<(String, String, i64, Option<i64>, Option<i64>)>, _> = sqlx::query_as(
+        "SELECT family_id, app_id, expires_at, used_at, revoked_at FROM oauth_tokens WHERE token_hash = $1",
+    )
+    .bind(hash)
+    .fetch_optional(&mut *conn)
+    .await;
+    let Ok(Some((family_id, app_id, expires_at, used_at, revoked_at))) = row else {
+        return OAuthError::InvalidGrant("the refresh token is unknown".into());
+    };
+    if app_id != client_id {
+        return OAuthError::InvalidGrant("the refresh token was issued to another client".into());
+    }
+    if revoked_at.is_some() {
+        return OAuthError::InvalidGrant("the refresh token was revoked".into());
+    }
+    if used_at.is_some() {
+        // Someone else holds a copy: end the whole authorization.
+        if let Err(e) = revoke_family(conn, &family_id).await {
+            return e.into();
+        }
+        return OAuthError::InvalidGrant(
+            "the refresh token was already used: every token of this authorization is revoked".into(),
+        );
+    }
+    if expires_at <= now_ms() {
+        return OAuthError::InvalidGrant("the refresh token expired".into());
+    }
+    OAuthError::InvalidGrant("the refresh token cannot be used".into())
 }
 
 /// Revokes a token of `client_id` (RFC 7009). A refresh token takes its whole family along;

@@ -156,6 +156,8 @@ impl Store {
 
 fn sqlite_pool(size: u32) -> AnyPoolOptions {
     AnyPoolOptions::new()
+        // A local file cannot drop the connection: no ping round trip before each use.
+        .test_before_acquire(false)
         .max_connections(size)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(10))

@@ -243,6 +243,11 @@ pub async fn exchange_code(
     Ok(pair)
 }
 
+/// The client's secret hash, and the token's scopes, installation status and app status.
+type ClientAndToken = (String, Option<String>, Option<String>, Option<String>);
+/// Family, client, expiry, spent and revoked times of a refresh token.
+type SpentRow = (String, String, i64, Option<i64>, Option<i64>);
+
 /// The `refresh_token` grant: rotation, and reuse detection that revokes the family.
 ///
 /// The common case costs one read and three statements on the writer: the token is spent by
@@ -259,7 +264,7 @@ pub async fn refresh(
     let hash = token_hash(refresh_token);
     // The client's secret, whose token it is, and whether that installation may still get
     // tokens: one read.
-    let found: Option<(String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+    let found: Option<ClientAndToken> = sqlx::query_as(
         "SELECT c.secret_hash, t.scopes, i.status, a.status FROM oauth_client_secrets c \
          LEFT JOIN oauth_tokens t ON t.token_hash = $2 AND t.kind = 'refresh' AND t.app_id = c.app_id \
          LEFT JOIN installations i ON i.id = t.installation_id LEFT JOIN apps a ON a.id = t.app_id \
@@ -371,7 +376,7 @@ const ROTATE_POSTGRES: &str = concat!(
 
 /// Why a refresh token was not accepted; a spent one revokes its family.
 async fn refresh_refused(conn: &mut sqlx::AnyConnection, hash: &str, client_id: &str) -> OAuthError {
-    let row: Result<Option<(String, String, i64, Option<i64>, Option<i64>)>, _> = sqlx::query_as(
+    let row: Result<Option<SpentRow>, _> = sqlx::query_as(
         "SELECT family_id, app_id, expires_at, used_at, revoked_at FROM oauth_tokens WHERE token_hash = $1",
     )
     .bind(hash)

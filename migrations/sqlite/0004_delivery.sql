@@ -26,6 +26,8 @@ CREATE TABLE hooks (
     webhook_secret                  TEXT NOT NULL,
     webhook_secret_previous         TEXT,
     webhook_secret_previous_until   BIGINT,
+    -- The last event before the subscription: it receives the events after this one.
+    since_seq                       BIGINT NOT NULL,
     created_at                      BIGINT NOT NULL
 );
 CREATE INDEX hooks_org ON hooks(org_id, event_kind);

@@ -176,3 +176,68 @@ pub async fn submit(
         review::submit(&state.store, sandbox, &app, &version_id).await?,
     ))
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxEvent {
+    /// The event kind, e.g. `task.created`.
+    kind: String,
+    /// The resource as JSON; a sample task/project when absent.
+    #[schema(value_type = Object)]
+    payload: Option<serde_json::Value>,
+}
+
+/// What a sandbox run did.
+#[derive(Serialize, ToSchema)]
+pub struct SandboxResult {
+    /// `ok`, `plugin_error`, `fuel_exhausted`, `memory_limit`, `deadline`, `trap`, ...
+    pub outcome: String,
+    pub message: String,
+    pub fuel_used: u64,
+    pub duration_us: u64,
+    /// The plugin's log lines.
+    #[schema(value_type = Vec<Object>)]
+    pub log: Vec<crate::runtime::output::LogLine>,
+}
+
+/// Run a version's component on a sample or custom event in a sandbox organization, under the
+/// limits it asked for (production's), with its declared scopes granted.
+#[utoipa::path(post, path = "/v1/apps/{id}/versions/{version_id}/sandbox", tag = "apps", request_body = SandboxEvent,
+    params(("id" = String, Path, description = "App id"), ("version_id" = String, Path, description = "Version id")),
+    security(("bearer" = ["apps:write"]), ("session" = ["apps:write"])),
+    responses((status = 200, body = SandboxResult), (status = "4XX", body = ErrorBody)))]
+pub async fn sandbox(
+    State(state): State<AppState>,
+    Authorized(who, ..): Authorized<need::AppsWrite>,
+    Path((id, version_id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<SandboxEvent>,
+) -> Result<Json<SandboxResult>, ApiError> {
+    let app = apps::owned(&state.store, &who.org_id, &id).await?;
+    let version = apps::version_of(&state.store, &app.id, &version_id).await?;
+    let sha = version
+        .component_sha256
+        .as_deref()
+        .ok_or_else(|| ApiError::Invalid("upload the version's component first".into()))?;
+    let bytes = apps::component(&state.store, sha).await?;
+    let sandbox = state.review_sandbox().await?;
+    let run = crate::catalog::review::sandbox_run(&version.manifest);
+    let event = sandbox.event(crate::sandbox::EventFile {
+        kind: body.kind,
+        id: None,
+        subject_id: None,
+        payload: body
+            .payload
+            .unwrap_or_else(crate::catalog::review::sample_payload),
+    });
+    let report = sandbox
+        .run_event(&bytes, &run, event)
+        .await
+        .map_err(|e| ApiError::Invalid(e.to_string()))?;
+    Ok(Json(SandboxResult {
+        outcome: report.outcome.class().into(),
+        message: report.message,
+        fuel_used: report.fuel_used,
+        duration_us: report.duration_us,
+        log: report.log,
+    }))
+}

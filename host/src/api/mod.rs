@@ -171,7 +171,7 @@ list_type!(DeliveryList, crate::events::queue::Delivery);
         deliveries::installation_analytics, deliveries::app_analytics,
         deliveries::webhook_secret, deliveries::rotate_webhook_secret,
         hooks::subscribe, hooks::list, hooks::unsubscribe,
-        oauth::client_secret,
+        oauth::client_secret, apps::sandbox,
         zapier::me, zapier::new_project, zapier::new_task,
     ),
     modifiers(&SecuritySchemes),
@@ -267,6 +267,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(crate::catalog::apps::MAX_COMPONENT_BYTES)),
         )
         .route("/apps/{id}/versions/{version_id}/submit", post(apps::submit))
+        .route("/apps/{id}/versions/{version_id}/sandbox", post(apps::sandbox))
         .route("/review/queue", get(review::queue))
         .route("/review/versions/{id}/approve", post(review::approve))
         .route("/review/versions/{id}/reject", post(review::reject))

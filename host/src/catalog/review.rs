@@ -78,9 +78,10 @@ fn check_imports(manifest: &Manifest, bytes: &[u8], findings: &mut Vec<Finding>)
     findings.iter().all(|f| f.severity != "error")
 }
 
-/// Runs the plugin once on a sample event under the limits it asked for.
-async fn smoke_run(sandbox: &Sandbox, manifest: &Manifest, bytes: &[u8], findings: &mut Vec<Finding>) {
-    let run = SandboxRun {
+/// How a version runs in a sandbox: its declared scopes granted, placeholder configuration,
+/// its declared hosts, and the limits it asked for (as in production).
+pub fn sandbox_run(manifest: &Manifest) -> SandboxRun {
+    SandboxRun {
         grants: manifest.scope_set(),
         config: manifest
             .config
@@ -90,7 +91,20 @@ async fn smoke_run(sandbox: &Sandbox, manifest: &Manifest, bytes: &[u8], finding
         allowed_hosts: manifest.allowed_hosts.clone(),
         allow_private_network: false,
         limits: manifest.limits(),
-    };
+    }
+}
+
+/// A task- and project-shaped sample payload.
+pub fn sample_payload() -> serde_json::Value {
+    serde_json::json!({
+        "id": "tsk_sample", "project_id": "prj_sample", "title": "Sample task", "name": "Sample project",
+        "description": "", "status": "open", "labels": [], "due_date": null,
+    })
+}
+
+/// Runs the plugin once on a sample event under the limits it asked for.
+async fn smoke_run(sandbox: &Sandbox, manifest: &Manifest, bytes: &[u8], findings: &mut Vec<Finding>) {
+    let run = sandbox_run(manifest);
     let kind = manifest
         .events
         .first()

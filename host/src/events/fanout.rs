@@ -32,12 +32,25 @@ struct Subscriber {
     kinds: Arc<Vec<String>>,
     scopes: ScopeSet,
     /// When it subscribed: earlier events are not its to receive.
-    since: i64,
+    since: Since,
+}
+
+/// Where a subscriber's events start.
+#[derive(Debug, Clone, Copy)]
+enum Since {
+    /// An installation: events from its creation time on (its own `app.installed` included).
+    Time(i64),
+    /// A REST hook: events after the last one written before it.
+    Seq(i64),
 }
 
 impl Subscriber {
-    fn wants(&self, kind: &str, occurred_at: i64) -> bool {
-        occurred_at >= self.since
+    fn wants(&self, kind: &str, seq: i64, occurred_at: i64) -> bool {
+        let after = match self.since {
+            Since::Time(t) => occurred_at >= t,
+            Since::Seq(s) => seq > s,
+        };
+        after
             && self.kinds.iter().any(|k| k == kind)
             && kinds::read_scope(kind).is_none_or(|scope| self.scopes.contains(scope))
     }
@@ -105,11 +118,11 @@ async fn subscribers(conn: &mut sqlx::AnyConnection, org_id: &str) -> Result<Vec
             target,
             kinds: events,
             scopes: ScopeSet::parse_text(&scopes).unwrap_or_default(),
-            since,
+            since: Since::Time(since),
         });
     }
     let hooks: Vec<HookRow> = sqlx::query_as(
-        "SELECT h.id, h.event_kind, k.scopes, i.granted_scopes, h.created_at FROM hooks h \
+        "SELECT h.id, h.event_kind, k.scopes, i.granted_scopes, h.since_seq FROM hooks h \
          LEFT JOIN api_keys k ON k.id = h.api_key_id LEFT JOIN installations i ON i.id = h.installation_id \
          WHERE h.org_id = $1 AND h.status = 'active' \
          AND (h.api_key_id IS NULL OR k.revoked_at IS NULL) AND (h.installation_id IS NULL OR i.status = 'active')",
@@ -127,8 +140,7 @@ async fn subscribers(conn: &mut sqlx::AnyConnection, org_id: &str) -> Result<Vec
             target: "webhook",
             kinds: Arc::new(vec![kind]),
             scopes: ScopeSet::parse_text(&scopes).unwrap_or_default(),
-            // Events of the very millisecond the hook was made came before it.
-            since: since + 1,
+            since: Since::Seq(since),
         });
     }
     Ok(found)
@@ -159,9 +171,9 @@ pub async fn fan_out(store: &Store, limit: usize) -> Result<(usize, usize)> {
             by_org.insert(org_id, found);
         }
     }
-    for (_, event_id, org_id, kind, occurred_at) in &events {
+    for (seq, event_id, org_id, kind, occurred_at) in &events {
         for subscriber in &by_org[org_id.as_str()] {
-            if subscriber.wants(kind, *occurred_at) {
+            if subscriber.wants(kind, *seq, *occurred_at) {
                 rows.push((new_id("dlv"), event_id, org_id, subscriber));
             }
         }

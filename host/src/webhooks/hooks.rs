@@ -114,8 +114,9 @@ pub async fn create(
         Subscriber::Installation(id) => (None, Some(id.as_str())),
     };
     sqlx::query(
-        "INSERT INTO hooks (id, org_id, api_key_id, installation_id, event_kind, target_url, status, webhook_secret, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8)",
+        "INSERT INTO hooks (id, org_id, api_key_id, installation_id, event_kind, target_url, status, webhook_secret, \
+         since_seq, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, (SELECT COALESCE(MAX(seq), 0) FROM events), $8)",
     )
     .bind(&id)
     .bind(org_id)

@@ -15,4 +15,5 @@ pub mod sandbox;
 pub mod scaffold;
 pub mod server;
 pub mod store;
+pub mod web;
 pub mod webhooks;

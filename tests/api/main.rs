@@ -18,3 +18,4 @@ mod projects;
 mod receiver;
 mod support;
 mod tasks;
+mod web;

@@ -161,7 +161,7 @@ list_type!(DeliveryList, crate::events::queue::Delivery);
         projects::archive, projects::restore,
         tasks::list, tasks::create, tasks::get, tasks::update, tasks::complete, tasks::reopen,
         events::list,
-        sessions::sign_in, sessions::sign_out,
+        sessions::sign_in, sessions::sign_out, sessions::sign_up, sessions::switch,
         apps::create, apps::list, apps::get, apps::add_version, apps::versions, apps::upload, apps::submit,
         review::queue, review::approve, review::reject, review::suspend, review::reinstate,
         catalog::browse, catalog::listing, catalog::rate,
@@ -258,6 +258,8 @@ pub fn router(state: AppState) -> Router {
         .route("/events", get(events::list))
         .route("/sessions", post(sessions::sign_in))
         .route("/sessions/current", delete(sessions::sign_out))
+        .route("/sessions/switch", post(sessions::switch))
+        .route("/signup", post(sessions::sign_up))
         .route("/apps", get(apps::list).post(apps::create))
         .route("/apps/{id}", get(apps::get))
         .route("/apps/{id}/versions", get(apps::versions).post(apps::add_version))
@@ -325,6 +327,7 @@ pub fn router(state: AppState) -> Router {
         .route("/oauth/revoke", post(oauth::revoke))
         .route("/oauth/introspect", post(oauth::introspect))
         .route("/.well-known/oauth-authorization-server", get(oauth::metadata))
+        .merge(crate::web::router())
         .route("/healthz", get(healthz))
         .fallback(no_route)
         .with_state(state)

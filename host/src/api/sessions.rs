@@ -47,6 +47,14 @@ pub async fn sign_in(
             PlatformError::Invalid(m) => ApiError::Unauthenticated(m),
             other => other.into(),
         })?;
+    session_response(&state, session).await
+}
+
+/// The 201 answer of a new session: the cookie, and the session's details.
+async fn session_response(
+    state: &AppState,
+    session: credentials::NewSession,
+) -> Result<(StatusCode, HeaderMap, Json<SessionInfo>), ApiError> {
     let organization = orgs::get(&state.store, &session.identity.org_id).await?;
     let cookie = format!(
         "{SESSION_COOKIE}={}; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age={}",
@@ -88,4 +96,62 @@ pub async fn sign_out(
         HeaderValue::from_static("bazaar_session=; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=0"),
     );
     Ok((StatusCode::NO_CONTENT, headers))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignUp {
+    /// The new organization's name.
+    organization: String,
+    email: String,
+    /// At least 10 characters.
+    password: String,
+}
+
+/// Create an organization with its first owner, and sign them in.
+#[utoipa::path(post, path = "/v1/signup", tag = "sessions", request_body = SignUp,
+    responses((status = 201, body = SessionInfo), (status = "4XX", body = ErrorBody)))]
+pub async fn sign_up(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<SignUp>,
+) -> Result<(StatusCode, HeaderMap, Json<SessionInfo>), ApiError> {
+    let (org, user) =
+        orgs::create_with_owner(&state.store, &body.organization, &body.email, &body.password).await?;
+    let session = credentials::start_session(&state.store, &user.id, Some(&org.id)).await?;
+    session_response(&state, session).await
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Switch {
+    /// An organization the signed-in person belongs to.
+    org_id: String,
+}
+
+/// Switch the signed-in person to another of their organizations: a new session replaces this
+/// one.
+#[utoipa::path(post, path = "/v1/sessions/switch", tag = "sessions", request_body = Switch,
+    security(("session" = [])),
+    responses((status = 201, body = SessionInfo), (status = "4XX", body = ErrorBody)))]
+pub async fn switch(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiJson(body): ApiJson<Switch>,
+) -> Result<(StatusCode, HeaderMap, Json<SessionInfo>), ApiError> {
+    let Actor::User {
+        user_id, session_id, ..
+    } = &who.actor
+    else {
+        return Err(ApiError::Invalid(
+            "only a signed-in person switches organization".into(),
+        ));
+    };
+    let session = credentials::start_session(&state.store, user_id, Some(&body.org_id))
+        .await
+        .map_err(|e| match e {
+            PlatformError::Invalid(m) => ApiError::Forbidden(m),
+            other => other.into(),
+        })?;
+    credentials::sign_out(&state.store, session_id).await?;
+    session_response(&state, session).await
 }

@@ -268,6 +268,13 @@ pub async fn sign_in(store: &Store, email: &str, password: &str, org_id: Option<
         return Err(wrong());
     }
     let user_id = user_id.ok_or_else(wrong)?;
+    start_session(store, &user_id, org_id).await
+}
+
+/// Starts a session for a user already known to be who they say (signed in, or switching
+/// organization from a live session), in `org_id` or their first organization.
+pub async fn start_session(store: &Store, user_id: &str, org_id: Option<&str>) -> Result<NewSession> {
+    let user_id = user_id.to_owned();
     let orgs = super::orgs::memberships_of(store, &user_id).await?;
     let (org, role) = match org_id {
         Some(wanted) => orgs

@@ -1,0 +1,88 @@
+//! The web pages in a real browser (Debian's Chromium, driven by playwright-core from npm):
+//! tests/web/e2e.mjs walks a plugin from the developer portal through review to a tenant's
+//! install, deliveries, charts and uninstall. Screenshots land in `out/screenshots/`.
+
+use std::process::Command;
+
+use bazaar::catalog::review;
+use bazaar::config::{Config, DeliveryConfig};
+use reqwest::StatusCode;
+
+use crate::guests::{component_path, workspace};
+use crate::support::{Backend, TestServer};
+
+fn chromium() -> Option<String> {
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .map(str::to_owned)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_goes_from_the_portal_to_a_tenant_in_a_real_browser() {
+    let web = workspace().join("tests/web");
+    let ready = chromium().is_some() && web.join("node_modules/playwright-core").exists();
+    if !ready {
+        assert!(
+            std::env::var("CI").is_err(),
+            "Chromium or playwright-core is missing on CI; run the tests with scripts/test"
+        );
+        eprintln!("skipping the browser test: run scripts/setup --browser first");
+        return;
+    }
+    let config = Config {
+        delivery: DeliveryConfig {
+            poll_ms: 20,
+            ..DeliveryConfig::default()
+        },
+        ..Config::default()
+    };
+    let server = TestServer::start_with(Backend::Sqlite, config).await;
+    let developer = server.org("Stats Inc").await;
+    let tenant = server.org("Acme").await;
+    let staff = server.org("Bazaar staff").await;
+    review::add_reviewer(&server.store, &staff.owner_email)
+        .await
+        .unwrap();
+
+    // The pages answer without JavaScript too: a visitor is sent to sign in.
+    let res = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/installed", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/signin?next=%2Finstalled");
+
+    let who = |org: &crate::support::TestOrg| serde_json::json!({ "email": org.owner_email, "password": org.password });
+    let run = serde_json::json!({
+        "base": server.base,
+        "chromium": chromium(),
+        "developer": who(&developer),
+        "tenant": who(&tenant),
+        "reviewer": who(&staff),
+        "wasm": component_path("project-stats"),
+        "manifest": workspace().join("example-plugins/project-stats/bazaar.toml"),
+        "shots": workspace().join("out/screenshots"),
+    });
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg("e2e.mjs")
+            .current_dir(&web)
+            .env("BAZAAR_E2E", run.to_string())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "browser test failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("all steps passed"), "{stdout}");
+}

@@ -1,0 +1,118 @@
+// The web pages in a real browser: Debian's Chromium driven by playwright-core.
+// A partner publishes an example plugin through the developer portal, a platform reviewer
+// approves it, a tenant admin finds it by search, installs it with consent, sees its deliveries
+// and charts after a task is created, and uninstalls it. Screenshots of the main pages go to
+// the ignored output folder. Input: the BAZAAR_E2E environment variable (JSON, from
+// tests/api/web.rs).
+import { chromium } from 'playwright-core';
+import { mkdirSync, readFileSync } from 'node:fs';
+
+const run = JSON.parse(process.env.BAZAAR_E2E);
+mkdirSync(run.shots, { recursive: true });
+const browser = await chromium.launch({
+  executablePath: run.chromium,
+  args: ['--no-sandbox', '--disable-dev-shm-usage'],
+});
+
+function check(condition, message) {
+  if (!condition) throw new Error(`check failed: ${message}`);
+}
+
+async function signedIn(who) {
+  const context = await browser.newContext({ baseURL: run.base, viewport: { width: 1200, height: 900 } });
+  const page = await context.newPage();
+  page.on('dialog', (dialog) => dialog.accept());
+  page.on('pageerror', (error) => { throw error; });
+  await page.goto('/signin');
+  await page.getByLabel('Email').fill(who.email);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL('**/marketplace');
+  return page;
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: `${run.shots}/${name}.png`, fullPage: true });
+}
+
+try {
+  // 1. The partner publishes the example plugin.
+  const dev = await signedIn(run.developer);
+  await dev.goto('/developer');
+  await dev.getByLabel('Manifest (TOML or JSON)').fill('name = "Broken"');
+  await dev.getByRole('button', { name: 'Create app' }).click();
+  await dev.locator('#manifest-errors').filter({ hasText: 'slug' }).waitFor();
+  await dev.getByLabel('Manifest (TOML or JSON)').fill(readFileSync(run.manifest, 'utf8'));
+  await dev.getByRole('button', { name: 'Create app' }).click();
+  await dev.waitForURL('**/developer/apps/*');
+  await dev.getByLabel('Version').fill('1.0.0');
+  await dev.getByLabel('Changelog').fill('First release');
+  await dev.getByLabel('Manifest', { exact: true }).fill(readFileSync(run.manifest, 'utf8'));
+  await dev.getByRole('button', { name: 'Add version' }).click();
+  await dev.getByRole('heading', { name: /Version 1\.0\.0/ }).waitFor();
+  await dev.getByLabel(/Component/).setInputFiles(run.wasm);
+  await dev.getByRole('button', { name: 'Upload component' }).click();
+  await dev.getByText(/Audit: \d+ KB/).waitFor();
+  await dev.getByText(/Sandbox: run this version/).click();
+  await dev.getByRole('button', { name: 'Run in the sandbox' }).click();
+  await dev.locator('pre[id^=sandbox-]').filter({ hasText: '"outcome": "ok"' }).waitFor();
+  await dev.getByRole('button', { name: 'Submit for review' }).click();
+  await dev.getByText('in_review').first().waitFor();
+  await shot(dev, '1-developer-portal');
+
+  // 2. A platform reviewer approves it.
+  const reviewer = await signedIn(run.reviewer);
+  await reviewer.goto('/review');
+  await reviewer.getByRole('heading', { name: /Project statistics 1\.0\.0/ }).waitFor();
+  await shot(reviewer, '2-review-queue');
+  await reviewer.getByRole('button', { name: 'Approve' }).first().click();
+  await reviewer.getByText('Nothing waits for review.').waitFor();
+
+  // 3. A tenant admin finds it by search and installs it with consent.
+  const admin = await signedIn(run.tenant);
+  await admin.goto('/marketplace');
+  await admin.getByLabel('Search').fill('statistics');
+  await admin.getByRole('button', { name: 'Search' }).click();
+  await admin.getByRole('link', { name: 'Project statistics' }).click();
+  await admin.getByText('What it may do').waitFor();
+  check(await admin.getByText(/Why: Keep the counts/).count() === 1, 'the purpose of a scope is shown');
+  await shot(admin, '3-app-page');
+  await admin.getByRole('link', { name: 'Install', exact: true }).click();
+  // Every scope must be consented to: the form does not go without the boxes checked.
+  await admin.getByRole('button', { name: 'Install', exact: true }).click();
+  check(admin.url().endsWith('/install'), 'no install without consent');
+  for (const box of await admin.getByRole('checkbox').all()) await box.check();
+  await admin.getByRole('button', { name: 'Install', exact: true }).click();
+  await admin.waitForURL('**/installed/*');
+  await shot(admin, '4-installed-app');
+
+  // 4. A task is created (through /v1, as the product would); the delivery and charts show.
+  await admin.evaluate(async () => {
+    const csrf = document.querySelector('meta[name="csrf-token"]').content;
+    const headers = { 'content-type': 'application/json', 'x-csrf-token': csrf };
+    const project = await (await fetch('/v1/projects', { method: 'POST', headers, body: JSON.stringify({ name: 'Launch' }) })).json();
+    const res = await fetch('/v1/tasks', { method: 'POST', headers, body: JSON.stringify({ project_id: project.id, title: 'Write the plan' }) });
+    if (!res.ok) throw new Error(`creating a task: ${res.status}`);
+  });
+  let delivered = false;
+  for (let i = 0; i < 60 && !delivered; i++) {
+    await admin.waitForTimeout(250);
+    await admin.reload();
+    delivered = (await admin.locator('#deliveries tbody tr').filter({ hasText: 'task.created' }).filter({ hasText: 'succeeded' }).count()) > 0
+      && (await admin.locator('#usage svg rect').count()) > 0;
+  }
+  check(delivered, 'the delivery of task.created succeeded and the charts show it');
+  await shot(admin, '5-deliveries-and-charts');
+
+  // 5. Uninstall, with confirmation.
+  await admin.getByRole('button', { name: 'Uninstall' }).click();
+  await admin.waitForURL('**/installed');
+  await admin.getByText('No app is installed yet.').waitFor();
+
+  // Another organization's admin cannot open the installation page of this one.
+  await admin.goto('/marketplace');
+  await shot(admin, '6-marketplace');
+  console.log('web e2e: all steps passed');
+} finally {
+  await browser.close();
+}

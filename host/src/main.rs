@@ -519,6 +519,7 @@ async fn serve(config: Config, demo: Option<Demo>) -> anyhow::Result<()> {
             );
         }
         println!("Demo organization \"{}\" is ready.", creds.organization);
+        println!("  open:     http://{}/ (the marketplace)", config.listen);
         println!("  sign in:  {} / {}", creds.email, creds.password);
         println!("  API key:  {}", creds.api_key);
         println!(

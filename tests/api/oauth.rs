@@ -294,6 +294,20 @@ async fn call(
     server.call(token, method, path, body).await
 }
 
+/// Exchanges a code with its verifier (the happy path).
+async fn exchange(
+    app: &ExternalApp,
+    code: String,
+    verifier: PkceCodeVerifier,
+) -> oauth2::basic::BasicTokenResponse {
+    app.client
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(verifier)
+        .request_async(&http())
+        .await
+        .unwrap()
+}
+
 fn is_invalid_grant<E>(
     result: &Result<
         impl std::fmt::Debug,
@@ -337,13 +351,7 @@ async fn an_app_is_authorized_with_pkce_and_calls_the_api_within_its_scopes(back
     )
     .await;
     let http = http();
-    let tokens = app
-        .client
-        .exchange_code(AuthorizationCode::new(code))
-        .set_pkce_verifier(verifier)
-        .request_async(&http)
-        .await
-        .unwrap();
+    let tokens = exchange(&app, code, verifier).await;
     let access = tokens.access_token().secret().clone();
     assert!(access.starts_with("bzat_"));
     assert_eq!(tokens.expires_in(), Some(Duration::from_secs(3600)));
@@ -435,13 +443,7 @@ async fn an_app_is_authorized_with_pkce_and_calls_the_api_within_its_scopes(back
 
     // A new authorization, then revocation (RFC 7009).
     let (code, verifier) = authorize(&server, &app, &admin, &tenant.id, &["tasks:read"]).await;
-    let third = app
-        .client
-        .exchange_code(AuthorizationCode::new(code))
-        .set_pkce_verifier(verifier)
-        .request_async(&http)
-        .await
-        .unwrap();
+    let third = exchange(&app, code, verifier).await;
     let (status, _) = call(
         &server,
         third.access_token().secret(),
@@ -670,13 +672,7 @@ async fn attacks_on_the_authorization_server_fail(backend: Backend) {
         &["tasks:read", "projects:read"],
     )
     .await;
-    let tokens = app
-        .client
-        .exchange_code(AuthorizationCode::new(code))
-        .set_pkce_verifier(verifier)
-        .request_async(&http)
-        .await
-        .unwrap();
+    let tokens = exchange(&app, code, verifier).await;
     let access = tokens.access_token().secret().clone();
     let theirs = server.project(&other.key, "Secret plans").await;
     let (status, _) = call(

@@ -178,6 +178,13 @@ enum OrgCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Put an organization (by slug) on a rate-limit plan of the configuration
+    Plan {
+        slug: String,
+        plan: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -317,6 +324,28 @@ async fn main() -> anyhow::Result<()> {
                     org.name, org.id, user.email, user.id, key.secret
                 );
             }
+            store.close().await;
+            Ok(())
+        }
+        Command::Org(OrgCommand::Plan { slug, plan, store }) => {
+            let config = load_config(cli.config_file.as_ref(), &store, None)?;
+            init_logging("warn");
+            if !config.rate_limits.plans.contains_key(&plan) {
+                let known: Vec<&str> = config.rate_limits.plans.keys().map(String::as_str).collect();
+                anyhow::bail!(
+                    "no plan `{plan}` in the configuration; plans: {}",
+                    known.join(", ")
+                );
+            }
+            let store = server::open_store(&config).await?;
+            let org = orgs::find_by_slug(&store, &slug)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no organization with the slug `{slug}`"))?;
+            orgs::set_plan(&store, &org.id, &plan).await?;
+            println!(
+                "{} is on the `{plan}` plan (each node applies it within a minute)",
+                org.name
+            );
             store.close().await;
             Ok(())
         }

@@ -219,3 +219,40 @@ fn the_demo_publishes_every_example_plugin() {
     terminate(&child);
     assert!(child.wait().unwrap().success());
 }
+
+#[test]
+fn an_organization_moves_to_another_rate_limit_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let created = org_create(data, "Acme Corp");
+    let secret = created["api_key"]["secret"].as_str().unwrap().to_owned();
+    let out = bazaar(&["org", "plan", "acme-corp", "platinum", "--data-dir", data])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("plans: pro, standard"));
+    let out = bazaar(&["org", "plan", "acme-corp", "pro", "--data-dir", data])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // The server applies it: the rate-limit headers name the plan.
+    let (mut child, addr) = serve(data);
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        stream,
+        "GET /v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {secret}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(
+        response
+            .to_lowercase()
+            .contains("ratelimit-policy: \"pro\";q=5000;w=5"),
+        "{response}"
+    );
+    terminate(&child);
+    assert!(child.wait().unwrap().success());
+}

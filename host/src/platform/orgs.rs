@@ -420,6 +420,16 @@ async fn guard_owner_change(
     Ok(())
 }
 
+/// Puts the organization on a rate-limit plan (a name from the configuration's plans).
+pub async fn set_plan(store: &Store, org_id: &str, plan: &str) -> Result<()> {
+    sqlx::query("UPDATE organizations SET plan = $1 WHERE id = $2")
+        .bind(plan)
+        .bind(org_id)
+        .execute(store.writer())
+        .await?;
+    Ok(())
+}
+
 /// The organizations a user belongs to, with their role in each.
 pub async fn memberships_of(store: &Store, user_id: &str) -> Result<Vec<(Organization, Role)>> {
     let rows: Vec<(String, String, String, i64, String)> = sqlx::query_as(

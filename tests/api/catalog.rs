@@ -590,6 +590,8 @@ async fn the_review_and_the_catalog_refuse_what_they_must(backend: Backend) {
             .contains("redirect_uris[0]"),
         "{body}"
     );
+    // Each problem also comes with its field, for editors to show beside it.
+    assert_eq!(body["error"]["fields"][0]["field"], "redirect_uris[0]", "{body}");
 }
 
 async fn secret_settings_are_sealed_and_never_returned(backend: Backend) {

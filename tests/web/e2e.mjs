@@ -39,9 +39,11 @@ try {
   // 1. The partner publishes the example plugin.
   const dev = await signedIn(run.developer);
   await dev.goto('/developer');
-  await dev.getByLabel('Manifest (TOML or JSON)').fill('name = "Broken"');
+  const manifest = readFileSync(run.manifest, 'utf8');
+  await dev.getByLabel('Manifest (TOML or JSON)').fill(manifest.replace('slug = "project-stats"', 'slug = "Not A Slug"'));
   await dev.getByRole('button', { name: 'Create app' }).click();
-  await dev.locator('#manifest-errors').filter({ hasText: 'slug' }).waitFor();
+  await dev.locator('#manifest-errors').filter({ hasText: /^slug: / }).waitFor();
+  check(await dev.getByLabel('Manifest (TOML or JSON)').getAttribute('aria-invalid') === 'true', 'the editor is marked invalid');
   await dev.getByLabel('Manifest (TOML or JSON)').fill(readFileSync(run.manifest, 'utf8'));
   await dev.getByRole('button', { name: 'Create app' }).click();
   await dev.waitForURL('**/developer/apps/*');

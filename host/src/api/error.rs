@@ -25,6 +25,9 @@ pub enum ApiError {
     /// Well-formed but unacceptable input (validation).
     #[error("{0}")]
     Invalid(String),
+    /// Validation with one problem per named field.
+    #[error("{0}")]
+    InvalidFields(String, Vec<(String, String)>),
     /// Input that could not be read at all (bad JSON, bad query string).
     #[error("{0}")]
     Malformed(String),
@@ -52,6 +55,17 @@ pub struct ErrorDetail {
     pub code: String,
     /// What was wrong and what to do, for a person.
     pub message: String,
+    /// For validation errors of a document (a manifest): each problem with its field.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldProblem>,
+}
+
+/// One invalid field.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FieldProblem {
+    /// Where, e.g. `scopes[1].purpose`.
+    pub field: String,
+    pub message: String,
 }
 
 impl ApiError {
@@ -61,7 +75,7 @@ impl ApiError {
             ApiError::MissingScope(_) | ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) | ApiError::NoRoute(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Invalid(_) | ApiError::InvalidFields(..) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Malformed(_) => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -77,7 +91,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) | ApiError::NoRoute(_) => "not_found",
             ApiError::Conflict(_) => "conflict",
-            ApiError::Invalid(_) => "invalid_request",
+            ApiError::Invalid(_) | ApiError::InvalidFields(..) => "invalid_request",
             ApiError::Malformed(_) => "malformed_request",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::TooLarge(_) => "payload_too_large",
@@ -93,6 +107,7 @@ impl From<PlatformError> for ApiError {
             PlatformError::NotFound(what) => ApiError::NotFound(capitalize(what)),
             PlatformError::Conflict(m) => ApiError::Conflict(m),
             PlatformError::Invalid(m) => ApiError::Invalid(m),
+            PlatformError::InvalidFields(m, fields) => ApiError::InvalidFields(m, fields),
             PlatformError::Database(e) => ApiError::Internal(format!("database: {e}")),
             PlatformError::Internal(m) => ApiError::Internal(m),
         }
@@ -113,10 +128,21 @@ impl IntoResponse for ApiError {
             tracing::error!(%detail, "request failed");
         }
         let status = self.status();
+        let fields = match &self {
+            ApiError::InvalidFields(_, fields) => fields
+                .iter()
+                .map(|(field, message)| FieldProblem {
+                    field: field.clone(),
+                    message: message.clone(),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code().to_owned(),
                 message: self.to_string(),
+                fields,
             },
         };
         let mut response = (status, Json(body)).into_response();

@@ -182,7 +182,10 @@ pub fn manifest_errors(errors: Vec<FieldError>) -> PlatformError {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("; ");
-    PlatformError::Invalid(format!("the manifest has problems: {list}"))
+    PlatformError::InvalidFields(
+        format!("the manifest has problems: {list}"),
+        errors.into_iter().map(|e| (e.field, e.message)).collect(),
+    )
 }
 
 fn parse_manifest(text: &str, kind: AppKind) -> Result<Manifest> {

@@ -22,6 +22,9 @@ pub enum PlatformError {
     Conflict(String),
     #[error("{0}")]
     Invalid(String),
+    /// Invalid input with one problem per named field (`scopes[1].purpose`).
+    #[error("{0}")]
+    InvalidFields(String, Vec<(String, String)>),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("internal error: {0}")]

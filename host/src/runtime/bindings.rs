@@ -18,7 +18,7 @@ impl From<crate::platform::PlatformError> for Error {
         use crate::platform::PlatformError as P;
         match e {
             P::NotFound(what) => Error::NotFound(format!("{what} not found")),
-            P::Conflict(m) | P::Invalid(m) => Error::Invalid(m),
+            P::Conflict(m) | P::Invalid(m) | P::InvalidFields(m, _) => Error::Invalid(m),
             P::Database(e) => {
                 tracing::warn!(error = %e, "database error in a host function");
                 Error::Unavailable("the platform is busy; try again".into())

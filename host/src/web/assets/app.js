@@ -62,7 +62,14 @@
       const text = await res.text();
       const json = text ? JSON.parse(text) : null;
       if (!res.ok) {
-        if (alert) alert.textContent = json?.error?.message || `${res.status} ${res.statusText}`;
+        const fields = json?.error?.fields;
+        if (alert && fields?.length) {
+          // A document's problems, one per field, beside the editor.
+          alert.textContent = fields.map((f) => `${f.field}: ${f.message}`).join('\n');
+          form.querySelector('textarea')?.setAttribute('aria-invalid', 'true');
+        } else if (alert) {
+          alert.textContent = json?.error?.message || `${res.status} ${res.statusText}`;
+        }
         return;
       }
       if (form.dataset.show) {

@@ -19,7 +19,8 @@ on_both_databases!(
     the_review_and_the_catalog_refuse_what_they_must,
     secret_settings_are_sealed_and_never_returned,
     the_catalog_sorts_by_installs_rating_and_newest,
-    installed_hooks_guard_task_changes
+    installed_hooks_guard_task_changes,
+    the_catalog_search_is_full_text
 );
 
 pub(crate) fn manifest(example: &str) -> String {
@@ -821,4 +822,52 @@ async fn installed_hooks_guard_task_changes(backend: Backend) {
         StatusCode::CREATED,
         "a paused installation's hook does not run"
     );
+}
+
+async fn the_catalog_search_is_full_text(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let dev = server.org("Plugins Inc").await;
+    let tenant = server.org("Acme").await;
+    let reviewer = server.reviewer().await;
+    for name in ["project-stats", "slack-notifier", "auto-labeller"] {
+        let (_, submitted) = server
+            .publish_draft(&dev.key, &manifest(name), "1.0.0", &component(name), None)
+            .await;
+        approve(&reviewer, submitted["id"].as_str().unwrap()).await;
+    }
+    let slugs = |body: &Value| -> Vec<String> {
+        body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["slug"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Stemming: "counting" finds "Counts"; a prefix finds the word.
+    let (_, found) = server.get(&tenant.key, "/v1/catalog?q=counting").await;
+    assert_eq!(slugs(&found), vec!["project-stats"]);
+    let (_, found) = server.get(&tenant.key, "/v1/catalog?q=slac").await;
+    assert_eq!(slugs(&found), vec!["slack-notifier"]);
+    // Every word must match.
+    let (_, found) = server.get(&tenant.key, "/v1/catalog?q=tasks%20slack").await;
+    assert_eq!(slugs(&found), vec!["slack-notifier"]);
+    // Relevance: a word in the name outranks one deep in a description.
+    let (_, found) = server.get(&tenant.key, "/v1/catalog?q=tasks").await;
+    assert_eq!(found["data"].as_array().unwrap().len(), 3, "{found}");
+    let (_, found) = server.get(&tenant.key, "/v1/catalog?q=labeller").await;
+    assert_eq!(slugs(&found)[0], "auto-labeller");
+    // Search syntax in the input is just text.
+    for hostile in [
+        "%22%29%20OR%201%3D1",
+        "NEAR(a%20b)",
+        "*",
+        "%27%3B%20DROP%20TABLE%20apps",
+    ] {
+        let (status, found) = server.get(&tenant.key, &format!("/v1/catalog?q={hostile}")).await;
+        assert_eq!(status, StatusCode::OK, "{hostile}: {found}");
+    }
+    let (status, _) = server
+        .get(&tenant.key, "/v1/catalog?sort=relevance&q=project")
+        .await;
+    assert_eq!(status, StatusCode::OK);
 }

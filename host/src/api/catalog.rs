@@ -16,13 +16,14 @@ use crate::catalog::search::{self, Card, Listing, Query, Sort};
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct Browse {
-    /// Words to find in the name and descriptions (all must match).
+    /// Words to find in the name and descriptions (full-text, stemmed; all must match).
     q: Option<String>,
     /// communication, storage, analytics, crm, automation, payment, productivity, developer-tools, other
     category: Option<String>,
     /// `plugin` or `external`.
     kind: Option<String>,
-    /// `installs` (default), `rating` or `newest`.
+    /// `relevance` (default: best match first, or most installed without `q`), `installs`,
+    /// `rating` or `newest`.
     sort: Option<String>,
     /// 1 to 100 (default 50).
     limit: Option<u32>,
@@ -44,12 +45,13 @@ pub async fn browse(
     ApiQuery(q): ApiQuery<Browse>,
 ) -> Result<Json<CardList>, ApiError> {
     let sort = match q.sort.as_deref() {
-        None | Some("installs") => Sort::Installs,
+        None | Some("relevance") => Sort::Relevance,
+        Some("installs") => Sort::Installs,
         Some("rating") => Sort::Rating,
         Some("newest") => Sort::Newest,
         Some(other) => {
             return Err(ApiError::Invalid(format!(
-                "`sort` must be installs, rating or newest, not `{other}`"
+                "`sort` must be relevance, installs, rating or newest, not `{other}`"
             )));
         }
     };

@@ -9,11 +9,13 @@ use utoipa::ToSchema;
 use super::apps::{self, Version};
 use super::manifest::Pricing;
 use crate::platform::{PlatformError, Result, Scope};
-use crate::store::{Store, now_ms};
+use crate::store::{Backend, Store, now_ms};
 
 /// How the catalog is ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sort {
+    /// Best match first (full-text rank); without search words, most installed first.
+    Relevance,
     Installs,
     Rating,
     Newest,
@@ -86,32 +88,77 @@ impl CardRow {
     }
 }
 
-const CARD_SELECT: &str = "SELECT a.id, a.slug, a.kind, a.name, a.description, a.category, a.rating_sum, a.rating_count, \
+const CARD_COLUMNS: &str = "SELECT a.id, a.slug, a.kind, a.name, a.description, a.category, a.rating_sum, a.rating_count, \
      a.install_count, v.manifest, \
      (SELECT COUNT(*) FROM installations i WHERE i.app_id = a.id AND i.org_id = $1) AS installed, \
      a.long_description \
-     FROM apps a JOIN app_versions v ON v.id = a.published_version_id \
-     WHERE a.status = 'active'";
+     FROM apps a JOIN app_versions v ON v.id = a.published_version_id";
 
-/// Searches the catalog for an organization (to mark what it installed).
-pub async fn search(store: &Store, org_id: &str, query: &Query) -> Result<Vec<Card>> {
-    let mut sql = String::from(CARD_SELECT);
-    let mut args: Vec<String> = vec![org_id.to_owned()];
-    let words: Vec<String> = query
-        .text
-        .as_deref()
-        .unwrap_or_default()
-        .split_whitespace()
+/// The searchable text of an app, for PostgreSQL's text search (the index is on this expression).
+const PG_DOCUMENT: &str =
+    "to_tsvector('english', a.name || ' ' || a.description || ' ' || a.long_description)";
+
+/// Search words as terms: letters and digits only (so input cannot break the query syntax),
+/// at most eight, each matched as a prefix.
+fn terms(text: &str) -> Vec<String> {
+    text.split_whitespace()
+        .map(|w| {
+            w.chars()
+                .filter(|c| c.is_alphanumeric())
+                .collect::<String>()
+                .to_lowercase()
+        })
+        .filter(|w| !w.is_empty())
         .take(8)
-        .map(|w| format!("%{}%", w.to_lowercase().replace(['%', '_'], "")))
-        .collect();
-    for word in words {
-        args.push(word);
-        let n = args.len();
-        sql.push_str(&format!(
-            " AND (LOWER(a.name) LIKE ${n} OR LOWER(a.description) LIKE ${n} OR LOWER(a.long_description) LIKE ${n})"
-        ));
+        .collect()
+}
+
+/// Searches the catalog for an organization (to mark what it installed): full-text over the
+/// name and descriptions, with stemming (SQLite FTS5 with the Porter stemmer, PostgreSQL English
+/// text search), every word required, each also as a prefix.
+pub async fn search(store: &Store, org_id: &str, query: &Query) -> Result<Vec<Card>> {
+    let mut sql = String::from(CARD_COLUMNS);
+    let mut args: Vec<String> = vec![org_id.to_owned()];
+    let terms = terms(query.text.as_deref().unwrap_or_default());
+    let mut rank = None;
+    if !terms.is_empty() {
+        match store.backend() {
+            Backend::Sqlite => {
+                args.push(
+                    terms
+                        .iter()
+                        .map(|t| format!("\"{t}\"*"))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                );
+                // bm25 weights: the name counts most, then the short description.
+                sql.push_str(&format!(
+                    " JOIN (SELECT app_id, bm25(apps_fts, 0.0, 10.0, 4.0, 1.0) AS rank FROM apps_fts \
+                     WHERE apps_fts MATCH ${}) f ON f.app_id = a.id",
+                    args.len()
+                ));
+                rank = Some("f.rank".to_owned());
+            }
+            Backend::Postgres => {
+                args.push(
+                    terms
+                        .iter()
+                        .map(|t| format!("{t}:*"))
+                        .collect::<Vec<_>>()
+                        .join(" & "),
+                );
+                let n = args.len();
+                sql.push_str(&format!(
+                    " WHERE {PG_DOCUMENT} @@ to_tsquery('english', ${n}) AND"
+                ));
+                rank = Some(format!("-ts_rank({PG_DOCUMENT}, to_tsquery('english', ${n}))"));
+            }
+        }
     }
+    if !sql.ends_with(" AND") {
+        sql.push_str(" WHERE");
+    }
+    sql.push_str(" a.status = 'active'");
     if let Some(category) = &query.category {
         args.push(category.clone());
         sql.push_str(&format!(" AND a.category = ${}", args.len()));
@@ -123,7 +170,9 @@ pub async fn search(store: &Store, org_id: &str, query: &Query) -> Result<Vec<Ca
         args.push(kind.clone());
         sql.push_str(&format!(" AND a.kind = ${}", args.len()));
     }
-    sql.push_str(match query.sort.unwrap_or(Sort::Installs) {
+    let relevance = rank.map(|r| format!(" ORDER BY {r}, a.install_count DESC, a.id DESC"));
+    sql.push_str(match query.sort.unwrap_or(Sort::Relevance) {
+        Sort::Relevance => relevance.as_deref().unwrap_or(" ORDER BY a.install_count DESC, a.id DESC"),
         Sort::Installs => " ORDER BY a.install_count DESC, a.id DESC",
         Sort::Rating => {
             " ORDER BY CASE WHEN a.rating_count = 0 THEN 0 ELSE a.rating_sum * 1.0 / a.rating_count END DESC, a.id DESC"
@@ -186,11 +235,13 @@ pub struct Review {
 
 /// The catalog page of a published app.
 pub async fn listing(store: &Store, org_id: &str, slug: &str) -> Result<Listing> {
-    let row: Option<CardRow> = sqlx::query_as(&format!("{CARD_SELECT} AND a.slug = $2"))
-        .bind(org_id)
-        .bind(slug)
-        .fetch_optional(store.reader())
-        .await?;
+    let row: Option<CardRow> = sqlx::query_as(&format!(
+        "{CARD_COLUMNS} WHERE a.status = 'active' AND a.slug = $2"
+    ))
+    .bind(org_id)
+    .bind(slug)
+    .fetch_optional(store.reader())
+    .await?;
     let row = row.ok_or(PlatformError::NotFound("app"))?;
     let long_description = row.long_description.clone();
     let card = row.into_card().ok_or(PlatformError::NotFound("app"))?;

@@ -86,9 +86,10 @@ pub async fn browse(
         category: get("category").map(str::to_owned),
         kind: get("kind").map(str::to_owned),
         sort: Some(match get("sort") {
+            Some("installs") => Sort::Installs,
             Some("rating") => Sort::Rating,
             Some("newest") => Sort::Newest,
-            _ => Sort::Installs,
+            _ => Sort::Relevance,
         }),
         limit: 60,
         offset: 0,

@@ -1,7 +1,7 @@
 //! API keys, web sessions with CSRF, and member roles.
 
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::on_both_databases;
 use crate::support::{Backend, Browser, TestServer, code};
@@ -9,7 +9,8 @@ use crate::support::{Backend, Browser, TestServer, code};
 on_both_databases!(
     api_keys_are_shown_once_scoped_and_revocable,
     sessions_need_csrf_for_changes_and_end_at_sign_out,
-    roles_limit_what_members_can_do
+    roles_limit_what_members_can_do,
+    people_sign_up_and_switch_organization
 );
 
 async fn api_keys_are_shown_once_scoped_and_revocable(backend: Backend) {
@@ -235,4 +236,78 @@ async fn roles_limit_what_members_can_do(backend: Backend) {
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _) = worker.send(Method::GET, "/v1/projects", None, false).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+async fn people_sign_up_and_switch_organization(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let email = format!("{}@example.test", bazaar::store::new_id("u"));
+    let res = server
+        .http
+        .post(format!("{}/v1/signup", server.base))
+        .json(&json!({ "organization": "Fresh Co", "email": email, "password": "short" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a weak password is refused"
+    );
+    let res = server
+        .http
+        .post(format!("{}/v1/signup", server.base))
+        .json(&json!({ "organization": "Fresh Co", "email": email, "password": "a long enough password" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert!(res.headers()["set-cookie"].to_str().unwrap().contains("HttpOnly"));
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["organization"]["name"], "Fresh Co");
+    assert_eq!(body["role"], "owner");
+
+    // Another organization adds the same person; they switch to it and back.
+    let other = server.org("Other Co").await;
+    let (status, _) = server
+        .post(
+            &other.key,
+            "/v1/members",
+            json!({ "email": email, "role": "member" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let browser = Browser::sign_in(&server, &email, "a long enough password")
+        .await
+        .unwrap();
+    let (status, switched) = browser
+        .send(
+            Method::POST,
+            "/v1/sessions/switch",
+            Some(json!({ "org_id": other.id })),
+            true,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{switched}");
+    assert_eq!(switched["organization"]["id"], other.id.as_str());
+    assert_eq!(switched["role"], "member");
+    let (status, _) = browser.send(Method::GET, "/v1/organization", None, false).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the old session ended with the switch"
+    );
+    // Not into an organization one does not belong to.
+    let stranger = server.org("Stranger Co").await;
+    let again = Browser::sign_in(&server, &email, "a long enough password")
+        .await
+        .unwrap();
+    let (status, _) = again
+        .send(
+            Method::POST,
+            "/v1/sessions/switch",
+            Some(json!({ "org_id": stranger.id })),
+            true,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }

@@ -185,11 +185,13 @@ async fn two_nodes_on_one_postgres_share_the_deliveries() {
     let url = fresh_postgres_database().await;
     let dir = tempfile::tempdir().unwrap();
     let key = org_key(&["--database-url", &url]);
+    // Each receiver takes a moment, so that two deliveries to one subscriber at once would show.
+    let slow = Plan::Slow(Duration::from_millis(1));
     let receivers = [
-        Receiver::start(Plan::Ok).await,
-        Receiver::start(Plan::Ok).await,
-        Receiver::start(Plan::Ok).await,
-        Receiver::start(Plan::Ok).await,
+        Receiver::start(slow).await,
+        Receiver::start(slow).await,
+        Receiver::start(slow).await,
+        Receiver::start(slow).await,
     ];
     let mut nodes = Vec::new();
     let mut addrs = Vec::new();
@@ -247,6 +249,13 @@ async fn two_nodes_on_one_postgres_share_the_deliveries() {
         receivers.len()
     );
     assert_eq!(split.len(), 2, "both nodes delivered: {split:?}");
+    for receiver in &receivers {
+        assert_eq!(
+            receiver.max_in_flight(),
+            1,
+            "one delivery at a time per subscriber, across nodes"
+        );
+    }
     assert!(split.values().all(|n| *n > 0));
     assert_eq!(
         split.values().sum::<i64>() as usize,

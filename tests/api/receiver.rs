@@ -59,6 +59,8 @@ struct Inner {
     plan: Option<Plan>,
     got: Vec<Received>,
     seen: HashMap<String, usize>,
+    in_flight: usize,
+    max_in_flight: usize,
 }
 
 #[derive(Clone)]
@@ -82,6 +84,8 @@ async fn receive(
     let id = header("webhook-id");
     let (plan, count) = {
         let mut inner = inner.lock().unwrap();
+        inner.in_flight += 1;
+        inner.max_in_flight = inner.max_in_flight.max(inner.in_flight);
         let count = inner.seen.entry(id.clone()).or_default();
         *count += 1;
         let count = *count;
@@ -97,13 +101,16 @@ async fn receive(
             (200, false)
         }
     };
-    inner.lock().unwrap().got.push(Received {
+    let mut guard = inner.lock().unwrap();
+    guard.in_flight -= 1;
+    guard.got.push(Received {
         id,
         timestamp: header("webhook-timestamp").parse().unwrap_or_default(),
         signature: header("webhook-signature"),
         body: body.to_vec(),
         answered: status,
     });
+    drop(guard);
     let mut response_headers = HeaderMap::new();
     if retry_after {
         response_headers.insert("retry-after", "0".parse().unwrap());
@@ -135,6 +142,11 @@ impl Receiver {
 
     pub fn set_plan(&self, plan: Plan) {
         self.inner.lock().unwrap().plan = Some(plan);
+    }
+
+    /// The most requests this receiver was answering at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.inner.lock().unwrap().max_in_flight
     }
 
     pub fn received(&self) -> Vec<Received> {

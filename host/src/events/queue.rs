@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use crate::platform::outbox::{self, kinds};
 use crate::platform::page::{Keyset, Page, PageRequest, fetch_rows};
 use crate::platform::{PlatformError, Result, format_time};
-use crate::store::{Store, now_ms, placeholders};
+use crate::store::{Backend, Store, now_ms, placeholders};
 
 /// A delivery a worker holds a lease on.
 #[derive(Debug, Clone, FromRow)]
@@ -41,13 +41,28 @@ pub async fn claim(store: &Store, node: &str, limit: usize, lease_ms: i64) -> Re
          RETURNING id, event_id, org_id, subscriber_id, installation_id, hook_id, app_id, target, attempts, retry_step",
         store.skip_locked()
     );
-    Ok(sqlx::query_as(&sql)
+    let query = sqlx::query_as(&sql)
         .bind(node)
         .bind(now + lease_ms)
         .bind(now)
-        .bind(limit as i64)
-        .fetch_all(store.writer())
-        .await?)
+        .bind(limit as i64);
+    match store.backend() {
+        // SQLite's single writer already runs one claim at a time.
+        Backend::Sqlite => Ok(query.fetch_all(store.writer()).await?),
+        // Two PostgreSQL nodes claiming at once could both see a subscriber with nothing in
+        // flight. Claims take turns under one advisory lock, and the claim's statement, run
+        // after the lock is held, sees every earlier claim's `in_flight` rows.
+        Backend::Postgres => {
+            let mut conn = store.writer().acquire().await?;
+            let mut tx = conn.begin().await?;
+            sqlx::query("SELECT pg_advisory_xact_lock(7342)")
+                .execute(&mut *tx)
+                .await?;
+            let claimed = query.fetch_all(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(claimed)
+        }
+    }
 }
 
 /// Puts deliveries whose lease expired (their worker crashed or hung) back in the queue.

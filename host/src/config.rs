@@ -112,6 +112,9 @@ pub struct DeliveryConfig {
     pub pause_after_secs: u64,
     /// Total time a webhook receiver has to answer.
     pub webhook_timeout_ms: u64,
+    /// Succeeded and dead deliveries (with their attempts) are deleted this long after their
+    /// last attempt. Events stay in the event log; usage analytics stay.
+    pub retention_hours: u64,
 }
 
 impl Default for DeliveryConfig {
@@ -125,6 +128,7 @@ impl Default for DeliveryConfig {
             retry_schedule_secs: vec![5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0],
             pause_after_secs: 5 * 24 * 3600,
             webhook_timeout_ms: 15_000,
+            retention_hours: 30 * 24,
         }
     }
 }

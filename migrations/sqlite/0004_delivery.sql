@@ -59,6 +59,7 @@ CREATE INDEX deliveries_leased ON deliveries(lease_until) WHERE state = 'in_flig
 CREATE INDEX deliveries_in_flight ON deliveries(subscriber_id) WHERE state = 'in_flight';
 CREATE INDEX deliveries_subscriber ON deliveries(subscriber_id, id);
 CREATE INDEX deliveries_org ON deliveries(org_id, id);
+CREATE INDEX deliveries_finished ON deliveries(updated_at) WHERE state IN ('succeeded', 'dead');
 
 CREATE TABLE delivery_attempts (
     id                INTEGER PRIMARY KEY AUTOINCREMENT,

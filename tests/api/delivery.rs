@@ -27,6 +27,42 @@ async fn private_webhook_addresses_are_refused() {
     private_addresses_are_refused(Backend::Sqlite).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finished_deliveries_are_deleted_after_the_retention_period() {
+    let mut config = fast_config(&[0.05]);
+    config.delivery.retention_hours = 0;
+    config.delivery.lease_secs = 1;
+    let server = TestServer::start_with(Backend::Sqlite, config).await;
+    let tenant = server.org("Acme").await;
+    let receiver = Receiver::start(Plan::Ok).await;
+    let (status, _) = server
+        .post(
+            &tenant.key,
+            "/v1/hooks",
+            json!({ "target_url": receiver.url, "event": "project.created" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    server.project(&tenant.key, "Short-lived log").await;
+    receiver.wait_for_delivered(1, Duration::from_secs(10)).await;
+    // Gone from the delivery log at the next sweep; the event stays in the event log.
+    let started = Instant::now();
+    loop {
+        let (_, list) = server.get(&tenant.key, "/v1/deliveries").await;
+        if list["data"] == json!([]) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "{list}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        server
+            .event_kinds(&tenant.key)
+            .await
+            .contains(&"project.created".to_owned())
+    );
+}
+
 #[tokio::test]
 async fn plugin_failures_are_retried_only_when_the_plugin_says_so() {
     plugin_failures_are_classified(Backend::Sqlite).await;

@@ -137,7 +137,21 @@ async fn fan_out_loop(shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
 
 async fn sweep_loop(shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
     let every = Duration::from_secs(shared.services.config.lease_secs.div_ceil(4).max(1));
+    let retention_ms =
+        i64::try_from(shared.services.config.retention_hours.saturating_mul(3_600_000)).unwrap_or(i64::MAX);
     loop {
+        // Retention: finished deliveries go after the configured time, a thousand at a time.
+        match queue::prune(
+            &shared.services.store,
+            now_ms().saturating_sub(retention_ms),
+            1000,
+        )
+        .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deliveries = n, "deleted finished deliveries past retention"),
+            Err(e) => tracing::warn!(error = %e, "retention sweep failed"),
+        }
         match queue::requeue_expired(&shared.services.store).await {
             Ok(0) => {}
             Ok(n) => {

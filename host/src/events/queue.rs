@@ -78,6 +78,20 @@ pub async fn requeue_expired(store: &Store) -> Result<u64> {
     Ok(done.rows_affected())
 }
 
+/// Deletes up to `limit` finished deliveries (succeeded or dead) last touched before `before`
+/// (ms), with their attempts; returns how many.
+pub async fn prune(store: &Store, before: i64, limit: usize) -> Result<u64> {
+    let done = sqlx::query(
+        "DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries \
+         WHERE state IN ('succeeded', 'dead') AND updated_at < $1 LIMIT $2)",
+    )
+    .bind(before)
+    .bind(limit as i64)
+    .execute(store.writer())
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// Gives back some of `node`'s claims untouched (claimed beyond what it can serve now).
 pub async fn unclaim(store: &Store, node: &str, ids: &[&str]) -> Result<()> {
     if ids.is_empty() {

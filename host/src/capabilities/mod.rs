@@ -81,6 +81,23 @@ const WASI_BASELINE: [(&str, &str); 4] = [
     ("random", "random numbers"),
 ];
 
+/// What a plugin holding `scope` can call, in words: the WIT interfaces behind the scope.
+pub fn interfaces_for(scope: Scope) -> Vec<String> {
+    let mut found: Vec<String> = BAZAAR
+        .iter()
+        .filter(|(_, s, _)| *s == Some(scope))
+        .map(|(name, _, what)| format!("`bazaar:platform/{name}` lets it {what}"))
+        .collect();
+    match scope {
+        Scope::FilesRead => found.push("`wasi:filesystem` lets it read files in its own folder".into()),
+        Scope::FilesWrite => {
+            found.push("`wasi:filesystem` lets it create and change files in its own folder".into())
+        }
+        _ => {}
+    }
+    found
+}
+
 /// Maps one import name (`bazaar:platform/kv@0.1.0`, `wasi:sockets/tcp@0.2.6`) to its rule.
 pub fn rule_for(import: &str) -> ImportRule {
     let (name, version) = import.split_once('@').unwrap_or((import, ""));

@@ -201,6 +201,8 @@ pub struct Permission {
     pub scope: String,
     pub purpose: String,
     pub means: String,
+    /// For plugins: the WIT interfaces behind the scope and what each lets the app do.
+    pub interfaces: Vec<String>,
 }
 
 /// The app page.
@@ -281,6 +283,7 @@ pub async fn listing(store: &Store, org_id: &str, slug: &str) -> Result<Listing>
 
 /// Each scope of a version in plain words.
 pub fn permissions(version: &Version) -> Vec<Permission> {
+    let plugin = version.component_sha256.is_some();
     version
         .manifest
         .scopes
@@ -293,6 +296,10 @@ pub fn permissions(version: &Version) -> Vec<Permission> {
                 .parse::<Scope>()
                 .map(|scope| scope.describe().to_owned())
                 .unwrap_or_default(),
+            interfaces: match (s.name.parse::<Scope>(), plugin) {
+                (Ok(scope), true) => crate::capabilities::interfaces_for(scope),
+                _ => Vec::new(),
+            },
         })
         .collect()
 }

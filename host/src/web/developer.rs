@@ -224,8 +224,10 @@ pub async fn app_page(State(state): State<AppState>, visitor: Visitor, Path(id):
     )
     .await
     {
-        body.push_str("<h2>Analytics across installations</h2>");
-        body.push_str(&usage_section(&usage));
+        body.push_str(&usage_section(&usage).replace(
+            "<h2>Usage, last 24 hours</h2>",
+            "<h2>Analytics across installations, last 24 hours</h2>",
+        ));
     }
     page(&app.name, Some(&visitor), &body)
 }

@@ -176,8 +176,13 @@ pub async fn app_page(State(state): State<AppState>, visitor: Visitor, Path(slug
         .permissions
         .iter()
         .map(|p| {
+            let interfaces: String = p
+                .interfaces
+                .iter()
+                .map(|i| format!("<br><span class=\"meta\">{}</span>", esc(i)))
+                .collect();
             format!(
-                "<li><strong>{}</strong>: {}<br><span class=\"meta\">Why: {}</span></li>",
+                "<li><strong>{}</strong>: {}<br><span class=\"meta\">Why: {}</span>{interfaces}</li>",
                 esc(&p.scope),
                 esc(&p.means),
                 esc(&p.purpose)

@@ -219,7 +219,7 @@ async fn sign_in(State(_): State<AppState>, query: axum::extract::Query<Vec<(Str
         .iter()
         .find(|(k, _)| k == "next")
         .map(|(_, v)| v.clone())
-        .filter(|n| n.starts_with('/') && !n.starts_with("//"))
+        .filter(|n| is_local_path(n))
         .unwrap_or_else(|| "/marketplace".into());
     page(
         "Sign in",
@@ -233,6 +233,15 @@ async fn sign_in(State(_): State<AppState>, query: axum::extract::Query<Vec<(Str
             next = esc(&next)
         ),
     )
+}
+
+/// Whether `next` stays on this site: a path, not `//host` or `/\\host` (which browsers read as
+/// another host), and nothing that could leave the attribute or the URL.
+fn is_local_path(next: &str) -> bool {
+    next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(|c| c.is_control() || c.is_whitespace())
 }
 
 async fn sign_up() -> Response {
@@ -282,4 +291,32 @@ pub fn bar_chart(title: &str, points: &[(String, f64)], unit: &str) -> String {
         t = esc(title),
         u = esc(unit)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_in_returns_only_to_this_site() {
+        assert!(is_local_path("/installed/ins_1?x=1"));
+        for outside in [
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "evil",
+            "/\tx",
+            "",
+        ] {
+            assert!(!is_local_path(outside), "{outside}");
+        }
+    }
+
+    #[test]
+    fn text_is_escaped_for_html() {
+        assert_eq!(
+            esc("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+    }
 }

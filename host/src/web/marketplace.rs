@@ -159,8 +159,11 @@ pub async fn browse(
         "Marketplace",
         Some(&visitor),
         &format!(
-            "<h1>Marketplace</h1>{filters}<p class=\"meta\">{} apps</p>{body}",
-            cards.len()
+            "<h1>Marketplace</h1>{filters}<p class=\"meta\">{}</p>{body}",
+            match cards.len() {
+                1 => "1 app".to_owned(),
+                n => format!("{n} apps"),
+            }
         ),
     )
 }

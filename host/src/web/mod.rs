@@ -259,9 +259,14 @@ async fn sign_up() -> Response {
 
 /// A bar chart (inline SVG) with a table of the same numbers for screen readers.
 pub fn bar_chart(title: &str, points: &[(String, f64)], unit: &str) -> String {
-    if points.is_empty() {
+    if points.is_empty() || points.iter().all(|(_, v)| *v == 0.0) {
+        let none = if points.is_empty() {
+            "No data yet."
+        } else {
+            "None in this period."
+        };
         return format!(
-            "<figure><figcaption>{}</figcaption><p>No data yet.</p></figure>",
+            "<figure><figcaption>{}</figcaption><p>{none}</p></figure>",
             esc(title)
         );
     }
@@ -310,6 +315,29 @@ mod tests {
         ] {
             assert!(!is_local_path(outside), "{outside}");
         }
+    }
+
+    #[test]
+    fn charts_draw_one_bar_an_hour_and_say_when_there_is_nothing() {
+        let hours = |values: &[f64]| -> Vec<(String, f64)> {
+            values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (format!("{i:02}:00"), *v))
+                .collect()
+        };
+        let chart = bar_chart("Invocations per hour", &hours(&[3.0, 0.0, 7.0]), "invocations");
+        assert_eq!(chart.matches("<rect").count(), 3);
+        assert!(
+            chart.contains("<td>02:00</td><td>7</td>"),
+            "the numbers are there for screen readers"
+        );
+        let quiet = bar_chart("Failures per hour", &hours(&[0.0, 0.0]), "failures");
+        assert!(
+            quiet.contains("None in this period.") && !quiet.contains("<svg"),
+            "{quiet}"
+        );
+        assert!(bar_chart("Fuel per hour", &[], "fuel").contains("No data yet."));
     }
 
     #[test]

@@ -97,7 +97,7 @@ try {
   // Pages refuse a user of another organization, and the review queue refuses non-reviewers.
   async function refused(page, path, status) {
     const res = await page.goto(path);
-    check(res.status() === status, `${path} answers ${status} to another organization (got ${res.status()})`);
+    check(res.status() === status, `${path} answers ${status} (got ${res.status()})`);
     check(await page.getByRole('heading', { name: 'Not available' }).count() === 1, `${path} says it is not available`);
   }
   await refused(dev, installationPath, 404);

@@ -156,13 +156,6 @@ impl IntoResponse for ApiError {
         if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
         }
-        if matches!(self, ApiError::TooLarge(_)) {
-            // The rest of the body was never read, so the connection cannot carry another
-            // request: say so, or a keep-alive client sends its next request into a closed socket.
-            response
-                .headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
-        }
         response
     }
 }

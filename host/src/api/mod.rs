@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::{HeaderName, Method, Uri};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -231,10 +231,19 @@ async fn wrong_method(method: Method) -> ApiError {
     ApiError::MethodNotAllowed(method.to_string())
 }
 
-/// Puts the body limit on each request so a 413 can say what the limit is.
+/// Puts the body limit on each request so a 413 can say what the limit is, and closes the
+/// connection after any 413 (from `/v1`, the OAuth forms or the pages): the rest of the body was
+/// never read, so the connection cannot carry another request, and a keep-alive client must not
+/// send its next one into it.
 async fn tag_body_limit(limit: usize, mut req: Request, next: Next) -> Response {
     req.extensions_mut().insert(BodyLimit(limit));
-    next.run(req).await
+    let mut response = next.run(req).await;
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
 }
 
 /// The whole HTTP application.

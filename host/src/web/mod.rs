@@ -259,14 +259,16 @@ async fn sign_up() -> Response {
 
 /// A bar chart (inline SVG) with a table of the same numbers for screen readers.
 pub fn bar_chart(title: &str, points: &[(String, f64)], unit: &str) -> String {
-    if points.is_empty() || points.iter().all(|(_, v)| *v == 0.0) {
-        let none = if points.is_empty() {
-            "No data yet."
-        } else {
-            "None in this period."
-        };
+    let nothing = if points.is_empty() {
+        Some("No data yet.")
+    } else if points.iter().all(|(_, v)| *v == 0.0) {
+        Some("None in this period.")
+    } else {
+        None
+    };
+    if let Some(nothing) = nothing {
         return format!(
-            "<figure><figcaption>{}</figcaption><p>{none}</p></figure>",
+            "<figure><figcaption>{}</figcaption><p>{nothing}</p></figure>",
             esc(title)
         );
     }

@@ -8,7 +8,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::api::{self, AppState};
+use crate::AppState;
 use crate::config::Config;
 use crate::events::{Dispatcher, Services};
 use crate::store::{Store, StoreError};
@@ -52,7 +52,8 @@ impl RunningServer {
 /// Serves the application on an already bound listener.
 pub fn spawn(listener: TcpListener, store: Store, config: Arc<Config>) -> std::io::Result<RunningServer> {
     let addr = listener.local_addr()?;
-    let state = AppState::new(store, config.clone()).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let state =
+        AppState::new(store, config.clone(), addr).map_err(|e| std::io::Error::other(e.to_string()))?;
     let delivery = config.delivery.enabled.then(|| Services {
         store: state.store.clone(),
         secrets: state.secrets.clone(),
@@ -65,7 +66,7 @@ pub fn spawn(listener: TcpListener, store: Store, config: Arc<Config>) -> std::i
         allow_private_network: config.allow_private_network,
     });
     let grace = Duration::from_secs(config.shutdown_grace_secs);
-    let app = api::router(state);
+    let app = crate::router(state);
     let (stop, mut stopped) = watch::channel(false);
     let task = tokio::spawn(async move {
         let dispatcher = match delivery {

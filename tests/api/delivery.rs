@@ -19,7 +19,9 @@ on_both_databases!(
     a_failing_receiver_gets_the_event_after_retries_signed_each_time,
     dead_letters_are_replayed_one_by_one_and_in_bulk,
     rest_hooks_subscribe_deliver_and_stop,
-    a_subscriber_that_only_fails_is_paused_and_the_tenant_told
+    a_subscriber_that_only_fails_is_paused_and_the_tenant_told,
+    a_webhook_gone_shows_keeps_what_it_missed_and_comes_back,
+    an_app_hears_about_its_own_installation_only
 );
 
 #[tokio::test]
@@ -695,11 +697,74 @@ async fn private_addresses_are_refused(backend: Backend) {
         );
     }
 
-    // An app's webhook URL on localhost passes review (development), but delivery checks the
-    // address on every attempt and refuses it: the receiver never hears from us.
+    // An app's webhook URL aimed at loopback, a private network or the metadata address is
+    // refused at review, as REST hooks are at creation.
+    for (n, url) in [
+        "http://localhost:9/hook",
+        "http://10.0.0.8/hook",
+        "http://169.254.169.254/latest/meta-data",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let slug = format!("private-bridge-{n}");
+        let manifest = json!({
+            "name": "Private bridge", "slug": slug, "description": "Sends your tasks elsewhere.",
+            "category": "automation", "pricing": {"plan": "free"},
+            "redirect_uris": ["https://app.example.com/callback"],
+            "scopes": [{"name": "projects:read", "purpose": "Receive new projects."}],
+            "events": ["project.created"], "webhook_url": url,
+        });
+        let (_, app) = server
+            .post(
+                &dev.key,
+                "/v1/apps",
+                json!({ "kind": "external", "manifest": manifest.to_string() }),
+            )
+            .await;
+        let app_id = app["id"].as_str().unwrap();
+        let (_, draft) = server
+            .post(
+                &dev.key,
+                &format!("/v1/apps/{app_id}/versions"),
+                json!({ "version": "1.0.0", "manifest": manifest }),
+            )
+            .await;
+        let draft_id = draft["id"].as_str().unwrap();
+        let (_, submitted) = server
+            .post(
+                &dev.key,
+                &format!("/v1/apps/{app_id}/versions/{draft_id}/submit"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(submitted["state"], "rejected", "{url}: {submitted}");
+        let findings = submitted["findings"].to_string();
+        assert!(
+            findings.contains("webhook_url") && findings.contains("not a public address"),
+            "{findings}"
+        );
+    }
+
+    // A URL that passed review and later resolves to a private address (DNS rebinding, here
+    // its stored manifest changed under it) is refused by delivery, which checks the address
+    // on every attempt: the receiver never hears from us.
+    let app = publish_external(
+        &server,
+        &dev,
+        &reviewer,
+        "later-local",
+        "http://93.184.215.14/hook",
+    )
+    .await;
     let local = receiver.url.replace("127.0.0.1", "localhost");
-    publish_external(&server, &dev, &reviewer, "local-bridge", &local).await;
-    install(&server, &tenant, "local-bridge", &["tasks:read", "projects:read"]).await;
+    sqlx::query("UPDATE app_versions SET manifest = REPLACE(manifest, 'http://93.184.215.14/hook', $1) WHERE app_id = $2")
+        .bind(&local)
+        .bind(&app)
+        .execute(server.store.writer())
+        .await
+        .unwrap();
+    install(&server, &tenant, "later-local", &["tasks:read", "projects:read"]).await;
     server.project(&tenant.key, "Probe").await;
     let dead = wait_deliveries(&server, &tenant.key, "state=dead", |l| l.len() == 1).await;
     assert_eq!(dead[0]["last_outcome"], "address_refused", "{dead:#?}");
@@ -818,4 +883,164 @@ plan = "free"
     assert_eq!(failures["plugin_error"], 4, "{usage}");
     assert_eq!(failures["fuel_exhausted"], 1, "{usage}");
     assert_eq!(failures["trap"], 1, "{usage}");
+}
+
+/// A receiver answering 410 Gone turns the installation's webhook off: the tenant sees it, the
+/// developer counts it, later events are kept in the log (not sent), and re-enabling sends
+/// what was missed, in order.
+async fn a_webhook_gone_shows_keeps_what_it_missed_and_comes_back(backend: Backend) {
+    let server = TestServer::start_with(backend, fast_config(&[0.2, 0.2])).await;
+    let dev = server.org("Bridge Inc").await;
+    let tenant = server.org("Acme").await;
+    let reviewer = server.reviewer().await;
+    let receiver = Receiver::start(Plan::Always(410)).await;
+    let app = publish_external(&server, &dev, &reviewer, "gone-bridge", &receiver.url).await;
+    let installation = install(&server, &tenant, "gone-bridge", &["tasks:read", "projects:read"]).await;
+    let project = server.project(&tenant.key, "Launch").await;
+    wait_deliveries(
+        &server,
+        &tenant.key,
+        &format!("subscriber_id={installation}"),
+        all_in("dead", 1),
+    )
+    .await;
+    let (_, shown) = server
+        .get(&tenant.key, &format!("/v1/installations/{installation}"))
+        .await;
+    assert!(
+        shown["webhook_disabled"].as_str().unwrap().contains("410"),
+        "{shown}"
+    );
+    assert_eq!(shown["status"], "active");
+    let (_, usage) = server.get(&dev.key, &format!("/v1/apps/{app}/analytics")).await;
+    assert_eq!(usage["webhooks_disabled"], 1, "{usage}");
+
+    // Events meanwhile are recorded, not sent.
+    for n in 0..3 {
+        server.task(&tenant.key, &project, &format!("Task {n}")).await;
+    }
+    let held = wait_deliveries(
+        &server,
+        &tenant.key,
+        &format!("subscriber_id={installation}"),
+        |list| {
+            list.len() == 4
+                && list
+                    .iter()
+                    .filter(|d| d["last_outcome"] == "webhook_disabled")
+                    .count()
+                    == 3
+        },
+    )
+    .await;
+    assert!(held.iter().all(|d| d["state"] == "dead"), "{held:#?}");
+    assert_eq!(
+        receiver.received().len(),
+        1,
+        "nothing was sent to the disabled webhook"
+    );
+
+    // Re-enabled: the receiver is back and gets what it missed, the 410'd event first.
+    receiver.set_plan(Plan::Ok);
+    let (status, enabled) = server
+        .post(
+            &tenant.key,
+            &format!("/v1/installations/{installation}/webhook/enable"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{enabled}");
+    assert_eq!(enabled["replayed"], 4);
+    assert!(enabled["installation"]["webhook_disabled"].is_null());
+    receiver.wait_for_delivered(4, Duration::from_secs(30)).await;
+    let kinds: Vec<String> = receiver
+        .received()
+        .iter()
+        .filter(|r| r.answered == 200)
+        .map(|r| r.json()["type"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["project.created", "task.created", "task.created", "task.created"]
+    );
+    let (status, again) = server
+        .post(
+            &tenant.key,
+            &format!("/v1/installations/{installation}/webhook/enable"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+}
+
+/// An app subscribing to `app.*` events passes the manifest check without a scope it could
+/// never hold, and then does get them: about its own installation, never another app's.
+async fn an_app_hears_about_its_own_installation_only(backend: Backend) {
+    let server = TestServer::start_with(backend, fast_config(&[0.2])).await;
+    let dev = server.org("Bridge Inc").await;
+    let tenant = server.org("Acme").await;
+    let reviewer = server.reviewer().await;
+    let receiver = Receiver::start(Plan::Ok).await;
+    let other = Receiver::start(Plan::Ok).await;
+    let mut slugs = Vec::new();
+    for (slug, url) in [("lifecycle-a", &receiver.url), ("lifecycle-b", &other.url)] {
+        let manifest = json!({
+            "name": format!("App {slug}"), "slug": slug, "description": "Hears about its installation.",
+            "category": "automation", "pricing": {"plan": "free"},
+            "redirect_uris": ["https://app.example.com/callback"],
+            "scopes": [{"name": "projects:read", "purpose": "Receive new projects."}],
+            "events": ["app.installed", "app.upgraded", "project.created"], "webhook_url": url,
+        });
+        let (_, app) = server
+            .post(
+                &dev.key,
+                "/v1/apps",
+                json!({ "kind": "external", "manifest": manifest.to_string() }),
+            )
+            .await;
+        let app_id = app["id"].as_str().unwrap();
+        let (status, draft) = server
+            .post(
+                &dev.key,
+                &format!("/v1/apps/{app_id}/versions"),
+                json!({ "version": "1.0.0", "manifest": manifest }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{draft}");
+        let draft_id = draft["id"].as_str().unwrap();
+        let (_, submitted) = server
+            .post(
+                &dev.key,
+                &format!("/v1/apps/{app_id}/versions/{draft_id}/submit"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(submitted["state"], "in_review", "{submitted}");
+        approve(&reviewer, draft_id).await;
+        slugs.push(slug);
+    }
+    let first = install(&server, &tenant, slugs[0], &["projects:read"]).await;
+    let second = install(&server, &tenant, slugs[1], &["projects:read"]).await;
+    server.project(&tenant.key, "Launch").await;
+    receiver.wait_for_delivered(2, Duration::from_secs(30)).await;
+    other.wait_for_delivered(2, Duration::from_secs(30)).await;
+    for (got, own) in [(receiver.received(), &first), (other.received(), &second)] {
+        let kinds: Vec<(String, String)> = got
+            .iter()
+            .map(|r| {
+                let body = r.json();
+                (
+                    body["type"].as_str().unwrap().to_owned(),
+                    body["subject_id"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(kinds.len(), 2, "{kinds:?}");
+        assert_eq!(
+            kinds[0],
+            ("app.installed".to_owned(), own.clone()),
+            "its own installation only"
+        );
+        assert_eq!(kinds[1].0, "project.created");
+    }
 }

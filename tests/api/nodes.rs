@@ -175,6 +175,34 @@ async fn a_node_killed_mid_delivery_delivers_every_event_after_restart() {
     // claimed batch of the one subscriber.
     let batch = bazaar::config::DeliveryConfig::default().batch;
     assert!(twice <= batch, "{twice} duplicates");
+
+    // And in event order, across the kill: the claims taken back at the restart go before the
+    // newer events, so each event first arrives after every earlier one.
+    let store = bazaar::store::Store::open_data_dir(std::path::Path::new(data))
+        .await
+        .unwrap();
+    let order: Vec<(String,)> =
+        sqlx::query_as("SELECT id FROM events WHERE kind = 'task.created' ORDER BY seq")
+            .fetch_all(store.reader())
+            .await
+            .unwrap();
+    let position: HashMap<&str, usize> = order
+        .iter()
+        .enumerate()
+        .map(|(i, (id,))| (id.as_str(), i))
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    let first_arrivals: Vec<usize> = receiver
+        .received()
+        .iter()
+        .filter(|r| r.answered == 200 && seen.insert(r.id.clone()))
+        .map(|r| position[r.id.as_str()])
+        .collect();
+    let out_of_order = first_arrivals.windows(2).filter(|w| w[1] < w[0]).count();
+    assert_eq!(
+        out_of_order, 0,
+        "events reached the subscriber out of order: {first_arrivals:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -108,6 +108,132 @@ async fn signing_in_from_the_authorization_page_returns_to_it() {
     assert_eq!(installations["data"], json!([]), "nothing was installed");
 }
 
+/// A native app's loopback redirect URI, registered without a port (RFC 8252 §7.3).
+const LOOPBACK: &str = "http://127.0.0.1/callback";
+
+/// The token, revocation and introspection endpoints answer every malformed body with RFC
+/// 6749 §5.2's JSON error, never the framework's plain-text 415.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_endpoints_refuse_other_bodies_with_an_oauth_error() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let http = http();
+    for path in ["/oauth/token", "/oauth/revoke", "/oauth/introspect"] {
+        let url = format!("{}{path}", server.base);
+        let json_body = http.post(&url).json(&json!({ "grant_type": "refresh_token" }));
+        let no_type = http.post(&url).body("grant_type=refresh_token");
+        let garbage = http
+            .post(&url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(vec![0xff, 0xfe, b'=', b'%', b'z']);
+        for request in [json_body, no_type, garbage] {
+            let res = request.send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{path}");
+            assert_eq!(res.headers()["cache-control"], "no-store", "{path}");
+            let body: Value = res.json().await.expect("a JSON object");
+            assert_eq!(body["error"], "invalid_request", "{path}: {body}");
+            assert!(body["error_description"].is_string());
+        }
+    }
+}
+
+/// The issuer is fixed when the server starts: a request's Host header does not move it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_issuer_does_not_follow_the_host_header() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let res = http()
+        .get(format!("{}/.well-known/oauth-authorization-server", server.base))
+        .header("host", "evil.example")
+        .send()
+        .await
+        .unwrap();
+    let meta: Value = res.json().await.unwrap();
+    assert_eq!(meta["issuer"], server.base.as_str());
+    assert_eq!(meta["token_endpoint"], format!("{}/oauth/token", server.base));
+    let scopes = meta["scopes_supported"].as_array().unwrap();
+    assert!(scopes.contains(&json!("tasks:read")));
+    assert!(
+        !scopes.contains(&json!("keys:write")),
+        "only scopes an app may hold"
+    );
+}
+
+/// A loopback redirect URI registered without a port accepts the port the native app got;
+/// every other redirect URI stays exact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn native_apps_redirect_to_any_loopback_port() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let dev = server.org("Zap Co").await;
+    let tenant = server.org("Acme").await;
+    let reviewer = server.reviewer().await;
+    let app = external_app(&server, &dev, &reviewer, "native-bridge").await;
+    let admin = Browser::sign_in(&server, &tenant.owner_email, &tenant.password)
+        .await
+        .unwrap();
+    let native = "http://127.0.0.1:54321/callback";
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let client = app
+        .client
+        .clone()
+        .set_redirect_uri(RedirectUrl::new(native.into()).unwrap());
+    let (url, _) = client
+        .authorize_url(CsrfToken::new_random)
+        .set_pkce_challenge(challenge)
+        .url();
+    let res = http()
+        .get(url.as_str())
+        .header("cookie", &admin.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut form = hidden_fields(&res.text().await.unwrap());
+    form.push(("org_id".into(), tenant.id.clone()));
+    form.push(("decision".into(), "approve".into()));
+    let res = http()
+        .post(format!("{}/oauth/authorize", server.base))
+        .header("cookie", &admin.cookie)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with(&format!("{native}?")), "{location}");
+    let code = url::Url::parse(&location)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(verifier)
+        .request_async(&http())
+        .await
+        .expect("the code is bound to the port it was sent to");
+    assert!(tokens.access_token().secret().starts_with("bzat_"));
+
+    // Not for a URI registered with a host name or a port, nor for a different path.
+    for refused in ["http://localhost:7778/callback", "http://127.0.0.1:54321/other"] {
+        let (challenge, _) = PkceCodeChallenge::new_random_sha256();
+        let client = app
+            .client
+            .clone()
+            .set_redirect_uri(RedirectUrl::new(refused.into()).unwrap());
+        let (url, _) = client
+            .authorize_url(CsrfToken::new_random)
+            .set_pkce_challenge(challenge)
+            .url();
+        let res = http()
+            .get(url.as_str())
+            .header("cookie", &admin.cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{refused}");
+        assert!(res.headers().get("location").is_none());
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limits_answer_429_with_their_headers() {
     rate_limits(Backend::Sqlite).await;
@@ -134,7 +260,7 @@ fn http() -> reqwest::Client {
 async fn external_app(server: &TestServer, dev: &TestOrg, reviewer: &Browser, slug: &str) -> ExternalApp {
     let manifest = json!({
         "name": format!("App {slug}"), "slug": slug, "description": "Connects your tasks to other tools.",
-        "category": "automation", "pricing": {"plan": "free"}, "redirect_uris": [REDIRECT],
+        "category": "automation", "pricing": {"plan": "free"}, "redirect_uris": [REDIRECT, LOOPBACK],
         "scopes": [
             {"name": "tasks:read", "purpose": "Show your tasks in other tools."},
             {"name": "tasks:write", "purpose": "Create tasks from other tools."},

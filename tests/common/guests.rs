@@ -5,13 +5,14 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 /// Every guest crate the tests use.
-const GUESTS: [&str; 9] = [
+const GUESTS: [&str; 10] = [
     "slack-notifier",
     "auto-labeller",
     "project-stats",
     "due-date-policy",
     "project-export",
     "test-plugin-hostile",
+    "test-plugin-greedy",
     "test-plugin-sockets",
     "test-plugin-files-snoop",
     "test-plugin-parse-event",

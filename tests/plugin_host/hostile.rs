@@ -190,3 +190,97 @@ async fn a_plugin_sees_no_environment_arguments_or_input() {
     .await;
     assert_eq!(report.outcome, Outcome::Ok, "{}", report.message);
 }
+
+/// A guest that ignores the host's refusals past its budget still broke its limits: the
+/// invocation is `limit_exceeded`, whatever it returns. `config.get` counts like any call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_call_storm_is_limit_exceeded_even_when_the_guest_returns_ok() {
+    let sandbox = sandbox().await;
+    let mut run = run("storage network");
+    run.allowed_hosts = vec!["localhost".into()];
+    for kind in ["test.kv-storm", "test.config-storm"] {
+        let report = on_event(&sandbox, "test-plugin-greedy", &run, kind, "", json!({})).await;
+        assert!(
+            matches!(&report.outcome, Outcome::LimitExceeded { message } if message.contains("1000 host calls")),
+            "{kind}: {:?} ({})",
+            report.outcome,
+            report.message
+        );
+    }
+}
+
+/// Empty lines count against the log's line cap: a guest writing millions of them keeps at
+/// most the cap, the rest is counted, and the call ends within its deadline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn empty_lines_are_capped_in_lines_and_counted() {
+    let sandbox = sandbox().await;
+    let mut run = run("storage network");
+    run.limits = Limits {
+        timeout_ms: 2_000,
+        ..Limits::EVENT
+    };
+    let report = on_event(
+        &sandbox,
+        "test-plugin-greedy",
+        &run,
+        "test.empty-lines",
+        "",
+        json!({}),
+    )
+    .await;
+    assert!(
+        report.log.len() <= Limits::EVENT.max_log_lines,
+        "kept {} lines",
+        report.log.len()
+    );
+    assert!(report.log_dropped_lines > 0, "{:?}", report.outcome);
+    assert!(
+        report.duration_us < 3_000_000,
+        "the deadline held while output was captured: {} µs",
+        report.duration_us
+    );
+}
+
+/// A declared host name that resolves to loopback is refused egress: `forbidden`, final, like
+/// a literal private address, not `unavailable`, which deliveries would retry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declared_name_resolving_to_loopback_is_forbidden() {
+    let sandbox = sandbox().await;
+    let mut run = run("storage network");
+    run.allowed_hosts = vec!["localhost".into()];
+    run.config.insert("url".into(), "http://localhost:9/hook".into());
+    let report = on_event(
+        &sandbox,
+        "test-plugin-greedy",
+        &run,
+        "test.http-loopback",
+        "",
+        json!({}),
+    )
+    .await;
+    assert!(
+        matches!(&report.outcome, Outcome::PluginError { kind, message } if kind == "forbidden" && message.contains("public")),
+        "{:?}",
+        report.outcome
+    );
+    assert!(!report.outcome.retryable());
+}
+
+/// A Rust guest overflowing its small stack inside linear memory is told it is a stack.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stack_overflow_in_linear_memory_says_stack() {
+    let sandbox = sandbox().await;
+    let report = on_event(
+        &sandbox,
+        "test-plugin-hostile",
+        &run(""),
+        "test.recurse",
+        "",
+        json!({}),
+    )
+    .await;
+    match &report.outcome {
+        Outcome::Trap { reason } => assert!(reason.contains("stack"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+}

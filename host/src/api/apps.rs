@@ -6,10 +6,10 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::AppState;
 use super::auth::{Authorized, need};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiBytes, ApiJson};
+use crate::AppState;
 use crate::catalog::apps::{self, App, AppKind, Version};
 use crate::catalog::review;
 
@@ -173,7 +173,14 @@ pub async fn submit(
     let app = apps::owned(&state.store, &who.org_id, &id).await?;
     let sandbox = state.review_sandbox().await?;
     Ok(Json(
-        review::submit(&state.store, sandbox, &app, &version_id).await?,
+        review::submit(
+            &state.store,
+            sandbox,
+            &app,
+            &version_id,
+            state.config.allow_private_network,
+        )
+        .await?,
     ))
 }
 

@@ -11,8 +11,8 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{Method, header};
 
-use super::AppState;
 use super::error::ApiError;
+use crate::AppState;
 use crate::platform::ScopeSet;
 use crate::platform::credentials::{self, SessionIdentity};
 use crate::platform::orgs::Role;

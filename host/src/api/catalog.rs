@@ -6,10 +6,10 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::AppState;
 use super::auth::{Authorized, need};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery};
+use crate::AppState;
 use crate::catalog::search::{self, Card, Listing, Query, Sort};
 
 #[derive(Deserialize, IntoParams)]

@@ -6,10 +6,11 @@ use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::DeliveryList;
 use super::auth::{Authorized, need};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery};
-use super::{AppState, DeliveryList};
+use crate::AppState;
 use crate::events::analytics::{self, Analytics};
 use crate::events::queue::{self, Delivery, Filter};
 use crate::platform::page::PageRequest;
@@ -163,7 +164,7 @@ pub async fn installation_analytics(
 ) -> Result<Json<Analytics>, ApiError> {
     crate::installs::get(&state.store, &who.org_id, &id).await?;
     let (from, to) = period.bounds()?;
-    let scope = analytics::Scope::Subscriber(&id);
+    let scope = analytics::UsageOf::Subscriber(&id);
     Ok(Json(analytics::read(&state.store, scope, from, to).await?))
 }
 
@@ -183,9 +184,9 @@ pub async fn app_analytics(
         return Err(ApiError::NotFound("app".into()));
     }
     let (from, to) = period.bounds()?;
-    Ok(Json(
-        analytics::read(&state.store, analytics::Scope::App(&id), from, to).await?,
-    ))
+    let mut usage = analytics::read(&state.store, analytics::UsageOf::App(&id), from, to).await?;
+    usage.webhooks_disabled = Some(crate::installs::webhooks_disabled(&state.store, &id).await?);
+    Ok(Json(usage))
 }
 
 /// The secret that signs this installation's webhooks (`webhook-signature`).
@@ -229,4 +230,30 @@ pub async fn rotate_webhook_secret(
     }
     let keys = keys::rotate(&state.store, &state.secrets, Owner::Installation(&id), grace).await?;
     Ok(Json(keys.into()))
+}
+
+/// An installation whose webhook was turned back on.
+#[derive(Serialize, ToSchema)]
+pub struct WebhookEnabled {
+    pub installation: crate::installs::Installation,
+    /// Deliveries not sent while the webhook was disabled, now queued again in event order.
+    pub replayed: u64,
+}
+
+/// Turn an external app's webhook back on after its receiver answered 410 Gone, and send
+/// what it missed meanwhile (shown in the delivery log as `webhook_disabled`).
+#[utoipa::path(post, path = "/v1/installations/{id}/webhook/enable", tag = "deliveries",
+    params(("id" = String, Path, description = "Installation id")),
+    security(("bearer" = ["installations:write"]), ("session" = ["installations:write"])),
+    responses((status = 200, body = WebhookEnabled), (status = "4XX", body = ErrorBody)))]
+pub async fn enable_webhook(
+    State(state): State<AppState>,
+    Authorized(who, ..): Authorized<need::InstallationsWrite>,
+    Path(id): Path<String>,
+) -> Result<Json<WebhookEnabled>, ApiError> {
+    let (installation, replayed) = crate::installs::enable_webhook(&state.store, &who.org_id, &id).await?;
+    Ok(Json(WebhookEnabled {
+        installation,
+        replayed,
+    }))
 }

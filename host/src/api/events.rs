@@ -5,10 +5,11 @@ use axum::extract::State;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::EventList;
 use super::auth::{Authorized, need};
 use super::error::{ApiError, ErrorBody};
 use super::extract::ApiQuery;
-use super::{AppState, EventList};
+use crate::AppState;
 use crate::platform::outbox::{self, kinds};
 use crate::platform::page::PageRequest;
 

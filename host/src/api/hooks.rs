@@ -7,10 +7,10 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::AppState;
 use super::auth::{Actor, Authorized, need};
 use super::error::{ApiError, ErrorBody};
 use super::extract::ApiJson;
+use crate::AppState;
 use crate::webhooks::hooks::{self, CreatedHook, Hook, Subscriber};
 
 #[derive(Deserialize, ToSchema)]

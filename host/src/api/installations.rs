@@ -6,10 +6,10 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::AppState;
 use super::auth::{Authorized, need};
 use super::error::{ApiError, ErrorBody};
 use super::extract::ApiJson;
+use crate::AppState;
 use crate::installs::{self, ConfigInput, Installation};
 
 #[derive(Serialize, ToSchema)]

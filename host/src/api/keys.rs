@@ -6,10 +6,11 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
+use super::ApiKeyList;
 use super::auth::{Authorized, need};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery};
-use super::{ApiKeyList, AppState};
+use crate::AppState;
 use crate::platform::ScopeSet;
 use crate::platform::credentials::{self, ApiKey, CreatedApiKey};
 use crate::platform::page::PageRequest;

@@ -19,106 +19,27 @@ pub mod sessions;
 pub mod tasks;
 pub mod zapier;
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri, header};
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use serde::Serialize;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, AuthorizationCode, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes,
+    SecurityRequirement, SecurityScheme,
+};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use crate::config::Config;
+use crate::AppState;
 use crate::platform::credentials::ApiKey as ApiKeyItem;
 use crate::platform::outbox::Event;
 use crate::platform::page::Page;
 use crate::platform::projects::Project;
 use crate::platform::tasks::Task;
-use crate::store::Store;
 use error::ApiError;
 use extract::BodyLimit;
-
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Store,
-    pub config: Arc<Config>,
-    /// Seals secret configuration values.
-    pub secrets: Arc<crate::installs::secrets::Secrets>,
-    /// Where installations keep their files (`files:*` scopes).
-    pub files_root: std::path::PathBuf,
-    /// Where the automated review runs plugins; started on the first submission.
-    pub review_sandbox: Arc<tokio::sync::OnceCell<crate::sandbox::Sandbox>>,
-    /// This node's request rate limits.
-    pub limiter: Arc<ratelimit::RateLimiter>,
-    /// The plugin host for installed plugins (hooks, deliveries); started on first use.
-    pub runtime: crate::runtime::SharedRuntime,
-}
-
-impl AppState {
-    /// The state of a server on `store` with `config`.
-    pub fn new(store: Store, config: Arc<Config>) -> Result<Self, crate::installs::secrets::SecretsError> {
-        let secrets =
-            crate::installs::secrets::Secrets::load(config.secret_key.as_deref(), &config.data_dir)?;
-        let files_root = config.data_dir.join("plugin-files");
-        let runtime = crate::runtime::SharedRuntime::new(
-            crate::runtime::HostServices {
-                store: store.clone(),
-                files_root: files_root.clone(),
-                allow_private_network: config.allow_private_network,
-            },
-            config.data_dir.join("component-cache"),
-        );
-        Ok(AppState {
-            limiter: Arc::new(ratelimit::RateLimiter::new(config.rate_limits.clone())),
-            files_root,
-            secrets: Arc::new(secrets),
-            review_sandbox: Arc::default(),
-            runtime,
-            store,
-            config,
-        })
-    }
-
-    /// The plugin host of this server, on its own database and files.
-    pub async fn runtime(&self) -> Result<&crate::runtime::Runtime, error::ApiError> {
-        self.runtime
-            .get()
-            .await
-            .map_err(|e| error::ApiError::Internal(format!("plugin host: {e}")))
-    }
-
-    /// Runs the organization's installed `validate-task` hooks on a task about to be saved.
-    pub async fn validate_task(
-        &self,
-        org_id: &str,
-        task: &crate::runtime::Task,
-    ) -> Result<(), error::ApiError> {
-        use crate::installs::hooks;
-        let hooked = hooks::installations_with(&self.store, org_id, "validate-task").await?;
-        if hooked.is_empty() {
-            return Ok(());
-        }
-        let runtime = self.runtime().await?;
-        hooks::validate_task(&self.store, &self.secrets, runtime, hooked, task).await?;
-        Ok(())
-    }
-
-    /// The sandbox of the automated review, compiling components into the data folder's cache.
-    pub async fn review_sandbox(&self) -> Result<&crate::sandbox::Sandbox, error::ApiError> {
-        let cache = self.config.data_dir.join("component-cache");
-        self.review_sandbox
-            .get_or_try_init(|| crate::sandbox::Sandbox::new(false, Some(cache)))
-            .await
-            .map_err(|e| error::ApiError::Internal(format!("review sandbox: {e}")))
-    }
-}
 
 macro_rules! list_type {
     ($name:ident, $item:ty) => {
@@ -169,10 +90,11 @@ list_type!(DeliveryList, crate::events::queue::Delivery);
         installations::pause, installations::resume, installations::upgrade, installations::uninstall,
         deliveries::list, deliveries::get, deliveries::replay, deliveries::replay_failed,
         deliveries::installation_analytics, deliveries::app_analytics,
-        deliveries::webhook_secret, deliveries::rotate_webhook_secret,
+        deliveries::webhook_secret, deliveries::rotate_webhook_secret, deliveries::enable_webhook,
         hooks::subscribe, hooks::list, hooks::unsubscribe,
         oauth::client_secret, apps::sandbox,
         zapier::me, zapier::new_project, zapier::new_task,
+        oauth::authorize, oauth::token, oauth::revoke, oauth::introspect, oauth::metadata,
     ),
     modifiers(&SecuritySchemes),
 )]
@@ -192,6 +114,22 @@ impl Modify for SecuritySchemes {
                     .build(),
             ),
         );
+        let scopes = crate::policy::app_scopes()
+            .iter()
+            .map(|s| (s.as_str(), s.describe()));
+        components.add_security_scheme(
+            "oauth2",
+            SecurityScheme::OAuth2(OAuth2::with_description(
+                [Flow::AuthorizationCode(AuthorizationCode::with_refresh_url(
+                    "/oauth/authorize",
+                    "/oauth/token",
+                    Scopes::from_iter(scopes),
+                    "/oauth/token",
+                ))],
+                "An external app's access token (`bzat_...`): authorization code with PKCE S256 \
+                 (required), refresh tokens rotated on every use",
+            )),
+        );
         components.add_security_scheme(
             "session",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
@@ -202,9 +140,47 @@ impl Modify for SecuritySchemes {
     }
 }
 
+/// Adds the `oauth2` requirement beside `bearer` on every route whose scope an app may hold:
+/// the routes an external app can call with its access token.
+fn add_oauth2_requirements(openapi: &mut utoipa::openapi::OpenApi) {
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        if !path.starts_with("/v1/") {
+            continue;
+        }
+        let operations = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let Some(requirements) = operation.security.as_mut() else {
+                continue;
+            };
+            let json = serde_json::to_value(&*requirements).unwrap_or_default();
+            let scopes: Vec<String> = json
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r.get("bearer"))
+                .flat_map(|s| s.as_array().cloned().unwrap_or_default())
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect();
+            let for_apps = scopes
+                .iter()
+                .all(|s| s.parse().is_ok_and(crate::policy::app_may_hold));
+            if !scopes.is_empty() && for_apps {
+                requirements.push(SecurityRequirement::new("oauth2", scopes));
+            }
+        }
+    }
+}
+
 /// The OpenAPI document as pretty JSON, the form kept in the repository.
 pub fn openapi_json() -> String {
     let mut doc = ApiDoc::openapi();
+    add_oauth2_requirements(&mut doc);
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     let mut text = doc.to_pretty_json().unwrap_or_default();
     text.push('\n');
@@ -223,7 +199,8 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-async fn no_route(method: Method, uri: Uri) -> ApiError {
+/// The answer to a path nothing serves.
+pub async fn no_route(method: Method, uri: Uri) -> ApiError {
     ApiError::NoRoute(format!("{method} {}", uri.path()))
 }
 
@@ -235,7 +212,7 @@ async fn wrong_method(method: Method) -> ApiError {
 /// connection after any 413 (from `/v1`, the OAuth forms or the pages): the rest of the body was
 /// never read, so the connection cannot carry another request, and a keep-alive client must not
 /// send its next one into it.
-async fn tag_body_limit(limit: usize, mut req: Request, next: Next) -> Response {
+pub async fn tag_body_limit(limit: usize, mut req: Request, next: Next) -> Response {
     req.extensions_mut().insert(BodyLimit(limit));
     let mut response = next.run(req).await;
     if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -246,10 +223,8 @@ async fn tag_body_limit(limit: usize, mut req: Request, next: Next) -> Response 
     response
 }
 
-/// The whole HTTP application.
-pub fn router(state: AppState) -> Router {
-    let limit = state.config.max_body_bytes;
-    let request_id = HeaderName::from_static("x-request-id");
+/// `/v1` and the OAuth endpoints, for [`crate::router`] to merge with the pages.
+pub fn routes(state: &AppState) -> Router<AppState> {
     let v1 = Router::new()
         .route("/organization", get(org::current))
         .route("/members", get(org::members).post(org::add))
@@ -314,6 +289,10 @@ pub fn router(state: AppState) -> Router {
             "/installations/{id}/webhook-secret/rotate",
             post(deliveries::rotate_webhook_secret),
         )
+        .route(
+            "/installations/{id}/webhook/enable",
+            post(deliveries::enable_webhook),
+        )
         .route("/apps/{id}/analytics", get(deliveries::app_analytics))
         .route("/apps/{id}/client-secret", post(oauth::client_secret))
         .route("/deliveries", get(deliveries::list))
@@ -336,35 +315,82 @@ pub fn router(state: AppState) -> Router {
         .route("/oauth/revoke", post(oauth::revoke))
         .route("/oauth/introspect", post(oauth::introspect))
         .route("/.well-known/oauth-authorization-server", get(oauth::metadata))
-        .merge(crate::web::router())
         .route("/healthz", get(healthz))
-        .fallback(no_route)
-        .with_state(state)
-        .layer(middleware::from_fn(move |req, next| {
-            tag_body_limit(limit, req, next)
-        }))
-        .layer(DefaultBodyLimit::max(limit))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(|req: &Request| {
-                    let route = req
-                        .extensions()
-                        .get::<MatchedPath>()
-                        .map(|p| p.as_str().to_owned())
-                        .unwrap_or_else(|| req.uri().path().to_owned());
-                    let id = req
-                        .headers()
-                        .get("x-request-id")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or_default();
-                    tracing::info_span!("request", method = %req.method(), %route, request_id = %id,
-                        org = tracing::field::Empty)
-                })
-                .on_request(())
-                .on_response(|res: &Response, latency: Duration, _span: &tracing::Span| {
-                    tracing::debug!(status = res.status().as_u16(), ?latency, "response");
-                }),
-        )
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each `/v1` operation of the OpenAPI document names exactly the scope the policy's route
+    /// table gives it, and every route of the table is documented.
+    #[test]
+    fn the_documented_scopes_are_the_policys() {
+        let doc: serde_json::Value = serde_json::from_str(&openapi_json()).unwrap();
+        let mut documented = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            if !path.starts_with("/v1/") {
+                continue;
+            }
+            for (method, operation) in item.as_object().unwrap() {
+                let mut scopes: Vec<&str> = operation["security"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|r| r.as_object().unwrap().values())
+                    .flat_map(|s| s.as_array().unwrap())
+                    .map(|s| s.as_str().unwrap())
+                    .collect();
+                scopes.dedup();
+                assert!(
+                    scopes.len() <= 1,
+                    "{method} {path} names several scopes: {scopes:?}"
+                );
+                let method = method.to_uppercase();
+                assert_eq!(
+                    scopes.first().copied(),
+                    crate::policy::route_scope(&method, path).map(crate::platform::Scope::as_str),
+                    "{method} {path}"
+                );
+                documented.push((method, path.clone()));
+            }
+        }
+        for (method, path, _) in crate::policy::ROUTES {
+            assert!(
+                documented.iter().any(|(m, p)| m == method && p == path),
+                "{method} {path} is in the policy but not documented"
+            );
+        }
+    }
+
+    #[test]
+    fn the_oauth_flow_is_discoverable() {
+        let doc: serde_json::Value = serde_json::from_str(&openapi_json()).unwrap();
+        let flow = &doc["components"]["securitySchemes"]["oauth2"]["flows"]["authorizationCode"];
+        assert_eq!(flow["authorizationUrl"], "/oauth/authorize");
+        assert_eq!(flow["tokenUrl"], "/oauth/token");
+        assert!(flow["scopes"]["tasks:read"].is_string());
+        assert!(
+            flow["scopes"]["keys:write"].is_null(),
+            "apps never hold keys:write"
+        );
+        for path in [
+            "/oauth/authorize",
+            "/oauth/token",
+            "/oauth/revoke",
+            "/oauth/introspect",
+        ] {
+            assert!(doc["paths"][path].is_object(), "{path}");
+        }
+        let tasks = &doc["paths"]["/v1/tasks"]["get"]["security"];
+        assert!(
+            tasks
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["oauth2"][0] == "tasks:read")
+        );
+        let keys = &doc["paths"]["/v1/api-keys"]["get"]["security"];
+        assert!(keys.as_array().unwrap().iter().all(|r| r.get("oauth2").is_none()));
+    }
 }

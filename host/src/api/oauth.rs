@@ -17,9 +17,9 @@ use base64::Engine;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::AppState;
 use super::auth::{Authorized, SESSION_COOKIE, need};
 use super::error::{ApiError, ErrorBody};
+use crate::AppState;
 use crate::catalog::apps::{self, App, AppKind, Version};
 use crate::oauth::{ErrorResponse, OAuthError, clients, grants};
 use crate::platform::credentials::{self, SESSION_LIFETIME_MS, SessionIdentity};
@@ -28,16 +28,43 @@ use crate::platform::{Scope, ScopeSet};
 
 type Params = HashMap<String, String>;
 
-/// The issuer: the configured public URL, or this request's host.
-fn issuer(state: &AppState, headers: &HeaderMap) -> String {
-    if let Some(url) = &state.config.public_url {
-        return url.trim_end_matches('/').to_owned();
+/// The form body of `/oauth/token`, `/oauth/revoke` and `/oauth/introspect`. Anything else (a
+/// JSON body, no Content-Type, a body that does not parse) is RFC 6749 §5.2's 400
+/// `invalid_request` in JSON with `Cache-Control: no-store`, not the framework's plain-text
+/// 415, which OAuth client libraries cannot read.
+pub struct TokenForm(pub Params);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for TokenForm {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let form_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+        if !form_type {
+            return Err(token_error(OAuthError::InvalidRequest(
+                "send the parameters as application/x-www-form-urlencoded (RFC 6749 §3.2)".into(),
+            )));
+        }
+        match Form::<Params>::from_request(req, state).await {
+            Ok(Form(params)) => Ok(TokenForm(params)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(rejection.into_response())
+            }
+            Err(rejection) => Err(token_error(OAuthError::InvalidRequest(format!(
+                "the form body could not be read: {}",
+                rejection.body_text()
+            )))),
+        }
     }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1:8080");
-    format!("http://{host}")
+}
+
+/// The issuer, fixed when the server started (see [`AppState::issuer`]).
+fn issuer(state: &AppState) -> String {
+    state.issuer.to_string()
 }
 
 fn esc(text: &str) -> String {
@@ -138,7 +165,7 @@ async fn validate(
     let redirect_uri = q
         .get("redirect_uri")
         .ok_or_else(|| Refusal::Page("redirect_uri is missing".into()))?;
-    if !version.manifest.redirect_uris.iter().any(|u| u == redirect_uri) {
+    if !clients::redirect_uri_registered(&version.manifest.redirect_uris, redirect_uri) {
         return Err(Refusal::Page(
             "redirect_uri is not one of the app's registered redirect URIs".into(),
         ));
@@ -268,13 +295,27 @@ fn hidden(q: &Params) -> String {
     .collect()
 }
 
-/// The authorization endpoint: sign-in if needed, then the consent page.
+/// The authorization endpoint: sign-in if needed, then the consent page. Approving redirects
+/// to `redirect_uri` with `code`, `state` and `iss`; a bad client or redirect URI is shown on
+/// the page, never redirected to.
+#[utoipa::path(get, path = "/oauth/authorize", tag = "oauth",
+    params(
+        ("response_type" = String, Query, description = "`code`"),
+        ("client_id" = String, Query, description = "The app id"),
+        ("redirect_uri" = String, Query, description = "One the manifest registers, byte for byte (a loopback URI registered without a port matches any port)"),
+        ("scope" = Option<String>, Query, description = "Space-separated; the manifest's scopes when absent"),
+        ("state" = Option<String>, Query, description = "Returned unchanged"),
+        ("code_challenge" = String, Query, description = "base64url(SHA-256(code_verifier))"),
+        ("code_challenge_method" = String, Query, description = "`S256` (plain is refused)"),
+    ),
+    responses((status = 200, description = "The sign-in or consent page (HTML)"),
+        (status = 303, description = "Back to the client's redirect URI with `code` or `error`")))]
 pub async fn authorize(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<Params>,
 ) -> Response {
-    let iss = issuer(&state, &headers);
+    let iss = issuer(&state);
     let who = session(&state, &headers).await;
     let request = match validate(&state, &q, who.as_ref()).await {
         Ok(request) => request,
@@ -390,7 +431,7 @@ pub async fn sign_in(State(state): State<AppState>, Form(mut form): Form<Params>
 
 /// The consent decision.
 pub async fn decide(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<Params>) -> Response {
-    let iss = issuer(&state, &headers);
+    let iss = issuer(&state);
     let Some(who) = session(&state, &headers).await else {
         return error_page("your session ended; start the authorization again");
     };
@@ -560,8 +601,51 @@ fn client_credentials(headers: &HeaderMap, form: &Params) -> Result<(String, Str
     Ok((id, secret))
 }
 
+/// The form of `POST /oauth/token`: the fields of the grant named by `grant_type`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TokenRequest {
+    /// `authorization_code` or `refresh_token`.
+    grant_type: String,
+    /// authorization_code: the code from the redirect (single use, 10 minutes).
+    code: Option<String>,
+    /// authorization_code: the redirect URI of the authorization request.
+    redirect_uri: Option<String>,
+    /// authorization_code: the PKCE verifier whose S256 hash was the `code_challenge`.
+    code_verifier: Option<String>,
+    /// refresh_token: the refresh token; it is rotated, and a spent one revokes its family.
+    refresh_token: Option<String>,
+    /// refresh_token: a narrower set of the granted scopes, space-separated.
+    scope: Option<String>,
+    /// client_secret_post: the app id.
+    client_id: Option<String>,
+    /// client_secret_post: the client secret (or send both with HTTP Basic instead).
+    client_secret: Option<String>,
+}
+
+/// The form of `POST /oauth/revoke` and `POST /oauth/introspect`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TokenQuery {
+    /// An access or refresh token of this client.
+    token: String,
+    /// `access_token` or `refresh_token` (optional; both are looked up).
+    token_type_hint: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
 /// The token endpoint.
-pub async fn token(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<Params>) -> Response {
+#[utoipa::path(post, path = "/oauth/token", tag = "oauth",
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, body = crate::oauth::grants::TokenResponse),
+        (status = 400, description = "RFC 6749 §5.2 error", body = crate::oauth::ErrorResponse),
+        (status = 401, description = "invalid_client", body = crate::oauth::ErrorResponse)))]
+pub async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    TokenForm(form): TokenForm,
+) -> Response {
     let get = |k: &str| form.get(k).map(String::as_str);
     let (client_id, secret) = match client_credentials(&headers, &form) {
         Ok(pair) => pair,
@@ -606,8 +690,16 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, Form(form)
     }
 }
 
-/// Token revocation (RFC 7009).
-pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<Params>) -> Response {
+/// Token revocation (RFC 7009). Revoking a refresh token ends its whole family.
+#[utoipa::path(post, path = "/oauth/revoke", tag = "oauth",
+    request_body(content = TokenQuery, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "Revoked (or already unknown)"),
+        (status = 400, body = crate::oauth::ErrorResponse), (status = 401, body = crate::oauth::ErrorResponse)))]
+pub async fn revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    TokenForm(form): TokenForm,
+) -> Response {
     let client_id = match client(&state, &headers, &form).await {
         Ok(id) => id,
         Err(e) => return token_error(e),
@@ -622,10 +714,14 @@ pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, Form(form
 }
 
 /// Token introspection (RFC 7662), for the app's own tokens.
+#[utoipa::path(post, path = "/oauth/introspect", tag = "oauth",
+    request_body(content = TokenQuery, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, body = crate::oauth::grants::Introspection),
+        (status = 400, body = crate::oauth::ErrorResponse), (status = 401, body = crate::oauth::ErrorResponse)))]
 pub async fn introspect(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<Params>,
+    TokenForm(form): TokenForm,
 ) -> Response {
     let client_id = match client(&state, &headers, &form).await {
         Ok(id) => id,
@@ -641,9 +737,11 @@ pub async fn introspect(
 }
 
 /// Authorization server metadata (RFC 8414).
-pub async fn metadata(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let iss = issuer(&state, &headers);
-    let scopes: Vec<&str> = ScopeSet::all().iter().map(Scope::as_str).collect();
+#[utoipa::path(get, path = "/.well-known/oauth-authorization-server", tag = "oauth",
+    responses((status = 200, description = "The issuer, endpoints, supported grants and scopes", body = Object)))]
+pub async fn metadata(State(state): State<AppState>) -> Response {
+    let iss = issuer(&state);
+    let scopes: Vec<&str> = crate::policy::app_scopes().iter().map(Scope::as_str).collect();
     Json(serde_json::json!({
         "issuer": iss,
         "authorization_endpoint": format!("{iss}/oauth/authorize"),

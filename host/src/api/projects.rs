@@ -6,10 +6,11 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
+use super::ProjectList;
 use super::auth::{Authorized, need};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery};
-use super::{AppState, ProjectList};
+use crate::AppState;
 use crate::platform::page::PageRequest;
 use crate::platform::projects::{self, Project, ProjectChange, StatusFilter};
 

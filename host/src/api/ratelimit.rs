@@ -12,8 +12,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::AppState;
 use super::auth::{Actor, Principal};
+use crate::AppState;
 use crate::config::{PlanLimits, RateLimitConfig};
 
 const SHARDS: usize = 16;

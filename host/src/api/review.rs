@@ -6,10 +6,10 @@ use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::AppState;
 use super::auth::{Authorized, need};
 use super::error::{ApiError, ErrorBody};
 use super::extract::ApiJson;
+use crate::AppState;
 use crate::catalog::apps::{self, App, Version};
 use crate::catalog::review;
 

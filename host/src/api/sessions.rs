@@ -6,10 +6,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::AppState;
 use super::auth::{Actor, Principal, SESSION_COOKIE};
 use super::error::{ApiError, ErrorBody};
 use super::extract::ApiJson;
+use crate::AppState;
 use crate::platform::credentials::{self, SESSION_LIFETIME_MS};
 use crate::platform::orgs::{self, Organization, Role};
 use crate::platform::{PlatformError, format_time};

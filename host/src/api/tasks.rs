@@ -6,10 +6,11 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Deserializer};
 use utoipa::{IntoParams, ToSchema};
 
+use super::TaskList;
 use super::auth::{Authorized, need};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery};
-use super::{AppState, TaskList};
+use crate::AppState;
 use crate::platform::page::PageRequest;
 use crate::platform::tasks::{self, NewTask, Task, TaskChange, TaskFilter};
 

@@ -8,10 +8,10 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::AppState;
 use super::auth::{Actor, Authorized, Principal, need};
 use super::error::{ApiError, ErrorBody};
 use super::extract::ApiQuery;
+use crate::AppState;
 use crate::platform::orgs::{self, Organization};
 use crate::platform::page::PageRequest;
 use crate::platform::projects::{self, Project, StatusFilter};

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
-use super::files_access;
 use crate::platform::ScopeSet;
+use crate::policy::files_access;
 
 /// The folder of one installation under the files root.
 pub fn installation_dir(files_root: &Path, installation_id: &str) -> PathBuf {

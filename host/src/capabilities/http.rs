@@ -10,7 +10,8 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::platform::Scope;
+use super::answer;
+use crate::policy::Interface;
 use crate::runtime::bindings::Error;
 use crate::runtime::bindings::bazaar::platform::http::{Host, Method, Request, Response};
 use crate::runtime::state::PluginState;
@@ -81,24 +82,27 @@ impl HttpPolicy {
 }
 
 impl Host for PluginState {
+    #[tracing::instrument(name = "host_call", skip_all, fields(interface = "http", function = "send", installation = %self.installation.id, outcome = tracing::field::Empty))]
     async fn send(&mut self, request: Request) -> wasmtime::Result<Result<Response, Error>> {
-        if let Err(e) = self.enter(Some(Scope::Network)) {
-            return Ok(Err(e));
+        if let Err(e) = self.enter(Interface::Http) {
+            return answer(Err(e));
         }
         self.http_requests += 1;
         if self.http_requests > self.limits.max_http_requests {
-            return Ok(Err(Error::LimitExceeded(format!(
+            return answer(Err(self.limit_hit(format!(
                 "more than {} HTTP requests in one invocation",
                 self.limits.max_http_requests
             ))));
         }
-        Ok(send(
-            &self.http,
-            request,
-            self.limits.max_http_response_bytes,
-            self.limits.timeout_ms,
+        answer(
+            send(
+                &self.http,
+                request,
+                self.limits.max_http_response_bytes,
+                self.limits.timeout_ms,
+            )
+            .await,
         )
-        .await)
     }
 }
 
@@ -127,7 +131,11 @@ async fn send(
         builder = builder.body(body);
     }
     let mut response = builder.send().await.map_err(|e| {
-        if e.is_timeout() {
+        // A declared name that resolves only to private addresses is refused egress, the same
+        // as a literal private address: `forbidden`, final, not a retry.
+        if address::is_refused_address(&e) {
+            Error::Forbidden(root_cause(&e))
+        } else if e.is_timeout() {
             Error::Unavailable(format!("the request timed out: {e}"))
         } else if e.is_connect() {
             Error::Unavailable(format!("could not connect: {}", root_cause(&e)))

@@ -1,7 +1,8 @@
 //! `bazaar:platform/kv` (scope `storage`): a key-value store private to the installation, with a
 //! size quota. The table is owned here; uninstalling deletes the installation's rows.
 
-use crate::platform::Scope;
+use super::answer;
+use crate::policy::Interface;
 use crate::runtime::bindings::Error;
 use crate::runtime::bindings::bazaar::platform::kv::Host;
 use crate::runtime::state::PluginState;
@@ -33,9 +34,10 @@ pub async fn delete_installation_data(store: &Store, installation_id: &str) -> R
 }
 
 impl Host for PluginState {
+    #[tracing::instrument(name = "host_call", skip_all, fields(interface = "kv", function = "get", installation = %self.installation.id, outcome = tracing::field::Empty))]
     async fn get(&mut self, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
-        if let Err(e) = self.enter(Some(Scope::Storage)).and_then(|()| check_key(&key)) {
-            return Ok(Err(e));
+        if let Err(e) = self.enter(Interface::Kv).and_then(|()| check_key(&key)) {
+            return answer(Err(e));
         }
         let row: Result<Option<(Vec<u8>,)>, _> =
             sqlx::query_as("SELECT value FROM plugin_kv WHERE installation_id = $1 AND key = $2")
@@ -43,15 +45,16 @@ impl Host for PluginState {
                 .bind(&key)
                 .fetch_optional(self.store().reader())
                 .await;
-        Ok(row.map(|r| r.map(|(v,)| v)).map_err(db))
+        answer(row.map(|r| r.map(|(v,)| v)).map_err(db))
     }
 
+    #[tracing::instrument(name = "host_call", skip_all, fields(interface = "kv", function = "set", installation = %self.installation.id, outcome = tracing::field::Empty))]
     async fn set(&mut self, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), Error>> {
-        if let Err(e) = self.enter(Some(Scope::Storage)).and_then(|()| check_key(&key)) {
-            return Ok(Err(e));
+        if let Err(e) = self.enter(Interface::Kv).and_then(|()| check_key(&key)) {
+            return answer(Err(e));
         }
         if value.len() > MAX_VALUE_BYTES {
-            return Ok(Err(Error::LimitExceeded(format!(
+            return answer(Err(Error::LimitExceeded(format!(
                 "a value may be at most {MAX_VALUE_BYTES} bytes"
             ))));
         }
@@ -88,28 +91,30 @@ impl Host for PluginState {
             Ok::<_, sqlx::Error>(Ok(()))
         }
         .await;
-        Ok(result.unwrap_or_else(|e| Err(db(e))))
+        answer(result.unwrap_or_else(|e| Err(db(e))))
     }
 
+    #[tracing::instrument(name = "host_call", skip_all, fields(interface = "kv", function = "delete", installation = %self.installation.id, outcome = tracing::field::Empty))]
     async fn delete(&mut self, key: String) -> wasmtime::Result<Result<(), Error>> {
-        if let Err(e) = self.enter(Some(Scope::Storage)).and_then(|()| check_key(&key)) {
-            return Ok(Err(e));
+        if let Err(e) = self.enter(Interface::Kv).and_then(|()| check_key(&key)) {
+            return answer(Err(e));
         }
         let result = sqlx::query("DELETE FROM plugin_kv WHERE installation_id = $1 AND key = $2")
             .bind(&self.installation.id)
             .bind(&key)
             .execute(self.store().writer())
             .await;
-        Ok(result.map(|_| ()).map_err(db))
+        answer(result.map(|_| ()).map_err(db))
     }
 
+    #[tracing::instrument(name = "host_call", skip_all, fields(interface = "kv", function = "list_keys", installation = %self.installation.id, outcome = tracing::field::Empty))]
     async fn list_keys(
         &mut self,
         prefix: String,
         limit: u32,
     ) -> wasmtime::Result<Result<Vec<String>, Error>> {
-        if let Err(e) = self.enter(Some(Scope::Storage)) {
-            return Ok(Err(e));
+        if let Err(e) = self.enter(Interface::Kv) {
+            return answer(Err(e));
         }
         let limit = i64::from(limit.clamp(1, 1000));
         let rows: Result<Vec<(String,)>, _> = sqlx::query_as(
@@ -121,6 +126,6 @@ impl Host for PluginState {
         .bind(limit)
         .fetch_all(self.store().reader())
         .await;
-        Ok(rows.map(|r| r.into_iter().map(|(k,)| k).collect()).map_err(db))
+        answer(rows.map(|r| r.into_iter().map(|(k,)| k).collect()).map_err(db))
     }
 }

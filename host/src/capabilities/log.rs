@@ -4,6 +4,7 @@ use crate::runtime::bindings::bazaar::platform::log::{Host, Level};
 use crate::runtime::state::PluginState;
 
 impl Host for PluginState {
+    #[tracing::instrument(name = "host_call", skip_all, fields(interface = "log", function = "write", installation = %self.installation.id, outcome = tracing::field::Empty))]
     async fn write(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
         let level = match level {
             Level::Debug => "debug",

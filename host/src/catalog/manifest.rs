@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use crate::platform::Scope;
 use crate::platform::outbox::kinds;
+use crate::policy;
 use crate::runtime::Limits;
 
 /// What kind of business an app is in, for browsing.
@@ -133,18 +134,6 @@ fn at(field: impl Into<String>, message: impl Into<String>) -> FieldError {
     }
 }
 
-/// Scopes an app can never be granted: they manage the organization itself.
-const NOT_FOR_APPS: [Scope; 8] = [
-    Scope::KeysRead,
-    Scope::KeysWrite,
-    Scope::MembersWrite,
-    Scope::AppsRead,
-    Scope::AppsWrite,
-    Scope::InstallationsRead,
-    Scope::InstallationsWrite,
-    Scope::AppsReview,
-];
-
 /// Hooks a plugin may implement.
 pub const HOOKS: [&str; 1] = ["validate-task"];
 
@@ -263,7 +252,7 @@ impl Manifest {
         for (i, request) in self.scopes.iter().enumerate() {
             match request.name.parse::<Scope>() {
                 Err(e) => errors.push(at(format!("scopes[{i}].name"), e.to_string())),
-                Ok(scope) if NOT_FOR_APPS.contains(&scope) => errors.push(at(
+                Ok(scope) if !policy::app_may_hold(scope) => errors.push(at(
                     format!("scopes[{i}].name"),
                     format!("`{scope}` manages the organization itself and cannot be granted to apps"),
                 )),
@@ -293,13 +282,9 @@ impl Manifest {
                 ));
                 continue;
             }
-            // An event carries the resource: receiving it is reading it.
-            let needed = if kind.starts_with("task.") {
-                Scope::TasksRead
-            } else {
-                Scope::ProjectsRead
-            };
-            if !scopes.contains(needed) {
+            if let Some(needed) = policy::event_rule(kind).and_then(|rule| rule.app_needs())
+                && !scopes.contains(needed)
+            {
                 errors.push(at(
                     format!("events[{i}]"),
                     format!("receiving `{kind}` needs the `{needed}` scope; ask for it"),
@@ -581,6 +566,20 @@ currency = "EUR"
             errors
                 .iter()
                 .any(|e| e.field == "events[0]" && e.message.contains("tasks:read")),
+            "{errors:?}"
+        );
+    }
+
+    /// The manifest check asks the same rule as fan-out: an app subscribing to `app.*` needs
+    /// no scope (it hears about its own installation), and is never asked for one it could
+    /// not be granted.
+    #[test]
+    fn app_events_need_no_scope_an_app_cannot_hold() {
+        let mut m = Manifest::parse(GOOD).unwrap();
+        m.events = vec!["app.installed".into(), "app.upgraded".into()];
+        let errors = m.validate(true);
+        assert!(
+            errors.iter().all(|e| !e.field.starts_with("events")),
             "{errors:?}"
         );
     }

@@ -141,8 +141,15 @@ async fn smoke_run(sandbox: &Sandbox, manifest: &Manifest, bytes: &[u8], finding
 }
 
 /// Submits a draft: runs the automated review, stores its findings, and moves the version to
-/// `in_review`, or to `rejected` when a check failed.
-pub async fn submit(store: &Store, sandbox: &Sandbox, app: &App, version_id: &str) -> Result<Version> {
+/// `in_review`, or to `rejected` when a check failed. `allow_private_network` is the server's
+/// setting: without it an external app's webhook URL must resolve to public addresses only.
+pub async fn submit(
+    store: &Store,
+    sandbox: &Sandbox,
+    app: &App,
+    version_id: &str,
+    allow_private_network: bool,
+) -> Result<Version> {
     let version = apps::version_of(store, &app.id, version_id).await?;
     if version.state != states::DRAFT {
         return Err(PlatformError::Conflict(format!(
@@ -153,6 +160,19 @@ pub async fn submit(store: &Store, sandbox: &Sandbox, app: &App, version_id: &st
     let mut findings = Vec::new();
     for error in version.manifest.validate(app.kind == AppKind::Plugin) {
         findings.push(finding("error", "manifest", error.to_string()));
+    }
+    // The same check a delivery makes before each attempt, made now so that a webhook aimed
+    // at a private or metadata address is refused at review, not at the first event.
+    if let Some(url) = &version.manifest.webhook_url {
+        use crate::webhooks::address::{TargetRefusal, check_target};
+        match check_target(url, allow_private_network).await {
+            Ok(_) => {}
+            // A name that does not resolve yet may later; every attempt checks it again.
+            Err(e @ TargetRefusal::Unresolved(_)) => {
+                findings.push(finding("warning", "webhook", format!("webhook_url: {e}")))
+            }
+            Err(e) => findings.push(finding("error", "webhook", format!("webhook_url: {e}"))),
+        }
     }
     if app.kind == AppKind::Plugin {
         match &version.component_sha256 {

@@ -297,7 +297,7 @@ pub fn permissions(version: &Version) -> Vec<Permission> {
                 .map(|scope| scope.describe().to_owned())
                 .unwrap_or_default(),
             interfaces: match (s.name.parse::<Scope>(), plugin) {
-                (Ok(scope), true) => crate::capabilities::interfaces_for(scope),
+                (Ok(scope), true) => crate::policy::interfaces_for(scope),
                 _ => Vec::new(),
             },
         })

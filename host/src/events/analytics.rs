@@ -220,10 +220,14 @@ pub struct Analytics {
     pub to: String,
     pub hours: Vec<UsagePoint>,
     pub totals: Vec<UsagePoint>,
+    /// The developer's view only: installations whose webhook receiver answered 410 Gone and
+    /// that get no webhooks until their tenant re-enables them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhooks_disabled: Option<u64>,
 }
 
 /// Whose usage to read.
-pub enum Scope<'a> {
+pub enum UsageOf<'a> {
     /// One installation (its tenant's view).
     Subscriber(&'a str),
     /// Every installation of an app (its developer's view, no tenant data).
@@ -231,10 +235,10 @@ pub enum Scope<'a> {
 }
 
 /// Usage between `from` and `to` (ms), hour by hour and in total.
-pub async fn read(store: &Store, scope: Scope<'_>, from: i64, to: i64) -> Result<Analytics> {
+pub async fn read(store: &Store, scope: UsageOf<'_>, from: i64, to: i64) -> Result<Analytics> {
     let (column, value) = match scope {
-        Scope::Subscriber(id) => ("subscriber_id", id),
-        Scope::App(id) => ("app_id", id),
+        UsageOf::Subscriber(id) => ("subscriber_id", id),
+        UsageOf::App(id) => ("app_id", id),
     };
     let rows: Vec<(i64, String, i64, i64, i64, String, String)> = sqlx::query_as(&format!(
         "SELECT hour, target, invocations, successes, fuel_used, failures, durations FROM usage_hourly \
@@ -280,6 +284,7 @@ pub async fn read(store: &Store, scope: Scope<'_>, from: i64, to: i64) -> Result
             .into_iter()
             .map(|(target, u)| point(None, target, u))
             .collect(),
+        webhooks_disabled: None,
     })
 }
 

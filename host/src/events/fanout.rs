@@ -14,11 +14,11 @@ use std::sync::{Arc, LazyLock, Mutex};
 use sqlx::Acquire;
 
 use crate::catalog::manifest::Manifest;
-use crate::platform::outbox::kinds;
 use crate::platform::{Result, ScopeSet};
+use crate::policy::{self, Receiver};
 use crate::store::{Store, new_id, now_ms, placeholders};
 
-/// Rows per multi-row insert (14 parameters each).
+/// Rows per multi-row insert (10 parameters each).
 const INSERT_CHUNK: usize = 200;
 
 /// One party that may receive an organization's events.
@@ -31,9 +31,19 @@ struct Subscriber {
     target: &'static str,
     kinds: Arc<Vec<String>>,
     scopes: ScopeSet,
+    /// The installation it receives for (a plugin, an external app, or a REST hook made with
+    /// an app's OAuth token); `None` for a REST hook of an organization's API key.
+    acting_for: Option<String>,
     /// When it subscribed: earlier events are not its to receive.
     since: Since,
+    /// Why its deliveries are not sent (its receiver answered 410 Gone): they are written
+    /// dead with this reason, so the log shows what it missed and a replay after
+    /// re-enabling sends them.
+    held: Option<String>,
 }
+
+/// The outcome class of a delivery fan-out writes dead because its webhook is disabled.
+pub const WEBHOOK_DISABLED: &str = "webhook_disabled";
 
 /// Where a subscriber's events start.
 #[derive(Debug, Clone, Copy)]
@@ -45,14 +55,18 @@ enum Since {
 }
 
 impl Subscriber {
-    fn wants(&self, kind: &str, seq: i64, occurred_at: i64) -> bool {
+    fn wants(&self, kind: &str, subject_id: &str, seq: i64, occurred_at: i64) -> bool {
         let after = match self.since {
             Since::Time(t) => occurred_at >= t,
             Since::Seq(s) => seq > s,
         };
+        let receiver = match &self.acting_for {
+            Some(installation) => Receiver::Installation(installation),
+            None => Receiver::Credential,
+        };
         after
             && self.kinds.iter().any(|k| k == kind)
-            && kinds::read_scope(kind).is_none_or(|scope| self.scopes.contains(scope))
+            && policy::may_receive(receiver, self.scopes, kind, subject_id).is_ok()
     }
 }
 
@@ -62,7 +76,14 @@ static SUBSCRIPTIONS: LazyLock<Mutex<HashMap<String, VersionEvents>>> = LazyLock
 /// The event kinds an app version subscribes to, and whether it has a webhook URL.
 type VersionEvents = (Arc<Vec<String>>, bool);
 
-type HookRow = (String, String, Option<String>, Option<String>, i64);
+type HookRow = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
+);
 
 fn subscriptions(version_id: &str, manifest: &str) -> VersionEvents {
     if let Some(found) = SUBSCRIPTIONS.lock().ok().and_then(|m| m.get(version_id).cloned()) {
@@ -107,11 +128,15 @@ async fn subscribers(conn: &mut sqlx::AnyConnection, org_id: &str) -> Result<Vec
         let (events, has_webhook) = subscriptions(&version_id, &manifest);
         let target = match kind.as_str() {
             "plugin" => "plugin",
-            _ if has_webhook && webhook_disabled.is_none() => "webhook",
+            _ if has_webhook => "webhook",
             _ => continue,
         };
+        let held = webhook_disabled
+            .filter(|_| target == "webhook")
+            .map(|reason| format!("not sent: webhooks are disabled ({reason}); re-enable them to replay"));
         found.push(Subscriber {
             id: id.clone(),
+            acting_for: Some(id.clone()),
             installation_id: Some(id),
             hook_id: None,
             app_id: Some(app_id),
@@ -119,10 +144,11 @@ async fn subscribers(conn: &mut sqlx::AnyConnection, org_id: &str) -> Result<Vec
             kinds: events,
             scopes: ScopeSet::parse_text(&scopes).unwrap_or_default(),
             since: Since::Time(since),
+            held,
         });
     }
     let hooks: Vec<HookRow> = sqlx::query_as(
-        "SELECT h.id, h.event_kind, k.scopes, i.granted_scopes, h.since_seq FROM hooks h \
+        "SELECT h.id, h.event_kind, k.scopes, i.granted_scopes, h.installation_id, h.since_seq FROM hooks h \
          LEFT JOIN api_keys k ON k.id = h.api_key_id LEFT JOIN installations i ON i.id = h.installation_id \
          WHERE h.org_id = $1 AND h.status = 'active' \
          AND (h.api_key_id IS NULL OR k.revoked_at IS NULL) AND (h.installation_id IS NULL OR i.status = 'active')",
@@ -130,17 +156,19 @@ async fn subscribers(conn: &mut sqlx::AnyConnection, org_id: &str) -> Result<Vec
     .bind(org_id)
     .fetch_all(&mut *conn)
     .await?;
-    for (id, kind, key_scopes, installation_scopes, since) in hooks {
+    for (id, kind, key_scopes, installation_scopes, acting_for, since) in hooks {
         let scopes = key_scopes.or(installation_scopes).unwrap_or_default();
         found.push(Subscriber {
             id: id.clone(),
             installation_id: None,
+            acting_for,
             hook_id: Some(id),
             app_id: None,
             target: "webhook",
             kinds: Arc::new(vec![kind]),
             scopes: ScopeSet::parse_text(&scopes).unwrap_or_default(),
             since: Since::Seq(since),
+            held: None,
         });
     }
     Ok(found)
@@ -152,8 +180,8 @@ async fn subscribers(conn: &mut sqlx::AnyConnection, org_id: &str) -> Result<Vec
 pub async fn fan_out(store: &Store, limit: usize) -> Result<(usize, usize)> {
     let mut conn = store.writer().acquire().await?;
     let mut tx = conn.begin().await?;
-    let events: Vec<(i64, String, String, String, i64)> = sqlx::query_as(&format!(
-        "SELECT seq, id, org_id, kind, occurred_at FROM events WHERE dispatched_at IS NULL ORDER BY seq LIMIT $1{}",
+    let events: Vec<(i64, String, String, String, String, i64)> = sqlx::query_as(&format!(
+        "SELECT seq, id, org_id, kind, subject_id, occurred_at FROM events WHERE dispatched_at IS NULL ORDER BY seq LIMIT $1{}",
         store.skip_locked()
     ))
     .bind(limit as i64)
@@ -165,27 +193,27 @@ pub async fn fan_out(store: &Store, limit: usize) -> Result<(usize, usize)> {
     let now = now_ms();
     let mut by_org: HashMap<&str, Vec<Subscriber>> = HashMap::new();
     let mut rows: Vec<(String, &str, &str, &Subscriber)> = Vec::new();
-    for (_, _, org_id, _, _) in &events {
+    for (_, _, org_id, ..) in &events {
         if !by_org.contains_key(org_id.as_str()) {
             let found = subscribers(&mut tx, org_id).await?;
             by_org.insert(org_id, found);
         }
     }
-    for (seq, event_id, org_id, kind, occurred_at) in &events {
+    for (seq, event_id, org_id, kind, subject_id, occurred_at) in &events {
         for subscriber in &by_org[org_id.as_str()] {
-            if subscriber.wants(kind, *seq, *occurred_at) {
+            if subscriber.wants(kind, subject_id, *seq, *occurred_at) {
                 rows.push((new_id("dlv"), event_id, org_id, subscriber));
             }
         }
     }
     for chunk in rows.chunks(INSERT_CHUNK) {
         let values: Vec<String> = (0..chunk.len())
-            .map(|i| format!("({}, 'pending', 0, 0, $1, $1, $1)", placeholders(2 + i * 8, 8)))
+            .map(|i| format!("({}, 0, 0, $1, $1, $1)", placeholders(2 + i * 11, 11)))
             .collect();
         let sql = format!(
             "INSERT INTO deliveries (id, event_id, org_id, subscriber_id, installation_id, hook_id, app_id, target, \
-             state, attempts, retry_step, next_attempt_at, created_at, updated_at) VALUES {} \
-             ON CONFLICT (event_id, subscriber_id, target) DO NOTHING",
+             state, last_outcome, last_message, attempts, retry_step, next_attempt_at, created_at, updated_at) \
+             VALUES {} ON CONFLICT (event_id, subscriber_id, target) DO NOTHING",
             values.join(", ")
         );
         let mut query = sqlx::query(&sql).bind(now);
@@ -198,7 +226,10 @@ pub async fn fan_out(store: &Store, limit: usize) -> Result<(usize, usize)> {
                 .bind(s.installation_id.as_deref())
                 .bind(s.hook_id.as_deref())
                 .bind(s.app_id.as_deref())
-                .bind(s.target);
+                .bind(s.target)
+                .bind(if s.held.is_some() { "dead" } else { "pending" })
+                .bind(s.held.as_ref().map(|_| WEBHOOK_DISABLED))
+                .bind(s.held.as_deref());
         }
         query.execute(&mut *tx).await?;
     }

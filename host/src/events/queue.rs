@@ -66,10 +66,13 @@ pub async fn claim(store: &Store, node: &str, limit: usize, lease_ms: i64) -> Re
 }
 
 /// Puts deliveries whose lease expired (their worker crashed or hung) back in the queue.
+///
+/// A claim taken back keeps its `next_attempt_at` (it was due already): claims are ordered by
+/// it, so the taken-back delivery goes before the subscriber's newer ones, in event order.
 pub async fn requeue_expired(store: &Store) -> Result<u64> {
     let now = now_ms();
     let done = sqlx::query(
-        "UPDATE deliveries SET state = 'pending', lease_owner = NULL, lease_until = NULL, next_attempt_at = $1, updated_at = $1 \
+        "UPDATE deliveries SET state = 'pending', lease_owner = NULL, lease_until = NULL, updated_at = $1 \
          WHERE state = 'in_flight' AND lease_until < $1",
     )
     .bind(now)
@@ -111,11 +114,12 @@ pub async fn unclaim(store: &Store, node: &str, ids: &[&str]) -> Result<()> {
 }
 
 /// Gives back claims: every claim of `node`, or on SQLite (one node by design) every claim.
+/// Like [`requeue_expired`], it keeps each claim's place in the order.
 pub async fn release(store: &Store, node: Option<&str>) -> Result<u64> {
     let now = now_ms();
     let done = match node {
         Some(node) => sqlx::query(
-            "UPDATE deliveries SET state = 'pending', lease_owner = NULL, lease_until = NULL, next_attempt_at = $1, updated_at = $1 \
+            "UPDATE deliveries SET state = 'pending', lease_owner = NULL, lease_until = NULL, updated_at = $1 \
              WHERE state = 'in_flight' AND lease_owner = $2",
         )
         .bind(now)
@@ -123,7 +127,7 @@ pub async fn release(store: &Store, node: Option<&str>) -> Result<u64> {
         .execute(store.writer())
         .await?,
         None => sqlx::query(
-            "UPDATE deliveries SET state = 'pending', lease_owner = NULL, lease_until = NULL, next_attempt_at = $1, updated_at = $1 \
+            "UPDATE deliveries SET state = 'pending', lease_owner = NULL, lease_until = NULL, updated_at = $1 \
              WHERE state = 'in_flight'",
         )
         .bind(now)
@@ -386,6 +390,22 @@ async fn pause_failing(
     )
     .await?;
     Ok(true)
+}
+
+/// Sends again what an installation's webhook did not get while it was disabled (410 Gone):
+/// the deliveries dead with outcome `gone` or `webhook_disabled`. Returns how many.
+pub async fn replay_held_webhooks(conn: &mut sqlx::AnyConnection, installation_id: &str) -> Result<u64> {
+    let now = now_ms();
+    let done = sqlx::query(
+        "UPDATE deliveries SET state = 'pending', retry_step = 0, next_attempt_at = $1, updated_at = $1 \
+         WHERE installation_id = $2 AND target = 'webhook' AND state = 'dead' \
+         AND last_outcome IN ('gone', 'webhook_disabled')",
+    )
+    .bind(now)
+    .bind(installation_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// Wakes an installation's waiting deliveries (after it is resumed).

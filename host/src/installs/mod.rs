@@ -50,6 +50,10 @@ pub struct Installation {
     /// `active` or `paused`.
     pub status: String,
     pub pending_upgrade: Option<PendingUpgrade>,
+    /// Set when the app's webhook receiver answered 410 Gone: events are still recorded in the
+    /// delivery log (dead, outcome `webhook_disabled`) but not sent until the webhook is
+    /// re-enabled (`POST /v1/installations/{id}/webhook/enable`, or resuming).
+    pub webhook_disabled: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -66,6 +70,7 @@ struct Row {
     status: String,
     created_at: i64,
     updated_at: i64,
+    webhook_disabled_reason: Option<String>,
 }
 
 const COLUMNS: &str = "id, org_id, app_id, version_id, pending_version_id, granted_scopes, config, status, created_at, updated_at";
@@ -195,6 +200,7 @@ async fn view(store: &Store, row: Row) -> Result<Installation> {
         granted_scopes: granted.names(),
         status: row.status,
         pending_upgrade,
+        webhook_disabled: row.webhook_disabled_reason,
         created_at: format_time(row.created_at),
         updated_at: format_time(row.updated_at),
     })
@@ -202,7 +208,7 @@ async fn view(store: &Store, row: Row) -> Result<Installation> {
 
 async fn row(store: &Store, org_id: &str, id: &str) -> Result<Row> {
     sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM installations WHERE id = $1 AND org_id = $2"
+        "SELECT {COLUMNS}, webhook_disabled_reason FROM installations WHERE id = $1 AND org_id = $2"
     ))
     .bind(id)
     .bind(org_id)
@@ -219,7 +225,7 @@ pub async fn get(store: &Store, org_id: &str, id: &str) -> Result<Installation> 
 /// The organization's installations, newest first.
 pub async fn list(store: &Store, org_id: &str) -> Result<Vec<Installation>> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM installations WHERE org_id = $1 ORDER BY id DESC"
+        "SELECT {COLUMNS}, webhook_disabled_reason FROM installations WHERE org_id = $1 ORDER BY id DESC"
     ))
     .bind(org_id)
     .fetch_all(store.reader())
@@ -402,6 +408,46 @@ pub async fn configure(
     get(store, org_id, id).await
 }
 
+/// How many installations of `app_id` have their webhook disabled by a 410 (the developer's
+/// view: a count, no tenant data).
+pub async fn webhooks_disabled(store: &Store, app_id: &str) -> Result<u64> {
+    let (count,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM installations WHERE app_id = $1 AND webhook_disabled_reason IS NOT NULL",
+    )
+    .bind(app_id)
+    .fetch_one(store.reader())
+    .await?;
+    Ok(count as u64)
+}
+
+/// Turns an external app's webhook back on after its receiver answered 410 Gone, and replays
+/// what was not sent meanwhile; returns the installation and how many deliveries go again.
+pub async fn enable_webhook(store: &Store, org_id: &str, id: &str) -> Result<(Installation, u64)> {
+    let current = row(store, org_id, id).await?;
+    if current.webhook_disabled_reason.is_none() {
+        return Err(PlatformError::Conflict(
+            "the installation's webhook is not disabled".into(),
+        ));
+    }
+    let mut conn = store.writer().acquire().await?;
+    let mut tx = conn.begin().await?;
+    let replayed = reenable_webhook(&mut tx, org_id, id).await?;
+    tx.commit().await?;
+    Ok((get(store, org_id, id).await?, replayed))
+}
+
+async fn reenable_webhook(conn: &mut sqlx::AnyConnection, org_id: &str, id: &str) -> Result<u64> {
+    sqlx::query(
+        "UPDATE installations SET webhook_disabled_reason = NULL, updated_at = $1 WHERE id = $2 AND org_id = $3",
+    )
+    .bind(now_ms())
+    .bind(id)
+    .bind(org_id)
+    .execute(&mut *conn)
+    .await?;
+    crate::events::queue::replay_held_webhooks(conn, id).await
+}
+
 /// Pauses (`paused = true`) or resumes an installation.
 pub async fn set_paused(store: &Store, org_id: &str, id: &str, paused: bool) -> Result<Installation> {
     let current = row(store, org_id, id).await?;
@@ -436,8 +482,12 @@ pub async fn set_paused(store: &Store, org_id: &str, id: &str, paused: bool) -> 
     )
     .await?;
     if !paused {
-        // Deliveries that waited while it was paused go now.
+        // Deliveries that waited while it was paused go now; resuming also turns a webhook
+        // disabled by a 410 back on and sends what it missed.
         crate::events::queue::wake(&mut tx, id).await?;
+        if current.webhook_disabled_reason.is_some() {
+            reenable_webhook(&mut tx, org_id, id).await?;
+        }
     }
     tx.commit().await?;
     get(store, org_id, id).await
@@ -584,11 +634,13 @@ pub struct Runnable {
 
 /// Loads an installation for a run (`id` alone: delivery workers act across organizations).
 pub async fn load_for_run(store: &Store, secrets: &Secrets, id: &str) -> Result<Runnable> {
-    let row: Row = sqlx::query_as(&format!("SELECT {COLUMNS} FROM installations WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(store.reader())
-        .await?
-        .ok_or(PlatformError::NotFound("installation"))?;
+    let row: Row = sqlx::query_as(&format!(
+        "SELECT {COLUMNS}, webhook_disabled_reason FROM installations WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(store.reader())
+    .await?
+    .ok_or(PlatformError::NotFound("installation"))?;
     let app = apps::get(store, &row.app_id).await?;
     if app.status != "active" {
         return Err(PlatformError::Conflict(format!(

@@ -57,9 +57,12 @@ pub async fn issue_code(store: &Store, approval: &Approval<'_>) -> Result<String
 }
 
 /// The token response (RFC 6749 section 5.1).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TokenResponse {
+    /// `bzat_...`, valid for `expires_in` seconds: send it as `Authorization: Bearer`.
     pub access_token: String,
+    /// Always `Bearer`.
+    #[schema(value_type = String)]
     pub token_type: &'static str,
     pub expires_in: i64,
     pub refresh_token: String,
@@ -434,7 +437,7 @@ pub async fn revoke(store: &Store, client_id: &str, token: &str) -> Result<()> {
 }
 
 /// The introspection response (RFC 7662).
-#[derive(Debug, Serialize, Default)]
+#[derive(Debug, Serialize, Default, utoipa::ToSchema)]
 pub struct Introspection {
     pub active: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -442,6 +445,7 @@ pub struct Introspection {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     pub token_type: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exp: Option<i64>,

@@ -67,9 +67,11 @@ impl From<sqlx::Error> for OAuthError {
     }
 }
 
-/// The body of a token error.
-#[derive(Debug, Serialize)]
+/// The body of a token error (RFC 6749 section 5.2).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorResponse {
+    /// `invalid_request`, `invalid_client`, `invalid_grant`, `unsupported_grant_type`, ...
+    #[schema(value_type = String)]
     pub error: &'static str,
     pub error_description: String,
 }

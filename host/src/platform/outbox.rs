@@ -44,18 +44,6 @@ pub mod kinds {
         APP_UNINSTALLED,
         APP_DELIVERY_PAUSED,
     ];
-
-    /// The scope a subscriber must hold to receive events of `kind`: the read scope of the
-    /// resource the event is about.
-    pub fn read_scope(kind: &str) -> Option<crate::platform::Scope> {
-        use crate::platform::Scope;
-        match kind.split_once('.')?.0 {
-            "project" => Some(Scope::ProjectsRead),
-            "task" => Some(Scope::TasksRead),
-            "app" => Some(Scope::InstallationsRead),
-            _ => None,
-        }
-    }
 }
 
 /// Something that happened in an organization.

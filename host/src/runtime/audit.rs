@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::capabilities::{ImportRule, rule_for};
+use crate::policy::{ImportRule, rule_for};
 
 /// One import and what it means.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

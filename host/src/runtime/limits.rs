@@ -17,6 +17,8 @@ pub struct Limits {
     pub max_result_bytes: usize,
     /// Log and captured output kept per call, in bytes.
     pub max_log_bytes: usize,
+    /// Log lines and captured output lines kept per call (an empty line counts).
+    pub max_log_lines: usize,
     /// Calls into the host per invocation (kv, projects, tasks, http).
     pub max_host_calls: u32,
     /// Outbound HTTP requests per invocation.
@@ -36,6 +38,7 @@ impl Limits {
         max_event_bytes: 256 << 10,
         max_result_bytes: 64 << 10,
         max_log_bytes: 64 << 10,
+        max_log_lines: 1_000,
         max_host_calls: 1_000,
         max_http_requests: 10,
         max_http_response_bytes: 1 << 20,
@@ -60,6 +63,7 @@ impl Limits {
         max_event_bytes: 1 << 20,
         max_result_bytes: 1 << 20,
         max_log_bytes: 1 << 20,
+        max_log_lines: 10_000,
         max_host_calls: 10_000,
         max_http_requests: 50,
         max_http_response_bytes: 10 << 20,
@@ -76,6 +80,7 @@ impl Limits {
             max_event_bytes: self.max_event_bytes.min(max.max_event_bytes),
             max_result_bytes: self.max_result_bytes.min(max.max_result_bytes),
             max_log_bytes: self.max_log_bytes.min(max.max_log_bytes),
+            max_log_lines: self.max_log_lines.min(max.max_log_lines),
             max_host_calls: self.max_host_calls.min(max.max_host_calls),
             max_http_requests: self.max_http_requests.min(max.max_http_requests),
             max_http_response_bytes: self.max_http_response_bytes.min(max.max_http_response_bytes),

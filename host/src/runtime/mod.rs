@@ -182,20 +182,21 @@ impl Runtime {
         call: Call,
     ) -> Report {
         let limits = limits.capped();
-        let log = PluginLog::new(limits.max_log_bytes);
+        let log = PluginLog::new(limits.max_log_bytes, limits.max_log_lines);
         let started = Instant::now();
         let (outcome, fuel_used) = match self.admit(prepared, &installation, &limits, &call) {
             Err(message) => (Outcome::Refused { message }, 0),
             Ok(()) => self.run(prepared, installation, limits, call, log.clone()).await,
         };
-        let (log_lines, log_dropped_bytes) = log.take();
+        let kept = log.take();
         let report = Report {
             message: outcome.describe(&limits),
             outcome,
             fuel_used,
             duration_us: started.elapsed().as_micros() as u64,
-            log: log_lines,
-            log_dropped_bytes,
+            log: kept.lines,
+            log_dropped_bytes: kept.dropped_bytes,
+            log_dropped_lines: kept.dropped_lines,
         };
         tracing::debug!(
             outcome = report.outcome.class(),
@@ -214,7 +215,7 @@ impl Runtime {
         limits: &Limits,
         call: &Call,
     ) -> Result<(), String> {
-        crate::capabilities::check_grants(prepared.imports.iter().map(String::as_str), installation.grants)
+        crate::policy::check_grants(prepared.imports.iter().map(String::as_str), installation.grants)
             .map_err(|e| e.to_string())?;
         let size = match call {
             Call::OnEvent(e) => e.payload.len() + e.kind.len() + e.subject_id.len() + e.id.len(),
@@ -321,6 +322,11 @@ impl Runtime {
             }
             Ok(Err(trap)) => Outcome::from_trap(&trap, store.data().memory.hit),
         };
+        // A guest that ignored a refused call past its budget still broke its limits.
+        let outcome = match (outcome, store.data().limit_hit.clone()) {
+            (Outcome::Ok | Outcome::PluginError { .. }, Some(message)) => Outcome::LimitExceeded { message },
+            (outcome, _) => outcome,
+        };
         (outcome, fuel_used)
     }
 }
@@ -344,7 +350,11 @@ impl Runtime {
             ..Limits::EVENT
         };
         let mut store = self
-            .new_store(installation, &limits, PluginLog::new(limits.max_log_bytes))
+            .new_store(
+                installation,
+                &limits,
+                PluginLog::new(limits.max_log_bytes, limits.max_log_lines),
+            )
             .map_err(|o| o.describe(&limits))?;
         store.set_epoch_deadline(u64::MAX / 2);
         let plugin = prepared

@@ -105,6 +105,14 @@ impl Outcome {
             Some(wasmtime::Trap::StackOverflow) => Outcome::Trap {
                 reason: "stack overflow (unbounded recursion?)".into(),
             },
+            // A Rust (or C) guest keeps its stack at the bottom of linear memory: overflowing it
+            // runs below address 0, which wasm reports as an out-of-bounds access.
+            Some(wasmtime::Trap::MemoryOutOfBounds) => Outcome::Trap {
+                reason: "out-of-bounds memory access, most often a stack overflow inside the plugin's \
+                         linear memory (deep recursion or large local arrays on a small stack; the \
+                         SDK's stack is 64 KiB), otherwise a bad pointer"
+                    .into(),
+            },
             Some(wasmtime::Trap::UnreachableCodeReached) => Outcome::Trap {
                 reason: "panic or abort (wasm `unreachable`)".into(),
             },
@@ -127,6 +135,8 @@ pub struct Report {
     pub fuel_used: u64,
     pub duration_us: u64,
     pub log: Vec<LogLine>,
-    /// Log bytes dropped because of the cap.
+    /// Log bytes dropped because of the caps.
     pub log_dropped_bytes: u64,
+    /// Log lines dropped because of the caps.
+    pub log_dropped_lines: u64,
 }

@@ -1,6 +1,7 @@
 //! The plugin's log: lines written through the `log` interface and anything printed to
-//! stdout/stderr, kept up to a cap per invocation. Past the cap, output is counted and dropped,
-//! never an error: a chatty plugin must not fail because of its chatter.
+//! stdout/stderr, kept up to a cap per invocation, in bytes and in lines. Past either cap,
+//! output is counted and dropped, never an error: a chatty plugin must not fail because of its
+//! chatter, and it must not cost the host more than its cap (an empty line still counts).
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -21,6 +22,15 @@ struct Inner {
     lines: Vec<LogLine>,
     bytes: usize,
     dropped_bytes: u64,
+    dropped_lines: u64,
+}
+
+/// What the log kept of one invocation, and what it dropped at its caps.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct KeptLog {
+    pub lines: Vec<LogLine>,
+    pub dropped_bytes: u64,
+    pub dropped_lines: u64,
 }
 
 /// A capped log shared by the `log` interface and the captured standard streams.
@@ -28,21 +38,24 @@ struct Inner {
 pub struct PluginLog {
     inner: Arc<Mutex<Inner>>,
     max_bytes: usize,
+    max_lines: usize,
 }
 
 impl PluginLog {
-    pub fn new(max_bytes: usize) -> Self {
+    pub fn new(max_bytes: usize, max_lines: usize) -> Self {
         PluginLog {
             inner: Arc::default(),
             max_bytes,
+            max_lines,
         }
     }
 
-    /// Appends a line, or counts it as dropped once the cap is reached.
+    /// Appends a line, or counts it as dropped once either cap is reached.
     pub fn push(&self, level: &str, message: &str) {
         let Ok(mut inner) = self.inner.lock() else { return };
-        if inner.bytes + message.len() > self.max_bytes {
+        if inner.lines.len() >= self.max_lines || inner.bytes + message.len() > self.max_bytes {
             inner.dropped_bytes += message.len() as u64;
+            inner.dropped_lines += 1;
             return;
         }
         inner.bytes += message.len();
@@ -52,12 +65,24 @@ impl PluginLog {
         });
     }
 
-    /// The lines kept and how many bytes were dropped.
-    pub fn take(&self) -> (Vec<LogLine>, u64) {
+    /// The lines kept and what was dropped.
+    pub fn take(&self) -> KeptLog {
         match self.inner.lock() {
-            Ok(mut inner) => (std::mem::take(&mut inner.lines), inner.dropped_bytes),
-            Err(_) => (Vec::new(), 0),
+            Ok(mut inner) => KeptLog {
+                lines: std::mem::take(&mut inner.lines),
+                dropped_bytes: inner.dropped_bytes,
+                dropped_lines: inner.dropped_lines,
+            },
+            Err(_) => KeptLog::default(),
         }
+    }
+
+    /// True once a cap was reached: later output is only counted.
+    fn full(&self) -> bool {
+        self.inner
+            .lock()
+            .map(|inner| inner.lines.len() >= self.max_lines || inner.bytes >= self.max_bytes)
+            .unwrap_or(true)
     }
 
     /// A WASI output stream (stdout or stderr) that writes into this log, one line per line.
@@ -83,6 +108,15 @@ impl CapturedStream {
         let Ok(mut partial) = self.partial.lock() else {
             return;
         };
+        // Once the log is full, count what is printed without splitting it into lines one by
+        // one: a guest printing millions of newlines costs a count, not millions of pushes.
+        if self.log.full() {
+            if let Ok(mut inner) = self.log.inner.lock() {
+                inner.dropped_bytes += bytes.len() as u64;
+                inner.dropped_lines += bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+            }
+            return;
+        }
         // Keep at most one line pending; a line longer than the cap is cut.
         for &b in bytes {
             if b == b'\n' {
@@ -128,24 +162,38 @@ mod tests {
 
     #[test]
     fn output_past_the_cap_is_dropped_and_counted() {
-        let log = PluginLog::new(10);
+        let log = PluginLog::new(10, 100);
         log.push("info", "12345");
         log.push("info", "67890");
         log.push("info", "overflow");
-        let (lines, dropped) = log.take();
-        assert_eq!(lines.len(), 2);
-        assert_eq!(dropped, 8);
+        let kept = log.take();
+        assert_eq!(kept.lines.len(), 2);
+        assert_eq!(kept.dropped_bytes, 8);
+        assert_eq!(kept.dropped_lines, 1);
+    }
+
+    #[test]
+    fn empty_lines_count_against_the_line_cap() {
+        let log = PluginLog::new(1 << 20, 3);
+        for _ in 0..100_000 {
+            log.push("info", "");
+        }
+        let out = log.stream("stdout");
+        out.write(&[b'\n'; 50_000]);
+        let kept = log.take();
+        assert_eq!(kept.lines.len(), 3);
+        assert_eq!(kept.dropped_lines, 100_000 - 3 + 50_000);
     }
 
     #[test]
     fn printed_output_becomes_lines() {
-        let log = PluginLog::new(100);
+        let log = PluginLog::new(100, 100);
         let out = log.stream("stdout");
         out.write(b"hello\nwor");
         out.write(b"ld\n");
-        let (lines, _) = log.take();
+        let kept = log.take();
         assert_eq!(
-            lines.iter().map(|l| l.message.as_str()).collect::<Vec<_>>(),
+            kept.lines.iter().map(|l| l.message.as_str()).collect::<Vec<_>>(),
             ["hello", "world"]
         );
     }

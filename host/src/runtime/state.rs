@@ -12,7 +12,8 @@ use super::bindings::Error;
 use super::limits::{Limits, MemoryCap};
 use super::output::PluginLog;
 use crate::capabilities::http::HttpPolicy;
-use crate::platform::{Scope, ScopeSet};
+use crate::platform::ScopeSet;
+use crate::policy::Interface;
 use crate::store::Store;
 
 /// The installation a call runs for: who, with what grants and configuration.
@@ -48,6 +49,9 @@ pub struct PluginState {
     pub(crate) limits: Limits,
     host_calls: u32,
     pub(crate) http_requests: u32,
+    /// The first per-invocation limit the guest ran into (host calls, HTTP requests): the
+    /// invocation is `limit_exceeded` whatever the guest returns after it.
+    pub(crate) limit_hit: Option<String>,
 }
 
 impl PluginState {
@@ -73,25 +77,34 @@ impl PluginState {
             limits,
             host_calls: 0,
             http_requests: 0,
+            limit_hit: None,
         }
     }
 
     /// Every host function that reaches the platform starts here: the grant is checked again
     /// (the import check should already have refused the component) and the call is counted.
-    pub(crate) fn enter(&mut self, scope: Option<Scope>) -> Result<(), Error> {
-        if let Some(scope) = scope
+    pub(crate) fn enter(&mut self, interface: Interface) -> Result<(), Error> {
+        if let Some(scope) = interface.scope()
             && !self.installation.grants.contains(scope)
         {
             return Err(crate::capabilities::forbidden(scope));
         }
-        self.host_calls += 1;
+        self.host_calls = self.host_calls.saturating_add(1);
         if self.host_calls > self.limits.max_host_calls {
-            return Err(Error::LimitExceeded(format!(
+            return Err(self.limit_hit(format!(
                 "more than {} host calls in one invocation",
                 self.limits.max_host_calls
             )));
         }
         Ok(())
+    }
+
+    /// Records that an invocation limit was hit and returns the error the guest sees.
+    pub(crate) fn limit_hit(&mut self, message: String) -> Error {
+        if self.limit_hit.is_none() {
+            self.limit_hit = Some(message.clone());
+        }
+        Error::LimitExceeded(message)
     }
 
     pub(crate) fn store(&self) -> &Store {
@@ -135,7 +148,7 @@ mod tests {
         });
         let wasi = wasmtime_wasi::WasiCtxBuilder::new().build();
         (
-            PluginState::new(wasi, installation, services, PluginLog::new(1024), limits),
+            PluginState::new(wasi, installation, services, PluginLog::new(1024, 100), limits),
             dir,
         )
     }
@@ -145,15 +158,16 @@ mod tests {
     #[tokio::test]
     async fn host_functions_check_the_grant_again() {
         let (mut state, _dir) = plugin_state(ScopeSet::default(), Limits::EVENT).await;
+        assert!(matches!(state.enter(Interface::Kv), Err(Error::Forbidden(m)) if m.contains("storage")));
         assert!(
-            matches!(state.enter(Some(Scope::Storage)), Err(Error::Forbidden(m)) if m.contains("storage"))
+            state.enter(Interface::Config).is_ok(),
+            "scope-free interfaces stay available"
         );
-        assert!(state.enter(None).is_ok(), "scope-free interfaces stay available");
-        let granted: ScopeSet = [Scope::Storage].into_iter().collect();
+        let granted: ScopeSet = [crate::platform::Scope::Storage].into_iter().collect();
         let (mut state, _dir) = plugin_state(granted, Limits::EVENT).await;
-        assert!(state.enter(Some(Scope::Storage)).is_ok());
+        assert!(state.enter(Interface::Kv).is_ok());
         assert!(matches!(
-            state.enter(Some(Scope::TasksWrite)),
+            state.enter(Interface::TasksWrite),
             Err(Error::Forbidden(_))
         ));
     }
@@ -169,8 +183,13 @@ mod tests {
         )
         .await;
         for _ in 0..3 {
-            assert!(state.enter(None).is_ok());
+            assert!(state.enter(Interface::Config).is_ok());
         }
-        assert!(matches!(state.enter(None), Err(Error::LimitExceeded(_))));
+        assert_eq!(state.limit_hit, None);
+        assert!(matches!(
+            state.enter(Interface::Config),
+            Err(Error::LimitExceeded(_))
+        ));
+        assert!(state.limit_hit.is_some(), "the invocation remembers the limit");
     }
 }

@@ -8,7 +8,7 @@ use axum::response::Response;
 
 use super::installed::usage_section;
 use super::{Visitor, esc, page, refusal};
-use crate::api::AppState;
+use crate::AppState;
 use crate::catalog::apps::{self, AppKind};
 use crate::events::analytics;
 use crate::platform::Scope;
@@ -218,7 +218,7 @@ pub async fn app_page(State(state): State<AppState>, visitor: Visitor, Path(id):
     let now = now_ms();
     if let Ok(usage) = analytics::read(
         &state.store,
-        analytics::Scope::App(&app.id),
+        analytics::UsageOf::App(&app.id),
         now - 86_400_000,
         now,
     )

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::{Visitor, bar_chart, esc, page, refusal};
-use crate::api::AppState;
+use crate::AppState;
 use crate::catalog::apps;
 use crate::catalog::manifest::FieldType;
 use crate::events::analytics;
@@ -107,6 +107,21 @@ pub async fn detail(State(state): State<AppState>, visitor: Visitor, Path(id): P
              <button type=\"submit\" class=\"danger\">Uninstall</button><p role=\"alert\"></p></form></section>"
         ));
     }
+    if let Some(reason) = &installation.webhook_disabled {
+        let enable = if admin {
+            format!(
+                "<form class=\"inline\" data-api=\"POST /v1/installations/{id}/webhook/enable\">\
+                 <button type=\"submit\">Re-enable the webhook and send what it missed</button><p role=\"alert\"></p></form>"
+            )
+        } else {
+            String::new()
+        };
+        body.push_str(&format!(
+            "<section class=\"warning\"><h2>Webhook disabled</h2><p>{reason}. Events keep arriving in the delivery \
+             log below as <code>webhook_disabled</code>; none is sent until the webhook is re-enabled.</p>{enable}</section>",
+            reason = esc(reason)
+        ));
+    }
     if let Some(pending) = &installation.pending_upgrade {
         let consent = if pending.new_scopes.is_empty() || !admin {
             String::new()
@@ -200,7 +215,7 @@ pub async fn detail(State(state): State<AppState>, visitor: Visitor, Path(id): P
     let now = now_ms();
     if let Ok(usage) = analytics::read(
         &state.store,
-        analytics::Scope::Subscriber(&installation.id),
+        analytics::UsageOf::Subscriber(&installation.id),
         now - 86_400_000,
         now,
     )

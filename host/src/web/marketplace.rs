@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::{Visitor, esc, page, refusal};
-use crate::api::AppState;
+use crate::AppState;
 use crate::catalog::apps;
 use crate::catalog::manifest::{FieldType, Pricing};
 use crate::catalog::search::{self, Card, Sort};

@@ -18,7 +18,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 
-use crate::api::AppState;
+use crate::AppState;
 use crate::platform::credentials::{self, SessionIdentity};
 use crate::platform::orgs::{self, Role};
 use crate::platform::{Scope, ScopeSet};

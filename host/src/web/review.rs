@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::{Visitor, esc, page, refusal};
-use crate::api::AppState;
+use crate::AppState;
 use crate::catalog::apps;
 
 /// `/review`.

@@ -69,16 +69,20 @@ pub fn is_refused_address(error: &(dyn std::error::Error + 'static)) -> bool {
 /// Checks a webhook or REST hook target before it is stored or called: an absolute http(s)
 /// URL without credentials, whose host (an IP literal, or every address its name resolves to)
 /// is public unless `allow_private`.
-pub async fn check_target(url: &str, allow_private: bool) -> Result<reqwest::Url, String> {
-    let parsed = reqwest::Url::parse(url).map_err(|e| format!("`{url}` is not an absolute URL: {e}"))?;
+pub async fn check_target(url: &str, allow_private: bool) -> Result<reqwest::Url, TargetRefusal> {
+    let invalid = |m: String| Err(TargetRefusal::Invalid(m));
+    let parsed = match reqwest::Url::parse(url) {
+        Ok(parsed) => parsed,
+        Err(e) => return invalid(format!("`{url}` is not an absolute URL: {e}")),
+    };
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(format!(
+        return invalid(format!(
             "only http and https URLs are allowed, not {}",
             parsed.scheme()
         ));
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err("the URL must not carry credentials".into());
+        return invalid("the URL must not carry credentials".into());
     }
     if allow_private {
         return Ok(parsed);
@@ -89,19 +93,35 @@ pub async fn check_target(url: &str, allow_private: bool) -> Result<reqwest::Url
         Some(url::Host::Ipv6(ip)) => vec![SocketAddr::new(IpAddr::V6(ip), port)],
         Some(url::Host::Domain(name)) => tokio::net::lookup_host((name, port))
             .await
-            .map_err(|e| format!("{name} cannot be resolved: {e}"))?
+            .map_err(|e| TargetRefusal::Unresolved(format!("{name} cannot be resolved: {e}")))?
             .collect(),
-        None => return Err(format!("`{url}` has no host")),
+        None => return invalid(format!("`{url}` has no host")),
     };
     match addrs.iter().find(|a| !is_public(a.ip())) {
-        Some(private) => Err(format!(
+        Some(private) => Err(TargetRefusal::Private(format!(
             "{} resolves to {}, which is not a public address",
             parsed.host_str().unwrap_or_default(),
             private.ip()
+        ))),
+        None if addrs.is_empty() => Err(TargetRefusal::Unresolved(
+            "the host resolves to no address".into(),
         )),
-        None if addrs.is_empty() => Err("the host resolves to no address".into()),
         None => Ok(parsed),
     }
+}
+
+/// Why a webhook target is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetRefusal {
+    /// Not an http(s) URL Bazaar could call.
+    #[error("{0}")]
+    Invalid(String),
+    /// It reaches a loopback, private, link-local (metadata) or other non-public address.
+    #[error("{0}")]
+    Private(String),
+    /// Its name does not resolve now (it may later; each attempt checks again).
+    #[error("{0}")]
+    Unresolved(String),
 }
 
 /// Resolves names and keeps only public addresses (unless private ones are allowed).

@@ -10,6 +10,7 @@ use super::{address, signing};
 use crate::installs::secrets::Secrets;
 use crate::platform::outbox::kinds;
 use crate::platform::{PlatformError, Result, ScopeSet, format_time};
+use crate::policy;
 use crate::store::{Store, new_id, now_ms};
 
 /// Who subscribes.
@@ -96,13 +97,25 @@ pub async fn create(
             kinds::ALL.join(", ")
         )));
     }
-    if let Some(scope) = kinds::read_scope(event)
-        && !held.contains(scope)
-    {
-        return Err(PlatformError::Invalid(format!(
-            "receiving `{event}` needs the `{}` scope, which this credential does not hold",
-            scope.as_str()
-        )));
+    let rule = policy::event_rule(event)
+        .ok_or_else(|| PlatformError::Invalid(format!("unknown event kind `{event}`")))?;
+    match &subscriber {
+        Subscriber::ApiKey(_) if !held.contains(rule.credential_needs()) => {
+            return Err(PlatformError::Invalid(format!(
+                "receiving `{event}` needs the `{}` scope, which this credential does not hold",
+                rule.credential_needs()
+            )));
+        }
+        Subscriber::Installation(_) => match rule.app_needs() {
+            Some(scope) if !held.contains(scope) => {
+                return Err(PlatformError::Invalid(format!(
+                    "receiving `{event}` needs the `{scope}` scope, which this app was not granted"
+                )));
+            }
+            // An app hears about its own installation: fan-out sends it only those.
+            _ => {}
+        },
+        Subscriber::ApiKey(_) => {}
     }
     let url = address::check_target(target_url, allow_private)
         .await

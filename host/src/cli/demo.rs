@@ -6,10 +6,10 @@ use rand::Rng;
 use rand::distributions::Alphanumeric;
 use serde::{Deserialize, Serialize};
 
-use crate::platform::credentials::{self};
-use crate::platform::orgs;
-use crate::platform::{PlatformError, ScopeSet, projects, tasks};
-use crate::store::Store;
+use bazaar::platform::credentials::{self};
+use bazaar::platform::orgs;
+use bazaar::platform::{PlatformError, ScopeSet, projects, tasks};
+use bazaar::store::Store;
 
 /// Sign-in details of the demo, kept in the data folder (mode 0600) so later starts can print them.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -101,7 +101,7 @@ pub async fn publish_examples(
     examples: &Path,
     plugins: &Path,
 ) -> Result<Vec<String>, PlatformError> {
-    use crate::catalog::{apps, review};
+    use bazaar::catalog::{apps, review};
     let reviewer = review::add_reviewer(store, DEMO_EMAIL).await?;
     let developer = match orgs::find_by_slug(store, "bazaar").await? {
         Some(org) => org,
@@ -117,7 +117,7 @@ pub async fn publish_examples(
         }
     };
     let cache = data_dir.join("component-cache");
-    let sandbox = crate::sandbox::Sandbox::new(false, Some(cache))
+    let sandbox = bazaar::sandbox::Sandbox::new(false, Some(cache))
         .await
         .map_err(|e| PlatformError::Internal(e.to_string()))?;
     let mut dirs: Vec<_> = std::fs::read_dir(examples)
@@ -148,7 +148,7 @@ pub async fn publish_examples(
         let app = apps::create(store, &developer.id, None, apps::AppKind::Plugin, &manifest).await?;
         let draft = apps::add_version(store, &app, "1.0.0", &manifest, "First release").await?;
         apps::upload_component(store, &app, &draft.id, &bytes).await?;
-        let reviewed = review::submit(store, &sandbox, &app, &draft.id).await?;
+        let reviewed = review::submit(store, &sandbox, &app, &draft.id, false).await?;
         if reviewed.state != apps::states::IN_REVIEW {
             let why: Vec<_> = reviewed
                 .findings

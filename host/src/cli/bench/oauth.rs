@@ -17,10 +17,10 @@ use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 
 use super::{client_loop, unlimited};
-use crate::config::Config;
-use crate::platform::{ScopeSet, orgs};
-use crate::server;
-use crate::store::Store;
+use bazaar::config::Config;
+use bazaar::platform::{ScopeSet, orgs};
+use bazaar::server;
+use bazaar::store::Store;
 
 #[derive(Debug, Clone)]
 pub struct OAuthBench {
@@ -49,15 +49,15 @@ const MANIFEST: &str = r#"{"name": "Bench client", "slug": "SLUG", "description"
   "scopes": [{"name": "tasks:read", "purpose": "Read tasks."}]}"#;
 
 pub async fn run_oauth(bench: &OAuthBench) -> anyhow::Result<OAuthBenchReport> {
-    use crate::catalog::{apps, review};
-    use crate::oauth::{clients, grants};
+    use bazaar::catalog::{apps, review};
+    use bazaar::oauth::{clients, grants};
     let dir = tempfile::tempdir()?;
     let store = match &bench.database_url {
         Some(url) => Store::connect(url).await?,
         None => Store::open_data_dir(dir.path()).await?,
     };
     store.migrate().await?;
-    let unique = crate::store::new_id("b");
+    let unique = bazaar::store::new_id("b");
     let (developer, _) = orgs::create_with_owner(
         &store,
         "Bench developer",
@@ -75,17 +75,17 @@ pub async fn run_oauth(bench: &OAuthBench) -> anyhow::Result<OAuthBenchReport> {
     let manifest = MANIFEST.replace("SLUG", &format!("bench-{}", unique.replace('_', "-")));
     let app = apps::create(&store, &developer.id, None, apps::AppKind::External, &manifest).await?;
     let draft = apps::add_version(&store, &app, "1.0.0", &manifest, "Bench").await?;
-    let sandbox = crate::sandbox::Sandbox::new(false, None).await?;
-    review::submit(&store, &sandbox, &app, &draft.id).await?;
+    let sandbox = bazaar::sandbox::Sandbox::new(false, None).await?;
+    review::submit(&store, &sandbox, &app, &draft.id, false).await?;
     let version = review::approve(&store, &draft.id, None, "bench").await?;
     let secret = clients::new_secret(&store, &app.id).await?;
     let scopes: ScopeSet = ScopeSet::parse_text("tasks:read")?;
     let installation =
-        crate::installs::authorize_external(&store, &tenant.id, &admin.id, &app, &version, scopes).await?;
+        bazaar::installs::authorize_external(&store, &tenant.id, &admin.id, &app, &version, scopes).await?;
     // One token family per connection, through the real code exchange.
     let mut families = Vec::new();
     for _ in 0..bench.connections.max(1) {
-        let verifier = format!("{}{}", crate::store::new_id("v"), "x".repeat(20));
+        let verifier = format!("{}{}", bazaar::store::new_id("v"), "x".repeat(20));
         let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .encode(<sha2::Sha256 as sha2::Digest>::digest(verifier.as_bytes()));
         let approval = grants::Approval {

@@ -6,6 +6,7 @@
 //! 1,000 projects; keep-alive HTTP/1.1 clients in the same process ask for pages of 50 with an
 //! API key. Run it from a release build: `cargo run --release -- bench api`.
 
+pub mod command;
 pub mod delivery;
 pub mod oauth;
 
@@ -17,10 +18,10 @@ use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 
-use crate::config::Config;
-use crate::platform::{ScopeSet, credentials, orgs, projects};
-use crate::server;
-use crate::store::Store;
+use bazaar::config::Config;
+use bazaar::platform::{ScopeSet, credentials, orgs, projects};
+use bazaar::server;
+use bazaar::store::Store;
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -60,7 +61,7 @@ pub async fn run_api(bench: &ApiBench) -> anyhow::Result<ApiBenchReport> {
     let (org, user) = orgs::create_with_owner(
         &store,
         "Bench",
-        &format!("bench-{}@bench.test", crate::store::new_id("b")),
+        &format!("bench-{}@bench.test", bazaar::store::new_id("b")),
         "bench-password-1",
     )
     .await?;
@@ -118,10 +119,10 @@ pub async fn run_api(bench: &ApiBench) -> anyhow::Result<ApiBenchReport> {
 }
 
 /// Rate limits so high that a benchmark measures the limiter's cost, never its refusals.
-pub fn unlimited() -> crate::config::RateLimitConfig {
-    let mut limits = crate::config::RateLimitConfig::default();
+pub fn unlimited() -> bazaar::config::RateLimitConfig {
+    let mut limits = bazaar::config::RateLimitConfig::default();
     for plan in limits.plans.values_mut() {
-        *plan = crate::config::PlanLimits {
+        *plan = bazaar::config::PlanLimits {
             per_minute: u32::MAX,
             burst: u32::MAX,
         };
@@ -234,8 +235,8 @@ fn native_check(payload: &str) -> bool {
 
 /// Runs `iterations` calls of each kind, sequentially (one core), after a warm-up.
 pub async fn run_plugin(component: &[u8], iterations: usize) -> anyhow::Result<PluginBenchReport> {
-    use crate::runtime::{Event, Limits, Outcome};
-    use crate::sandbox::{Sandbox, SandboxRun};
+    use bazaar::runtime::{Event, Limits, Outcome};
+    use bazaar::sandbox::{Sandbox, SandboxRun};
 
     let sandbox = Sandbox::new(false, None).await?;
     let prepared = sandbox.runtime.prepare(component)?;

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::bail;
 
-use crate::platform::{ScopeSet, credentials, orgs, projects};
-use crate::store::Store;
+use bazaar::platform::{ScopeSet, credentials, orgs, projects};
+use bazaar::store::Store;
 
 /// What to measure: sustained deliveries per second to a plugin and to a local webhook receiver.
 #[derive(Debug, Clone)]
@@ -52,31 +52,31 @@ const BENCH_MANIFEST: &str = r#"{"name": "Bench", "slug": "SLUG", "description":
   "scopes": [{"name": "tasks:read", "purpose": "Receive new tasks."}]}"#;
 
 pub async fn run_delivery(bench: &DeliveryBench) -> anyhow::Result<DeliveryBenchReport> {
-    use crate::catalog::{apps, review};
+    use bazaar::catalog::{apps, review};
     let dir = tempfile::tempdir()?;
     let store = match &bench.database_url {
         Some(url) => Store::connect(url).await?,
         None => Store::open_data_dir(dir.path()).await?,
     };
     store.migrate().await?;
-    let secrets = Arc::new(crate::installs::secrets::Secrets::load(None, dir.path())?);
+    let secrets = Arc::new(bazaar::installs::secrets::Secrets::load(None, dir.path())?);
 
     // The plugin, published through the real review.
     let (developer, _) = orgs::create_with_owner(
         &store,
         "Bench developer",
-        &format!("dev-{}@bench.test", crate::store::new_id("b")),
+        &format!("dev-{}@bench.test", bazaar::store::new_id("b")),
         "bench-password-1",
     )
     .await?;
-    let sandbox = crate::sandbox::Sandbox::new(false, Some(dir.path().join("component-cache"))).await?;
+    let sandbox = bazaar::sandbox::Sandbox::new(false, Some(dir.path().join("component-cache"))).await?;
     // A PostgreSQL database may hold earlier runs: this run's app and organizations are its own.
-    let slug = format!("bench-{}", crate::store::new_id("p").replace('_', "-"));
+    let slug = format!("bench-{}", bazaar::store::new_id("p").replace('_', "-"));
     let manifest = BENCH_MANIFEST.replace("SLUG", &slug);
     let app = apps::create(&store, &developer.id, None, apps::AppKind::Plugin, &manifest).await?;
     let draft = apps::add_version(&store, &app, "1.0.0", &manifest, "Bench").await?;
     apps::upload_component(&store, &app, &draft.id, &bench.component).await?;
-    let reviewed = review::submit(&store, &sandbox, &app, &draft.id).await?;
+    let reviewed = review::submit(&store, &sandbox, &app, &draft.id, false).await?;
     if reviewed.state != apps::states::IN_REVIEW {
         bail!(
             "the benchmark plugin did not pass review: {:?}",
@@ -91,18 +91,18 @@ pub async fn run_delivery(bench: &DeliveryBench) -> anyhow::Result<DeliveryBench
     let hook_url = format!("http://{}/hook", listener.local_addr()?);
     tokio::spawn(async move { axum::serve(listener, receiver).await });
 
-    let services = crate::events::Services {
+    let services = bazaar::events::Services {
         store: store.clone(),
         secrets: secrets.clone(),
-        runtime: crate::runtime::SharedRuntime::new(
-            crate::runtime::HostServices {
+        runtime: bazaar::runtime::SharedRuntime::new(
+            bazaar::runtime::HostServices {
                 store: store.clone(),
                 files_root: dir.path().join("plugin-files"),
                 allow_private_network: true,
             },
             dir.path().join("component-cache"),
         ),
-        config: crate::config::DeliveryConfig::default(),
+        config: bazaar::config::DeliveryConfig::default(),
         node_id: "bench".into(),
         allow_private_network: true,
     };
@@ -114,13 +114,13 @@ pub async fn run_delivery(bench: &DeliveryBench) -> anyhow::Result<DeliveryBench
             let (org, _) = orgs::create_with_owner(
                 &store,
                 &format!("Tenant {target} {n}"),
-                &format!("{target}-{n}-{}@bench.test", crate::store::new_id("b")),
+                &format!("{target}-{n}-{}@bench.test", bazaar::store::new_id("b")),
                 "bench-password-1",
             )
             .await?;
             if target == "plugin" {
                 let consent = vec!["tasks:read".to_owned()];
-                crate::installs::install(
+                bazaar::installs::install(
                     &store,
                     &secrets,
                     &org.id,
@@ -133,13 +133,13 @@ pub async fn run_delivery(bench: &DeliveryBench) -> anyhow::Result<DeliveryBench
             } else {
                 let key =
                     credentials::create_api_key(&store, &org.id, "hooks", ScopeSet::all(), None).await?;
-                let new = crate::webhooks::hooks::NewHook {
-                    subscriber: crate::webhooks::hooks::Subscriber::ApiKey(key.key.id.clone()),
+                let new = bazaar::webhooks::hooks::NewHook {
+                    subscriber: bazaar::webhooks::hooks::Subscriber::ApiKey(key.key.id.clone()),
                     held: ScopeSet::all(),
                     event: "task.created",
                     target_url: &hook_url,
                 };
-                crate::webhooks::hooks::create(&store, &secrets, &org.id, new, true).await?;
+                bazaar::webhooks::hooks::create(&store, &secrets, &org.id, new, true).await?;
             }
             let project = projects::create(&store, &org.id, "Bench", "").await?;
             orgs_ids.push((org.id, project.id));
@@ -147,23 +147,23 @@ pub async fn run_delivery(bench: &DeliveryBench) -> anyhow::Result<DeliveryBench
         // Events first, then the workers: what is measured is delivery, fan-out included.
         for n in 0..bench.events {
             let (org_id, project_id) = &orgs_ids[n % orgs_ids.len()];
-            let task = crate::platform::tasks::NewTask {
+            let task = bazaar::platform::tasks::NewTask {
                 project_id: project_id.clone(),
                 title: format!("Task {n}"),
                 description: "A task for the delivery benchmark".into(),
                 labels: vec!["bench".into()],
                 due_date: None,
             };
-            crate::platform::tasks::create(&store, org_id, task).await?;
+            bazaar::platform::tasks::create(&store, org_id, task).await?;
         }
         // Warm the compiled component so that compilation is not measured.
         if target == "plugin" {
             services.runtime.get().await?.prepare(&bench.component)?;
         }
         let started = Instant::now();
-        let dispatcher = crate::events::Dispatcher::start(services.clone(), Duration::from_secs(5)).await;
+        let dispatcher = bazaar::events::Dispatcher::start(services.clone(), Duration::from_secs(5)).await;
         let delivered = loop {
-            let orgs_in = crate::store::placeholders(1, orgs_ids.len());
+            let orgs_in = bazaar::store::placeholders(1, orgs_ids.len());
             let count = |condition: &str| {
                 format!("SELECT COUNT(*) FROM deliveries WHERE org_id IN ({orgs_in}) AND {condition}")
             };

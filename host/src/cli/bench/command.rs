@@ -1,0 +1,190 @@
+//! `bazaar bench ...`: the arguments and the printing of each benchmark.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Subcommand;
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Per-call cost of a fresh isolated plugin instance, beside native code and a reused instance
+    Plugin {
+        /// The benchmark component [default: the workspace's test-plugin-parse-event build]
+        #[arg(long)]
+        component: Option<PathBuf>,
+        #[arg(long, default_value_t = 20_000)]
+        iterations: usize,
+    },
+    /// Sustained deliveries per second to a plugin and to a local webhook receiver
+    Delivery {
+        /// Events per target
+        #[arg(long, default_value_t = 10_000)]
+        events: usize,
+        /// Organizations (installations or REST hooks) the events are spread over
+        #[arg(long, default_value_t = 8)]
+        subscribers: usize,
+        /// The benchmark component [default: the workspace's test-plugin-parse-event build]
+        #[arg(long)]
+        component: Option<PathBuf>,
+        /// Benchmark on PostgreSQL instead of SQLite
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// /oauth/token refresh grants per second and GET /v1/me with a bearer token
+    Oauth {
+        #[arg(long, default_value_t = 16)]
+        connections: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Benchmark on PostgreSQL instead of SQLite
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// GET /v1/projects requests per second and latency over loopback
+    Api {
+        #[arg(long, default_value_t = 1000)]
+        projects: usize,
+        #[arg(long, default_value_t = 50)]
+        page: u32,
+        #[arg(long, default_value_t = 16)]
+        connections: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Benchmark on PostgreSQL instead of SQLite
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+}
+
+/// The benchmark component: `path`, or the workspace's build of test-plugin-parse-event.
+fn bench_component(path: Option<PathBuf>) -> anyhow::Result<Vec<u8>> {
+    let path = path.unwrap_or_else(|| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../target/wasm32-wasip2/plugin/test_plugin_parse_event.wasm")
+    });
+    std::fs::read(&path).with_context(|| {
+        format!(
+            "reading {}; build it with `cargo build --target wasm32-wasip2 --profile plugin -p test-plugin-parse-event`",
+            path.display()
+        )
+    })
+}
+
+/// Runs one benchmark and prints its figures.
+pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "warning: this is a debug build; run it with `cargo run --release -- bench ...` for real figures"
+        );
+    }
+    match command {
+        BenchCommand::Delivery {
+            events,
+            subscribers,
+            component,
+            database_url,
+        } => {
+            let database = database_name(&database_url);
+            let spec = super::delivery::DeliveryBench {
+                events,
+                subscribers: subscribers.max(1),
+                database_url,
+                component: bench_component(component)?,
+            };
+            let report = super::delivery::run_delivery(&spec).await?;
+            println!(
+                "event delivery on {database}, {events} events per target over {subscribers} subscribers:"
+            );
+            for (name, figure) in [
+                ("plugin (fresh sandbox per event)", &report.plugin),
+                ("webhook (signed POST, loopback)", &report.webhook),
+            ] {
+                println!(
+                    "  {name:<34} {:>6} deliveries in {:>6.2} s   {:>8.0} deliveries/s",
+                    figure.deliveries,
+                    figure.seconds,
+                    figure.per_second()
+                );
+            }
+        }
+        BenchCommand::Oauth {
+            connections,
+            seconds,
+            database_url,
+        } => {
+            let database = database_name(&database_url);
+            let spec = super::oauth::OAuthBench {
+                connections,
+                warmup: Duration::from_secs(2),
+                duration: Duration::from_secs(seconds),
+                database_url,
+            };
+            let report = super::oauth::run_oauth(&spec).await?;
+            println!("OAuth on {database}, {connections} keep-alive connections, {seconds} s each:");
+            for (name, t) in [
+                ("POST /oauth/token (refresh, rotated)", &report.refresh),
+                ("GET /v1/me (bearer token)", &report.me),
+            ] {
+                println!(
+                    "  {name:<38} {:>8.0} req/s   p50 {:>6} µs   p99 {:>6} µs   ({} requests)",
+                    t.per_second, t.p50_us, t.p99_us, t.requests
+                );
+            }
+        }
+        BenchCommand::Plugin {
+            component,
+            iterations,
+        } => {
+            let bytes = bench_component(component)?;
+            let report = super::run_plugin(&bytes, iterations).await?;
+            println!(
+                "plugin call, {}-byte event, {iterations} sequential calls each (one core):",
+                report.event_bytes
+            );
+            for (name, p) in [
+                ("fresh isolated instance", report.fresh),
+                ("one reused instance", report.reused),
+                ("native Rust, same logic", report.native),
+            ] {
+                println!(
+                    "  {name:<26} median {:>8.2} µs   p99 {:>8.2} µs   {:>10.0} calls/s",
+                    p.median_us, p.p99_us, p.calls_per_second
+                );
+            }
+        }
+        BenchCommand::Api {
+            projects,
+            page,
+            connections,
+            seconds,
+            database_url,
+        } => {
+            let spec = super::ApiBench {
+                projects,
+                page,
+                connections,
+                warmup: Duration::from_secs(2),
+                duration: Duration::from_secs(seconds),
+                database_url,
+            };
+            let report = super::run_api(&spec).await?;
+            println!(
+                "GET /v1/projects (API key, {projects} projects, page of {page}, {connections} connections, {seconds} s)"
+            );
+            println!(
+                "  {:.0} requests/s   p50 {} µs   p99 {} µs   max {} µs   ({} requests)",
+                report.requests_per_second(),
+                report.p50_us,
+                report.p99_us,
+                report.max_us,
+                report.requests
+            );
+        }
+    }
+    Ok(())
+}
+
+fn database_name(url: &Option<String>) -> &'static str {
+    if url.is_some() { "PostgreSQL" } else { "SQLite" }
+}

@@ -1,0 +1,194 @@
+//! `bazaar plugin`: audit, run and scaffold plugins locally, under production's limits.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Subcommand;
+
+use bazaar::platform::ScopeSet;
+
+#[derive(Subcommand)]
+pub enum PluginCommand {
+    /// List what a component can reach: each import, its scope, and reasons to reject it
+    Audit {
+        /// The component (.wasm) built for wasm32-wasip2
+        file: PathBuf,
+        /// Print the audit as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a component on an event in the local sandbox, with production's limits
+    Run {
+        /// The component (.wasm) built for wasm32-wasip2
+        file: PathBuf,
+        /// A JSON file: {"kind": "task.created", "payload": {...}}
+        #[arg(long)]
+        event: PathBuf,
+        /// Scopes to grant, comma-separated (storage, network, tasks:read, ...)
+        #[arg(long, value_delimiter = ',')]
+        grant: Vec<String>,
+        /// Configuration values, KEY=VALUE (repeatable)
+        #[arg(long, value_parser = parse_key_value)]
+        config: Vec<(String, String)>,
+        /// Hosts the plugin may call with `http` (repeatable)
+        #[arg(long)]
+        allow_host: Vec<String>,
+        /// Let `http` reach loopback and private addresses (local development only)
+        #[arg(long)]
+        allow_private_network: bool,
+        /// Fuel for the call [default: production's]
+        #[arg(long)]
+        fuel: Option<u64>,
+        /// Linear memory for the call, in bytes [default: production's]
+        #[arg(long)]
+        memory: Option<usize>,
+        /// Wall-clock limit, in milliseconds [default: production's]
+        #[arg(long)]
+        timeout_ms: Option<u64>,
+        /// Print the report as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a plugin crate that builds
+    New {
+        /// The plugin's name: lowercase letters, digits and dashes
+        name: String,
+        /// The folder to create it in
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// The bazaar-sdk crate to depend on [default: the one this binary was built with]
+        #[arg(long)]
+        sdk: Option<PathBuf>,
+    },
+}
+
+fn parse_key_value(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("`{text}` is not KEY=VALUE"))
+}
+
+/// `bazaar plugin audit | run | new`.
+pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
+    use bazaar::runtime::audit;
+    use bazaar::sandbox::{EventFile, Sandbox, SandboxRun};
+    match command {
+        PluginCommand::Audit { file, json } => {
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let audit = audit::audit(&bytes)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&audit)?);
+            } else {
+                println!(
+                    "{} ({} bytes, sha256 {})",
+                    file.display(),
+                    audit.size_bytes,
+                    audit.sha256
+                );
+                println!("imports:");
+                for import in &audit.imports {
+                    let scope = import.scope.as_deref().unwrap_or("no scope");
+                    let mark = if import.refused { "REFUSED" } else { scope };
+                    println!("  {:<42} {:<16} {}", import.name, mark, import.meaning);
+                }
+                println!("exports:");
+                for export in &audit.exports {
+                    println!("  {export}");
+                }
+                let scopes = if audit.required_scopes.is_empty() {
+                    "none".to_owned()
+                } else {
+                    audit.required_scopes.join(", ")
+                };
+                println!("scopes it needs: {scopes}");
+                if audit.passes() {
+                    println!("verdict: passes");
+                } else {
+                    println!("verdict: would be rejected");
+                    for finding in &audit.findings {
+                        println!("  - {finding}");
+                    }
+                }
+            }
+            if !audit.passes() {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        PluginCommand::Run {
+            file,
+            event,
+            grant,
+            config,
+            allow_host,
+            allow_private_network,
+            fuel,
+            memory,
+            timeout_ms,
+            json,
+        } => {
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let event_text =
+                std::fs::read_to_string(&event).with_context(|| format!("reading {}", event.display()))?;
+            let event_file: EventFile = serde_json::from_str(&event_text).with_context(|| {
+                format!(
+                    "{} is not an event: expected {{\"kind\": ..., \"payload\": {{...}}}}",
+                    event.display()
+                )
+            })?;
+            let grants = ScopeSet::parse_text(&grant.join(" "))?;
+            let defaults = bazaar::runtime::Limits::EVENT;
+            let run = SandboxRun {
+                grants,
+                config: config.into_iter().collect(),
+                allowed_hosts: allow_host,
+                allow_private_network,
+                limits: bazaar::runtime::Limits {
+                    fuel: fuel.unwrap_or(defaults.fuel),
+                    memory_bytes: memory.unwrap_or(defaults.memory_bytes),
+                    timeout_ms: timeout_ms.unwrap_or(defaults.timeout_ms),
+                    ..defaults
+                },
+            };
+            let sandbox = Sandbox::new(allow_private_network, None).await?;
+            let event = sandbox.event(event_file);
+            let report = sandbox.run_event(&bytes, &run, event).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("outcome:  {} - {}", report.outcome.class(), report.message);
+                println!("fuel:     {} of {}", report.fuel_used, run.limits.capped().fuel);
+                println!("duration: {:.3} ms", report.duration_us as f64 / 1000.0);
+                println!(
+                    "log:      {} lines{}",
+                    report.log.len(),
+                    if report.log_dropped_lines > 0 {
+                        format!(
+                            " ({} lines, {} bytes dropped at the cap)",
+                            report.log_dropped_lines, report.log_dropped_bytes
+                        )
+                    } else {
+                        String::new()
+                    }
+                );
+                for line in &report.log {
+                    println!("  [{}] {}", line.level, line.message);
+                }
+            }
+            if report.outcome != bazaar::runtime::Outcome::Ok {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        PluginCommand::New { name, dir, sdk } => {
+            let sdk = sdk.unwrap_or_else(super::scaffold::default_sdk_path);
+            let root = super::scaffold::new_plugin(&dir, &name, &sdk)?;
+            println!("created {}", root.display());
+            println!(
+                "build it:  cd {} && cargo build --target wasm32-wasip2 --release",
+                root.display()
+            );
+            Ok(())
+        }
+    }
+}

@@ -701,8 +701,8 @@ async fn private_addresses_are_refused(backend: Backend) {
     // refused at review, as REST hooks are at creation.
     for (n, url) in [
         "http://localhost:9/hook",
-        "http://10.0.0.8/hook",
-        "http://169.254.169.254/latest/meta-data",
+        "https://10.0.0.8/hook",
+        "https://169.254.169.254/latest/meta-data",
     ]
     .into_iter()
     .enumerate()
@@ -754,11 +754,11 @@ async fn private_addresses_are_refused(backend: Backend) {
         &dev,
         &reviewer,
         "later-local",
-        "http://93.184.215.14/hook",
+        "https://93.184.215.14/hook",
     )
     .await;
     let local = receiver.url.replace("127.0.0.1", "localhost");
-    sqlx::query("UPDATE app_versions SET manifest = REPLACE(manifest, 'http://93.184.215.14/hook', $1) WHERE app_id = $2")
+    sqlx::query("UPDATE app_versions SET manifest = REPLACE(manifest, 'https://93.184.215.14/hook', $1) WHERE app_id = $2")
         .bind(&local)
         .bind(&app)
         .execute(server.store.writer())

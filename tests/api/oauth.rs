@@ -121,11 +121,11 @@ async fn token_endpoints_refuse_other_bodies_with_an_oauth_error() {
         let url = format!("{}{path}", server.base);
         let json_body = http.post(&url).json(&json!({ "grant_type": "refresh_token" }));
         let no_type = http.post(&url).body("grant_type=refresh_token");
-        let garbage = http
+        let other_type = http
             .post(&url)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(vec![0xff, 0xfe, b'=', b'%', b'z']);
-        for request in [json_body, no_type, garbage] {
+            .header("content-type", "text/plain")
+            .body("token=x");
+        for request in [json_body, no_type, other_type] {
             let res = request.send().await.unwrap();
             assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{path}");
             assert_eq!(res.headers()["cache-control"], "no-store", "{path}");

@@ -15,6 +15,7 @@ pub mod platform;
 pub mod policy;
 pub mod runtime;
 pub mod sandbox;
+pub mod secrets;
 pub mod server;
 pub mod store;
 pub mod web;
@@ -59,7 +60,7 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
     /// Seals secret configuration values.
-    pub secrets: Arc<crate::installs::secrets::Secrets>,
+    pub secrets: Arc<crate::secrets::Secrets>,
     /// Where installations keep their files (`files:*` scopes).
     pub files_root: std::path::PathBuf,
     /// Where the automated review runs plugins; started on the first submission.
@@ -80,9 +81,8 @@ impl AppState {
         store: Store,
         config: Arc<Config>,
         addr: std::net::SocketAddr,
-    ) -> Result<Self, crate::installs::secrets::SecretsError> {
-        let secrets =
-            crate::installs::secrets::Secrets::load(config.secret_key.as_deref(), &config.data_dir)?;
+    ) -> Result<Self, crate::secrets::SecretsError> {
+        let secrets = crate::secrets::Secrets::load(config.secret_key.as_deref(), &config.data_dir)?;
         let files_root = config.data_dir.join("plugin-files");
         let runtime = crate::runtime::SharedRuntime::new(
             crate::runtime::HostServices {

@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use bazaar::catalog::review;
-use bazaar::installs::{self, secrets::Secrets};
+use bazaar::installs;
 use bazaar::runtime::{HostServices, Outcome, Runtime};
+use bazaar::secrets::Secrets;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -93,7 +93,9 @@ impl TestServer {
     /// A platform reviewer, signed in.
     pub(crate) async fn reviewer(&self) -> Browser {
         let org = self.org("Bazaar staff").await;
-        review::add_reviewer(&self.store, &org.owner_email).await.unwrap();
+        bazaar::platform::orgs::make_reviewer(&self.store, &org.owner_email)
+            .await
+            .unwrap();
         Browser::sign_in(self, &org.owner_email, &org.password)
             .await
             .unwrap()

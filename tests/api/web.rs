@@ -4,7 +4,6 @@
 
 use std::process::Command;
 
-use bazaar::catalog::review;
 use bazaar::config::{Config, DeliveryConfig};
 use reqwest::StatusCode;
 
@@ -41,7 +40,7 @@ async fn a_plugin_goes_from_the_portal_to_a_tenant_in_a_real_browser() {
     let developer = server.org("Stats Inc").await;
     let tenant = server.org("Acme").await;
     let staff = server.org("Bazaar staff").await;
-    review::add_reviewer(&server.store, &staff.owner_email)
+    bazaar::platform::orgs::make_reviewer(&server.store, &staff.owner_email)
         .await
         .unwrap();
 

@@ -11,6 +11,7 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery};
 use crate::AppState;
 use crate::catalog::search::{self, Card, Listing, Query, Sort};
+use crate::installs;
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -64,7 +65,12 @@ pub async fn browse(
         offset: q.offset.unwrap_or(0),
     };
     Ok(Json(CardList {
-        data: search::search(&state.store, &who.org_id, &query).await?,
+        data: search::search(
+            &state.store,
+            &installs::installed_apps(&state.store, &who.org_id).await?,
+            &query,
+        )
+        .await?,
     }))
 }
 
@@ -77,7 +83,8 @@ pub async fn listing(
     Authorized(who, ..): Authorized<need::AppsRead>,
     Path(slug): Path<String>,
 ) -> Result<Json<Listing>, ApiError> {
-    Ok(Json(search::listing(&state.store, &who.org_id, &slug).await?))
+    let installed = installs::installed_apps(&state.store, &who.org_id).await?;
+    Ok(Json(search::listing(&state.store, &installed, &slug).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -101,6 +108,17 @@ pub async fn rate(
     ApiJson(body): ApiJson<Rate>,
 ) -> Result<StatusCode, ApiError> {
     let app = crate::catalog::apps::by_slug(&state.store, &slug).await?;
-    search::rate(&state.store, &who.org_id, &app.id, body.stars, &body.review).await?;
+    let installed = installs::installed_apps(&state.store, &who.org_id)
+        .await?
+        .contains(&app.id);
+    search::rate(
+        &state.store,
+        &who.org_id,
+        &app.id,
+        installed,
+        body.stars,
+        &body.review,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

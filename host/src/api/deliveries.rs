@@ -251,7 +251,8 @@ pub async fn enable_webhook(
     Authorized(who, ..): Authorized<need::InstallationsWrite>,
     Path(id): Path<String>,
 ) -> Result<Json<WebhookEnabled>, ApiError> {
-    let (installation, replayed) = crate::installs::enable_webhook(&state.store, &who.org_id, &id).await?;
+    let installation = crate::installs::enable_webhook(&state.store, &who.org_id, &id).await?;
+    let replayed = queue::replay_held_webhooks(&state.store, &id).await?;
     Ok(Json(WebhookEnabled {
         installation,
         replayed,

@@ -113,7 +113,9 @@ pub async fn pause(
     Path(id): Path<String>,
 ) -> Result<Json<Installation>, ApiError> {
     Ok(Json(
-        installs::set_paused(&state.store, &who.org_id, &id, true).await?,
+        installs::set_paused(&state.store, &who.org_id, &id, true)
+            .await?
+            .installation,
     ))
 }
 
@@ -127,9 +129,13 @@ pub async fn resume(
     Authorized(who, ..): Authorized<need::InstallationsWrite>,
     Path(id): Path<String>,
 ) -> Result<Json<Installation>, ApiError> {
-    Ok(Json(
-        installs::set_paused(&state.store, &who.org_id, &id, false).await?,
-    ))
+    let resumed = installs::set_paused(&state.store, &who.org_id, &id, false).await?;
+    // What waited while it was paused goes now, and what a 410-disabled webhook missed.
+    crate::events::queue::wake(&state.store, &id).await?;
+    if resumed.webhook_reenabled {
+        crate::events::queue::replay_held_webhooks(&state.store, &id).await?;
+    }
+    Ok(Json(resumed.installation))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -103,13 +103,10 @@ impl RateLimiter {
         {
             return plan.clone();
         }
-        let plan: String = sqlx::query_as::<_, (String,)>("SELECT plan FROM organizations WHERE id = $1")
-            .bind(org_id)
-            .fetch_optional(state.store.reader())
+        let plan = crate::platform::orgs::plan_of(&state.store, org_id)
             .await
             .ok()
             .flatten()
-            .map(|(p,)| p)
             .unwrap_or_else(|| "standard".into());
         if let Ok(mut plans) = self.plans.lock() {
             if plans.len() > 100_000 {

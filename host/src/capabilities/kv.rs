@@ -6,7 +6,7 @@ use crate::policy::Interface;
 use crate::runtime::bindings::Error;
 use crate::runtime::bindings::bazaar::platform::kv::Host;
 use crate::runtime::state::PluginState;
-use crate::store::{Store, now_ms};
+use crate::store::now_ms;
 
 const MAX_KEY_BYTES: usize = 256;
 const MAX_VALUE_BYTES: usize = 64 << 10;
@@ -24,11 +24,14 @@ fn db(e: sqlx::Error) -> Error {
     crate::platform::PlatformError::from(e).into()
 }
 
-/// Deletes everything an installation stored (on uninstall).
-pub async fn delete_installation_data(store: &Store, installation_id: &str) -> Result<(), sqlx::Error> {
+/// Deletes everything an installation stored (on uninstall, in its transaction).
+pub async fn delete_installation_data<'c, E>(conn: E, installation_id: &str) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     sqlx::query("DELETE FROM plugin_kv WHERE installation_id = $1")
         .bind(installation_id)
-        .execute(store.writer())
+        .execute(conn)
         .await?;
     Ok(())
 }

@@ -3,22 +3,11 @@
 //! Which scope each interface needs is decided in [`crate::policy`], not here.
 
 pub mod config;
-pub mod files;
 pub mod http;
 pub mod kv;
 pub mod log;
 pub mod projects;
 pub mod tasks;
-
-use crate::platform::Scope;
-
-/// The error a host function returns when called without its scope (defence in depth: the
-/// import check should have refused the component already).
-pub fn forbidden(scope: Scope) -> crate::runtime::bindings::Error {
-    crate::runtime::bindings::Error::Forbidden(format!(
-        "this installation was not granted the `{scope}` scope"
-    ))
-}
 
 /// Hands a host call's answer to the guest and records its outcome (`ok` or the error case) on
 /// the call's `host_call` span, which names the interface, function and installation and

@@ -474,3 +474,13 @@ pub(crate) async fn set_state(
     }
     Ok(())
 }
+
+/// Records how many installations an app has (the installs module counts them).
+pub async fn set_install_count(conn: &mut sqlx::AnyConnection, app_id: &str, count: i64) -> Result<()> {
+    sqlx::query("UPDATE apps SET install_count = $1 WHERE id = $2")
+        .bind(count)
+        .bind(app_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

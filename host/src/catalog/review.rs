@@ -286,18 +286,3 @@ pub async fn set_suspended(store: &Store, app_id: &str, reason: Option<&str>) ->
     tx.commit().await?;
     apps::get(store, app_id).await
 }
-
-/// Makes a user a platform reviewer (`bazaar reviewer add EMAIL`).
-pub async fn add_reviewer(store: &Store, email: &str) -> Result<String> {
-    let user: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE email = $1")
-        .bind(email.trim().to_lowercase())
-        .fetch_optional(store.reader())
-        .await?;
-    let (user_id,) = user.ok_or(PlatformError::NotFound("user"))?;
-    sqlx::query("INSERT INTO platform_reviewers (user_id, created_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING")
-        .bind(&user_id)
-        .bind(now_ms())
-        .execute(store.writer())
-        .await?;
-    Ok(user_id)
-}

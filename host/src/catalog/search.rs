@@ -2,6 +2,8 @@
 //! descriptions, filtered by category and kind, sorted by installs, rating or newest; and
 //! ratings by the organizations that installed an app.
 
+use std::collections::HashSet;
+
 use serde::Serialize;
 use sqlx::FromRow;
 use utoipa::ToSchema;
@@ -64,13 +66,13 @@ struct CardRow {
     rating_count: i64,
     install_count: i64,
     manifest: String,
-    installed: i64,
     long_description: String,
 }
 
 impl CardRow {
-    fn into_card(self) -> Option<Card> {
+    fn into_card(self, installed: &HashSet<String>) -> Option<Card> {
         let manifest: super::manifest::Manifest = serde_json::from_str(&self.manifest).ok()?;
+        let installed = installed.contains(&self.id);
         Some(Card {
             id: self.id,
             slug: self.slug,
@@ -83,15 +85,13 @@ impl CardRow {
             rating: (self.rating_count > 0).then(|| self.rating_sum as f64 / self.rating_count as f64),
             rating_count: self.rating_count,
             install_count: self.install_count,
-            installed: self.installed > 0,
+            installed,
         })
     }
 }
 
 const CARD_COLUMNS: &str = "SELECT a.id, a.slug, a.kind, a.name, a.description, a.category, a.rating_sum, a.rating_count, \
-     a.install_count, v.manifest, \
-     (SELECT COUNT(*) FROM installations i WHERE i.app_id = a.id AND i.org_id = $1) AS installed, \
-     a.long_description \
+     a.install_count, v.manifest, a.long_description \
      FROM apps a JOIN app_versions v ON v.id = a.published_version_id";
 
 /// The searchable text of an app, for PostgreSQL's text search (the index is on this expression).
@@ -113,12 +113,13 @@ fn terms(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Searches the catalog for an organization (to mark what it installed): full-text over the
+/// Searches the catalog for an organization, marking the apps it `installed` (their ids, from
+/// `installs::installed_apps`): full-text over the
 /// name and descriptions, with stemming (SQLite FTS5 with the Porter stemmer, PostgreSQL English
 /// text search), every word required, each also as a prefix.
-pub async fn search(store: &Store, org_id: &str, query: &Query) -> Result<Vec<Card>> {
+pub async fn search(store: &Store, installed: &HashSet<String>, query: &Query) -> Result<Vec<Card>> {
     let mut sql = String::from(CARD_COLUMNS);
-    let mut args: Vec<String> = vec![org_id.to_owned()];
+    let mut args: Vec<String> = Vec::new();
     let terms = terms(query.text.as_deref().unwrap_or_default());
     let mut rank = None;
     if !terms.is_empty() {
@@ -191,7 +192,7 @@ pub async fn search(store: &Store, org_id: &str, query: &Query) -> Result<Vec<Ca
     Ok(q.fetch_all(store.reader())
         .await?
         .into_iter()
-        .filter_map(CardRow::into_card)
+        .filter_map(|row| row.into_card(installed))
         .collect())
 }
 
@@ -235,18 +236,17 @@ pub struct Review {
     pub updated_at: String,
 }
 
-/// The catalog page of a published app.
-pub async fn listing(store: &Store, org_id: &str, slug: &str) -> Result<Listing> {
+/// The catalog page of a published app, marked if it is among the organization's `installed`.
+pub async fn listing(store: &Store, installed: &HashSet<String>, slug: &str) -> Result<Listing> {
     let row: Option<CardRow> = sqlx::query_as(&format!(
-        "{CARD_COLUMNS} WHERE a.status = 'active' AND a.slug = $2"
+        "{CARD_COLUMNS} WHERE a.status = 'active' AND a.slug = $1"
     ))
-    .bind(org_id)
     .bind(slug)
     .fetch_optional(store.reader())
     .await?;
     let row = row.ok_or(PlatformError::NotFound("app"))?;
     let long_description = row.long_description.clone();
-    let card = row.into_card().ok_or(PlatformError::NotFound("app"))?;
+    let card = row.into_card(installed).ok_or(PlatformError::NotFound("app"))?;
     let app = apps::get(store, &card.id).await?;
     let published = apps::version(store, app.published_version_id.as_deref().unwrap_or_default()).await?;
     let versions: Vec<Version> = apps::versions(store, &app.id, true).await?;
@@ -304,20 +304,21 @@ pub fn permissions(version: &Version) -> Vec<Permission> {
         .collect()
 }
 
-/// Rates an app (1 to 5 stars): only an organization that installed it, once (a new rating
-/// replaces its previous one).
-pub async fn rate(store: &Store, org_id: &str, app_id: &str, stars: i64, review: &str) -> Result<()> {
+/// Rates an app (1 to 5 stars): only an organization that installed it (`installed`, which the
+/// caller looked up with `installs::installed_apps`), once (a new rating replaces its previous one).
+pub async fn rate(
+    store: &Store,
+    org_id: &str,
+    app_id: &str,
+    installed: bool,
+    stars: i64,
+    review: &str,
+) -> Result<()> {
     if !(1..=5).contains(&stars) {
         return Err(PlatformError::Invalid("`stars` must be 1 to 5".into()));
     }
     let review = crate::platform::limit_text("review", review, 5_000)?;
-    let installed: Option<(String,)> =
-        sqlx::query_as("SELECT id FROM installations WHERE org_id = $1 AND app_id = $2")
-            .bind(org_id)
-            .bind(app_id)
-            .fetch_optional(store.reader())
-            .await?;
-    if installed.is_none() {
+    if !installed {
         return Err(PlatformError::Conflict(
             "only organizations that installed the app can rate it".into(),
         ));

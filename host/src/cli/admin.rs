@@ -101,7 +101,7 @@ pub async fn reviewer(file: Option<&std::path::Path>, command: ReviewerCommand) 
     let config = load_config(file, &store, None)?;
     init_logging("warn");
     let store = server::open_store(&config).await?;
-    bazaar::catalog::review::add_reviewer(&store, &email)
+    bazaar::platform::orgs::make_reviewer(&store, &email)
         .await
         .with_context(|| format!("no user has the email {email}; create them first"))?;
     println!("{email} is now a platform reviewer");

@@ -102,7 +102,7 @@ pub async fn publish_examples(
     plugins: &Path,
 ) -> Result<Vec<String>, PlatformError> {
     use bazaar::catalog::{apps, review};
-    let reviewer = review::add_reviewer(store, DEMO_EMAIL).await?;
+    let reviewer = bazaar::platform::orgs::make_reviewer(store, DEMO_EMAIL).await?;
     let developer = match orgs::find_by_slug(store, "bazaar").await? {
         Some(org) => org,
         None => {

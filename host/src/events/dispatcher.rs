@@ -16,12 +16,14 @@ use tokio::sync::{Notify, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
 use super::analytics::{Sample, Tally};
-use super::queue::{self, Claimed, Completion, EventRow, Next};
+use super::queue::{self, Claimed, Completion, Next};
 use super::schedule::RetrySchedule;
 use crate::config::DeliveryConfig;
-use crate::installs::{self, Runnable, secrets::Secrets};
+use crate::installs::{self, Runnable};
+use crate::platform::outbox::StoredEvent;
 use crate::platform::{PlatformError, format_time};
 use crate::runtime::{Event, Limits, Outcome, SharedRuntime};
+use crate::secrets::Secrets;
 use crate::store::{Backend, Store, now_ms};
 use crate::webhooks::keys::{self, Owner};
 use crate::webhooks::sender::{self, Outgoing, WebhookOutcome};
@@ -355,7 +357,7 @@ enum Target {
 }
 
 struct Batch {
-    events: HashMap<String, EventRow>,
+    events: HashMap<String, StoredEvent>,
     targets: HashMap<String, Target>,
 }
 
@@ -385,22 +387,19 @@ impl Batch {
 async fn load_target(services: &Services, claim: &Claimed) -> Result<Target, PlatformError> {
     let now = now_ms();
     if let Some(hook_id) = &claim.hook_id {
-        let row: Option<(String, String)> =
-            sqlx::query_as("SELECT target_url, status FROM hooks WHERE id = $1")
-                .bind(hook_id)
-                .fetch_optional(services.store.reader())
-                .await?;
-        return Ok(match row {
-            None => Target::Gone("the REST hook was deleted".into()),
-            Some((_, status)) if status != "active" => Target::Gone("the REST hook is disabled".into()),
-            Some((url, _)) => {
-                let keys = keys::load(&services.store, &services.secrets, Owner::Hook(hook_id)).await?;
-                Target::Webhook {
-                    url,
-                    secrets: keys.active(now),
+        return Ok(
+            match crate::webhooks::hooks::target(&services.store, hook_id).await? {
+                None => Target::Gone("the REST hook was deleted".into()),
+                Some((_, status)) if status != "active" => Target::Gone("the REST hook is disabled".into()),
+                Some((url, _)) => {
+                    let keys = keys::load(&services.store, &services.secrets, Owner::Hook(hook_id)).await?;
+                    Target::Webhook {
+                        url,
+                        secrets: keys.active(now),
+                    }
                 }
-            }
-        });
+            },
+        );
     }
     let Some(installation_id) = &claim.installation_id else {
         return Ok(Target::Gone("the subscriber no longer exists".into()));
@@ -477,7 +476,7 @@ fn retry_or_dead(shared: &Shared, claim: &Claimed, retry_after: Option<Duration>
     }
 }
 
-async fn run_plugin(shared: &Shared, claim: Claimed, event: &EventRow, runnable: &Runnable) -> Completion {
+async fn run_plugin(shared: &Shared, claim: Claimed, event: &StoredEvent, runnable: &Runnable) -> Completion {
     let started_at = now_ms();
     let services = &shared.services;
     let prepared = match services.runtime.get().await {
@@ -538,7 +537,7 @@ async fn run_plugin(shared: &Shared, claim: Claimed, event: &EventRow, runnable:
 }
 
 /// The JSON body of a webhook: the event in the Standard Webhooks envelope.
-fn webhook_body(claim: &Claimed, event: &EventRow) -> Vec<u8> {
+fn webhook_body(claim: &Claimed, event: &StoredEvent) -> Vec<u8> {
     let data: serde_json::Value = serde_json::from_str(&event.payload).unwrap_or(serde_json::Value::Null);
     let body = serde_json::json!({
         "id": event.id,
@@ -556,7 +555,7 @@ fn webhook_body(claim: &Claimed, event: &EventRow) -> Vec<u8> {
 async fn send_webhook(
     shared: &Shared,
     claim: Claimed,
-    event: &EventRow,
+    event: &StoredEvent,
     url: &str,
     secrets: &[String],
 ) -> Completion {

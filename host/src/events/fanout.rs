@@ -14,11 +14,12 @@ use std::sync::{Arc, LazyLock, Mutex};
 use sqlx::Acquire;
 
 use crate::catalog::manifest::Manifest;
+use crate::platform::outbox;
 use crate::platform::{Result, ScopeSet};
 use crate::policy::{self, Receiver};
 use crate::store::{Store, new_id, now_ms, placeholders};
 
-/// Rows per multi-row insert (10 parameters each).
+/// Rows per multi-row insert (12 parameters each).
 const INSERT_CHUNK: usize = 200;
 
 /// One party that may receive an organization's events.
@@ -76,15 +77,6 @@ static SUBSCRIPTIONS: LazyLock<Mutex<HashMap<String, VersionEvents>>> = LazyLock
 /// The event kinds an app version subscribes to, and whether it has a webhook URL.
 type VersionEvents = (Arc<Vec<String>>, bool);
 
-type HookRow = (
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    i64,
-);
-
 fn subscriptions(version_id: &str, manifest: &str) -> VersionEvents {
     if let Some(found) = SUBSCRIPTIONS.lock().ok().and_then(|m| m.get(version_id).cloned()) {
         return found;
@@ -103,28 +95,19 @@ fn subscriptions(version_id: &str, manifest: &str) -> VersionEvents {
     found
 }
 
-type InstallationRow = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    i64,
-);
-
 async fn subscribers(conn: &mut sqlx::AnyConnection, org_id: &str) -> Result<Vec<Subscriber>> {
-    let rows: Vec<InstallationRow> = sqlx::query_as(
-        "SELECT i.id, i.app_id, a.kind, i.version_id, v.manifest, i.granted_scopes, i.webhook_disabled_reason, i.created_at \
-         FROM installations i JOIN apps a ON a.id = i.app_id JOIN app_versions v ON v.id = i.version_id \
-         WHERE i.org_id = $1 AND i.status = 'active' AND a.status = 'active'",
-    )
-    .bind(org_id)
-    .fetch_all(&mut *conn)
-    .await?;
     let mut found = Vec::new();
-    for (id, app_id, kind, version_id, manifest, scopes, webhook_disabled, since) in rows {
+    for live in crate::installs::live_in(conn, org_id).await? {
+        let crate::installs::LiveInstallation {
+            id,
+            app_id,
+            kind,
+            version_id,
+            manifest,
+            scopes,
+            webhook_disabled,
+            since,
+        } = live;
         let (events, has_webhook) = subscriptions(&version_id, &manifest);
         let target = match kind.as_str() {
             "plugin" => "plugin",
@@ -147,15 +130,7 @@ async fn subscribers(conn: &mut sqlx::AnyConnection, org_id: &str) -> Result<Vec
             held,
         });
     }
-    let hooks: Vec<HookRow> = sqlx::query_as(
-        "SELECT h.id, h.event_kind, k.scopes, i.granted_scopes, h.installation_id, h.since_seq FROM hooks h \
-         LEFT JOIN api_keys k ON k.id = h.api_key_id LEFT JOIN installations i ON i.id = h.installation_id \
-         WHERE h.org_id = $1 AND h.status = 'active' \
-         AND (h.api_key_id IS NULL OR k.revoked_at IS NULL) AND (h.installation_id IS NULL OR i.status = 'active')",
-    )
-    .bind(org_id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let hooks = crate::webhooks::hooks::live_in(conn, org_id).await?;
     for (id, kind, key_scopes, installation_scopes, acting_for, since) in hooks {
         let scopes = key_scopes.or(installation_scopes).unwrap_or_default();
         found.push(Subscriber {
@@ -180,48 +155,43 @@ async fn subscribers(conn: &mut sqlx::AnyConnection, org_id: &str) -> Result<Vec
 pub async fn fan_out(store: &Store, limit: usize) -> Result<(usize, usize)> {
     let mut conn = store.writer().acquire().await?;
     let mut tx = conn.begin().await?;
-    let events: Vec<(i64, String, String, String, String, i64)> = sqlx::query_as(&format!(
-        "SELECT seq, id, org_id, kind, subject_id, occurred_at FROM events WHERE dispatched_at IS NULL ORDER BY seq LIMIT $1{}",
-        store.skip_locked()
-    ))
-    .bind(limit as i64)
-    .fetch_all(&mut *tx)
-    .await?;
+    let events = outbox::undispatched(&mut tx, limit, store.skip_locked()).await?;
     if events.is_empty() {
         return Ok((0, 0));
     }
     let now = now_ms();
     let mut by_org: HashMap<&str, Vec<Subscriber>> = HashMap::new();
-    let mut rows: Vec<(String, &str, &str, &Subscriber)> = Vec::new();
-    for (_, _, org_id, ..) in &events {
-        if !by_org.contains_key(org_id.as_str()) {
-            let found = subscribers(&mut tx, org_id).await?;
-            by_org.insert(org_id, found);
+    let mut rows: Vec<(String, &outbox::Undispatched, &Subscriber)> = Vec::new();
+    for event in &events {
+        if !by_org.contains_key(event.org_id.as_str()) {
+            let found = subscribers(&mut tx, &event.org_id).await?;
+            by_org.insert(&event.org_id, found);
         }
     }
-    for (seq, event_id, org_id, kind, subject_id, occurred_at) in &events {
-        for subscriber in &by_org[org_id.as_str()] {
-            if subscriber.wants(kind, subject_id, *seq, *occurred_at) {
-                rows.push((new_id("dlv"), event_id, org_id, subscriber));
+    for event in &events {
+        for subscriber in &by_org[event.org_id.as_str()] {
+            if subscriber.wants(&event.kind, &event.subject_id, event.seq, event.occurred_at) {
+                rows.push((new_id("dlv"), event, subscriber));
             }
         }
     }
     for chunk in rows.chunks(INSERT_CHUNK) {
         let values: Vec<String> = (0..chunk.len())
-            .map(|i| format!("({}, 0, 0, $1, $1, $1)", placeholders(2 + i * 11, 11)))
+            .map(|i| format!("({}, 0, 0, $1, $1, $1)", placeholders(2 + i * 12, 12)))
             .collect();
         let sql = format!(
-            "INSERT INTO deliveries (id, event_id, org_id, subscriber_id, installation_id, hook_id, app_id, target, \
-             state, last_outcome, last_message, attempts, retry_step, next_attempt_at, created_at, updated_at) \
+            "INSERT INTO deliveries (id, event_id, event_kind, org_id, subscriber_id, installation_id, hook_id, app_id, \
+             target, state, last_outcome, last_message, attempts, retry_step, next_attempt_at, created_at, updated_at) \
              VALUES {} ON CONFLICT (event_id, subscriber_id, target) DO NOTHING",
             values.join(", ")
         );
         let mut query = sqlx::query(&sql).bind(now);
-        for (id, event_id, org_id, s) in chunk {
+        for (id, event, s) in chunk {
             query = query
                 .bind(id.as_str())
-                .bind(*event_id)
-                .bind(*org_id)
+                .bind(event.id.as_str())
+                .bind(event.kind.as_str())
+                .bind(event.org_id.as_str())
                 .bind(s.id.as_str())
                 .bind(s.installation_id.as_deref())
                 .bind(s.hook_id.as_deref())
@@ -233,16 +203,8 @@ pub async fn fan_out(store: &Store, limit: usize) -> Result<(usize, usize)> {
         }
         query.execute(&mut *tx).await?;
     }
-    let seqs: Vec<i64> = events.iter().map(|e| e.0).collect();
-    let sql = format!(
-        "UPDATE events SET dispatched_at = $1 WHERE seq IN ({})",
-        placeholders(2, seqs.len())
-    );
-    let mut query = sqlx::query(&sql).bind(now);
-    for seq in &seqs {
-        query = query.bind(*seq);
-    }
-    query.execute(&mut *tx).await?;
+    let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
+    outbox::mark_dispatched(&mut tx, &seqs, now).await?;
     tx.commit().await?;
     Ok((events.len(), rows.len()))
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::{Acquire, FromRow};
 use utoipa::ToSchema;
 
-use crate::platform::outbox::{self, kinds};
+use crate::platform::outbox::{self, StoredEvent};
 use crate::platform::page::{Keyset, Page, PageRequest, fetch_rows};
 use crate::platform::{PlatformError, Result, format_time};
 use crate::store::{Backend, Store, now_ms, placeholders};
@@ -137,31 +137,9 @@ pub async fn release(store: &Store, node: Option<&str>) -> Result<u64> {
     Ok(done.rows_affected())
 }
 
-/// An event as delivered.
-#[derive(Debug, Clone, FromRow)]
-pub struct EventRow {
-    pub id: String,
-    pub kind: String,
-    pub org_id: String,
-    pub subject_id: String,
-    pub occurred_at: i64,
-    pub payload: String,
-}
-
 /// The events behind a batch of claims, by id.
-pub async fn events(store: &Store, ids: &[&str]) -> Result<HashMap<String, EventRow>> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let sql = format!(
-        "SELECT id, kind, org_id, subject_id, occurred_at, payload FROM events WHERE id IN ({})",
-        placeholders(1, ids.len())
-    );
-    let mut query = sqlx::query_as::<_, EventRow>(&sql);
-    for id in ids {
-        query = query.bind(*id);
-    }
-    let rows = query.fetch_all(store.reader()).await?;
+pub async fn events(store: &Store, ids: &[&str]) -> Result<HashMap<String, StoredEvent>> {
+    let rows = outbox::by_ids(store, ids).await?;
     Ok(rows.into_iter().map(|r| (r.id.clone(), r)).collect())
 }
 
@@ -273,36 +251,30 @@ pub async fn complete(
     }
     let mut paused = Vec::new();
     for (_, (claim, any_success, gone)) in health {
-        let table = if claim.hook_id.is_some() {
-            "hooks"
-        } else {
-            "installations"
-        };
         if gone {
             disable_gone(&mut tx, claim, now).await?;
         }
         if any_success {
-            sqlx::query(&format!(
-                "UPDATE {table} SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL"
-            ))
-            .bind(&claim.subscriber_id)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query("DELETE FROM subscriber_health WHERE subscriber_id = $1")
+                .bind(&claim.subscriber_id)
+                .execute(&mut *tx)
+                .await?;
             continue;
         }
-        sqlx::query(&format!(
-            "UPDATE {table} SET failing_since = $1 WHERE id = $2 AND failing_since IS NULL"
-        ))
-        .bind(now)
+        sqlx::query(
+            "INSERT INTO subscriber_health (subscriber_id, failing_since) VALUES ($1, $2) \
+             ON CONFLICT (subscriber_id) DO NOTHING",
+        )
         .bind(&claim.subscriber_id)
+        .bind(now)
         .execute(&mut *tx)
         .await?;
-        let since: Option<(Option<i64>,)> =
-            sqlx::query_as(&format!("SELECT failing_since FROM {table} WHERE id = $1"))
+        let since: Option<(i64,)> =
+            sqlx::query_as("SELECT failing_since FROM subscriber_health WHERE subscriber_id = $1")
                 .bind(&claim.subscriber_id)
                 .fetch_optional(&mut *tx)
                 .await?;
-        let Some((Some(since),)) = since else { continue };
+        let Some((since,)) = since else { continue };
         if now - since >= pause_after_ms && pause_failing(&mut tx, claim, since, now).await? {
             paused.push(Paused {
                 subscriber_id: claim.subscriber_id.clone(),
@@ -317,21 +289,10 @@ async fn disable_gone(conn: &mut sqlx::AnyConnection, claim: &Claimed, now: i64)
     const REASON: &str = "the receiver answered 410 Gone";
     match &claim.hook_id {
         Some(hook) => {
-            sqlx::query("UPDATE hooks SET status = 'disabled', disabled_reason = $1 WHERE id = $2")
-                .bind(REASON)
-                .bind(hook)
-                .execute(&mut *conn)
-                .await?;
+            crate::webhooks::hooks::disable(conn, hook, REASON).await?;
         }
         None => {
-            sqlx::query(
-                "UPDATE installations SET webhook_disabled_reason = $1, updated_at = $2 WHERE id = $3",
-            )
-            .bind(REASON)
-            .bind(now)
-            .bind(&claim.subscriber_id)
-            .execute(&mut *conn)
-            .await?;
+            crate::installs::disable_webhook(conn, &claim.subscriber_id, REASON).await?;
         }
     }
     // What is still queued for it would only meet the same answer.
@@ -355,46 +316,38 @@ async fn pause_failing(
     now: i64,
 ) -> Result<bool> {
     let reason = format!("deliveries failed without a success since {}", format_time(since));
-    if let Some(hook) = &claim.hook_id {
-        let done = sqlx::query(
-            "UPDATE hooks SET status = 'disabled', disabled_reason = $1 WHERE id = $2 AND status = 'active'",
-        )
-        .bind(&reason)
-        .bind(hook)
-        .execute(&mut *conn)
+    match &claim.hook_id {
+        Some(hook) => crate::webhooks::hooks::disable(conn, hook, &reason).await,
+        None => {
+            let why = crate::installs::FailingDeliveries {
+                app_id: claim.app_id.as_deref(),
+                since,
+                reason: &reason,
+            };
+            crate::installs::pause_for_failures(conn, &claim.org_id, &claim.subscriber_id, why, now).await
+        }
+    }
+}
+
+/// Restarts a subscriber's failing clock (it was resumed) and wakes what it has waiting.
+pub async fn wake(store: &Store, installation_id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM subscriber_health WHERE subscriber_id = $1")
+        .bind(installation_id)
+        .execute(store.writer())
         .await?;
-        return Ok(done.rows_affected() > 0);
-    }
-    let done = sqlx::query(
-        "UPDATE installations SET status = 'paused', updated_at = $1 WHERE id = $2 AND status = 'active'",
+    sqlx::query(
+        "UPDATE deliveries SET next_attempt_at = $1 WHERE installation_id = $2 AND state = 'pending' AND next_attempt_at > $1",
     )
-    .bind(now)
-    .bind(&claim.subscriber_id)
-    .execute(&mut *conn)
+    .bind(now_ms())
+    .bind(installation_id)
+    .execute(store.writer())
     .await?;
-    if done.rows_affected() == 0 {
-        return Ok(false);
-    }
-    let payload = serde_json::json!({
-        "installation_id": claim.subscriber_id,
-        "app_id": claim.app_id,
-        "failing_since": format_time(since),
-        "reason": reason,
-    });
-    outbox::record(
-        conn,
-        &claim.org_id,
-        kinds::APP_DELIVERY_PAUSED,
-        &claim.subscriber_id,
-        &payload,
-    )
-    .await?;
-    Ok(true)
+    Ok(())
 }
 
 /// Sends again what an installation's webhook did not get while it was disabled (410 Gone):
 /// the deliveries dead with outcome `gone` or `webhook_disabled`. Returns how many.
-pub async fn replay_held_webhooks(conn: &mut sqlx::AnyConnection, installation_id: &str) -> Result<u64> {
+pub async fn replay_held_webhooks(store: &Store, installation_id: &str) -> Result<u64> {
     let now = now_ms();
     let done = sqlx::query(
         "UPDATE deliveries SET state = 'pending', retry_step = 0, next_attempt_at = $1, updated_at = $1 \
@@ -403,21 +356,9 @@ pub async fn replay_held_webhooks(conn: &mut sqlx::AnyConnection, installation_i
     )
     .bind(now)
     .bind(installation_id)
-    .execute(&mut *conn)
+    .execute(store.writer())
     .await?;
     Ok(done.rows_affected())
-}
-
-/// Wakes an installation's waiting deliveries (after it is resumed).
-pub async fn wake(conn: &mut sqlx::AnyConnection, installation_id: &str) -> Result<()> {
-    sqlx::query(
-        "UPDATE deliveries SET next_attempt_at = $1 WHERE installation_id = $2 AND state = 'pending' AND next_attempt_at > $1",
-    )
-    .bind(now_ms())
-    .bind(installation_id)
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 type AttemptRow = (
@@ -519,7 +460,7 @@ impl From<DeliveryRow> for Delivery {
     }
 }
 
-const DELIVERY_COLUMNS: &str = "d.id, d.event_id, e.kind, d.subscriber_id, d.installation_id, d.hook_id, d.target, \
+const DELIVERY_COLUMNS: &str = "d.id, d.event_id, d.event_kind AS kind, d.subscriber_id, d.installation_id, d.hook_id, d.target, \
      d.state, d.attempts, d.next_attempt_at, d.last_outcome, d.last_message, d.created_at, d.updated_at";
 
 /// Which deliveries to list.
@@ -527,6 +468,35 @@ const DELIVERY_COLUMNS: &str = "d.id, d.event_id, e.kind, d.subscriber_id, d.ins
 pub struct Filter<'a> {
     pub subscriber_id: Option<&'a str>,
     pub state: Option<&'a str>,
+}
+
+/// How far the deliveries of some organizations got (for `bazaar bench delivery`).
+pub struct Progress {
+    pub succeeded: u64,
+    /// Dead, or tried more than once.
+    pub failed: u64,
+}
+
+/// Counts the succeeded and failed deliveries of `org_ids`.
+pub async fn progress(store: &Store, org_ids: &[&str]) -> Result<Progress> {
+    let sql = format!(
+        "SELECT COALESCE(SUM(CASE WHEN state = 'succeeded' THEN 1 ELSE 0 END), 0), \
+         COALESCE(SUM(CASE WHEN state = 'dead' OR attempts > 1 THEN 1 ELSE 0 END), 0) \
+         FROM deliveries WHERE org_id IN ({})",
+        placeholders(1, org_ids.len().max(1))
+    );
+    let mut query = sqlx::query_as::<_, (i64, i64)>(&sql);
+    for id in org_ids {
+        query = query.bind(*id);
+    }
+    if org_ids.is_empty() {
+        query = query.bind("");
+    }
+    let (succeeded, failed) = query.fetch_one(store.reader()).await?;
+    Ok(Progress {
+        succeeded: succeeded as u64,
+        failed: failed as u64,
+    })
 }
 
 /// The organization's deliveries, newest first.
@@ -538,9 +508,7 @@ pub async fn list(
 ) -> Result<Page<Delivery>> {
     let columns = "id, event_id, kind, subscriber_id, installation_id, hook_id, target, state, attempts, \
                    next_attempt_at, last_outcome, last_message, created_at, updated_at";
-    let mut select = format!(
-        "SELECT {DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.org_id = $1"
-    );
+    let mut select = format!("SELECT {DELIVERY_COLUMNS} FROM deliveries d WHERE d.org_id = $1");
     let mut next = 2;
     if filter.subscriber_id.is_some() {
         select.push_str(&format!(" AND d.subscriber_id = ${next}"));
@@ -568,7 +536,7 @@ pub async fn list(
 /// One delivery with its attempts.
 pub async fn get(store: &Store, org_id: &str, id: &str) -> Result<Delivery> {
     let row: DeliveryRow = sqlx::query_as(&format!(
-        "SELECT {DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = $1 AND d.org_id = $2"
+        "SELECT {DELIVERY_COLUMNS} FROM deliveries d WHERE d.id = $1 AND d.org_id = $2"
     ))
     .bind(id)
     .bind(org_id)

@@ -6,10 +6,11 @@
 
 use std::sync::Arc;
 
-use super::{Runnable, load_for_run, secrets::Secrets};
+use super::{Runnable, load_for_run};
 use crate::catalog::apps;
 use crate::platform::{PlatformError, Result};
 use crate::runtime::{Limits, Outcome, Runtime, Task};
+use crate::secrets::Secrets;
 use crate::store::Store;
 
 /// Active installations of the organization whose pinned version implements `hook`, with their

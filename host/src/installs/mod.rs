@@ -2,7 +2,6 @@
 //! scopes and configuration (secret fields sealed at rest, never returned).
 
 pub mod hooks;
-pub mod secrets;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -15,8 +14,8 @@ use crate::catalog::apps::{self, App, Version, states};
 use crate::catalog::manifest::{FieldType, Manifest};
 use crate::platform::outbox::{self, kinds};
 use crate::platform::{PlatformError, Result, ScopeSet, format_time};
+use crate::secrets::Secrets;
 use crate::store::{Store, new_id, now_ms};
-use secrets::Secrets;
 
 /// A configuration value as the API shows it: secret values are never returned.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
@@ -237,6 +236,46 @@ pub async fn list(store: &Store, org_id: &str) -> Result<Vec<Installation>> {
     Ok(out)
 }
 
+/// An active installation of an active app, as fan-out needs it.
+#[derive(FromRow)]
+pub struct LiveInstallation {
+    pub id: String,
+    pub app_id: String,
+    /// The app's kind: `plugin` or `external`.
+    pub kind: String,
+    pub version_id: String,
+    /// The pinned version's manifest (JSON).
+    pub manifest: String,
+    /// The granted scopes, space-separated.
+    pub scopes: String,
+    pub webhook_disabled: Option<String>,
+    /// When it was installed (ms): it receives events from then on.
+    pub since: i64,
+}
+
+/// The organization's live installations, in the fan-out's transaction. (A read-only join
+/// with the catalog's apps and versions, one query per batch: see `tests/api/layout.rs`.)
+pub async fn live_in(conn: &mut sqlx::AnyConnection, org_id: &str) -> Result<Vec<LiveInstallation>> {
+    Ok(sqlx::query_as(
+        "SELECT i.id, i.app_id, a.kind, i.version_id, v.manifest, i.granted_scopes AS scopes, \
+         i.webhook_disabled_reason AS webhook_disabled, i.created_at AS since \
+         FROM installations i JOIN apps a ON a.id = i.app_id JOIN app_versions v ON v.id = i.version_id \
+         WHERE i.org_id = $1 AND i.status = 'active' AND a.status = 'active'",
+    )
+    .bind(org_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The ids of the apps the organization has installed (the catalog marks them).
+pub async fn installed_apps(store: &Store, org_id: &str) -> Result<std::collections::HashSet<String>> {
+    let rows: Vec<(String,)> = sqlx::query_as("SELECT app_id FROM installations WHERE org_id = $1")
+        .bind(org_id)
+        .fetch_all(store.reader())
+        .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
 /// Consent must name exactly the scopes the version asks for: no more, no fewer.
 fn check_consent(version: &Version, consent: &[String]) -> Result<ScopeSet> {
     let asked = version.manifest.scope_set();
@@ -267,12 +306,13 @@ fn published(app: &App) -> Result<&str> {
         .ok_or(PlatformError::NotFound("app"))
 }
 
+/// Tells the catalog how many installations the app has now (its "installs" sort).
 async fn recount(conn: &mut sqlx::AnyConnection, app_id: &str) -> Result<()> {
-    sqlx::query("UPDATE apps SET install_count = (SELECT COUNT(*) FROM installations WHERE app_id = $1) WHERE id = $1")
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM installations WHERE app_id = $1")
         .bind(app_id)
-        .execute(conn)
+        .fetch_one(&mut *conn)
         .await?;
-    Ok(())
+    apps::set_install_count(conn, app_id, count).await
 }
 
 /// Installs the published version of the app `slug` with the admin's consent and configuration.
@@ -420,36 +460,86 @@ pub async fn webhooks_disabled(store: &Store, app_id: &str) -> Result<u64> {
     Ok(count as u64)
 }
 
-/// Turns an external app's webhook back on after its receiver answered 410 Gone, and replays
-/// what was not sent meanwhile; returns the installation and how many deliveries go again.
-pub async fn enable_webhook(store: &Store, org_id: &str, id: &str) -> Result<(Installation, u64)> {
+/// Turns an external app's webhook back on after its receiver answered 410 Gone. What it
+/// missed meanwhile is the delivery engine's to send again (`events::queue::replay_held_webhooks`).
+pub async fn enable_webhook(store: &Store, org_id: &str, id: &str) -> Result<Installation> {
     let current = row(store, org_id, id).await?;
     if current.webhook_disabled_reason.is_none() {
         return Err(PlatformError::Conflict(
             "the installation's webhook is not disabled".into(),
         ));
     }
-    let mut conn = store.writer().acquire().await?;
-    let mut tx = conn.begin().await?;
-    let replayed = reenable_webhook(&mut tx, org_id, id).await?;
-    tx.commit().await?;
-    Ok((get(store, org_id, id).await?, replayed))
-}
-
-async fn reenable_webhook(conn: &mut sqlx::AnyConnection, org_id: &str, id: &str) -> Result<u64> {
     sqlx::query(
         "UPDATE installations SET webhook_disabled_reason = NULL, updated_at = $1 WHERE id = $2 AND org_id = $3",
     )
     .bind(now_ms())
     .bind(id)
     .bind(org_id)
-    .execute(&mut *conn)
+    .execute(store.writer())
     .await?;
-    crate::events::queue::replay_held_webhooks(conn, id).await
+    get(store, org_id, id).await
 }
 
-/// Pauses (`paused = true`) or resumes an installation.
-pub async fn set_paused(store: &Store, org_id: &str, id: &str, paused: bool) -> Result<Installation> {
+/// Turns an installation's webhook off because its receiver answered 410 Gone (the delivery
+/// engine calls this in the transaction that records the answer).
+pub async fn disable_webhook(conn: &mut sqlx::AnyConnection, id: &str, reason: &str) -> Result<()> {
+    sqlx::query("UPDATE installations SET webhook_disabled_reason = $1, updated_at = $2 WHERE id = $3")
+        .bind(reason)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Why the delivery engine pauses an installation.
+pub struct FailingDeliveries<'a> {
+    pub app_id: Option<&'a str>,
+    /// Since when its deliveries have only failed (ms).
+    pub since: i64,
+    pub reason: &'a str,
+}
+
+/// Pauses an installation whose deliveries kept failing and tells its organization
+/// (`app.delivery_paused`), in the delivery engine's transaction; true if it was active.
+pub async fn pause_for_failures(
+    conn: &mut sqlx::AnyConnection,
+    org_id: &str,
+    id: &str,
+    why: FailingDeliveries<'_>,
+    now: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE installations SET status = 'paused', updated_at = $1 WHERE id = $2 AND status = 'active'",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    let payload = serde_json::json!({
+        "installation_id": id,
+        "app_id": why.app_id,
+        "failing_since": format_time(why.since),
+        "reason": why.reason,
+    });
+    outbox::record(conn, org_id, kinds::APP_DELIVERY_PAUSED, id, &payload).await?;
+    Ok(true)
+}
+
+/// What resuming changed besides the status.
+pub struct Resumed {
+    pub installation: Installation,
+    /// The webhook, disabled by a 410, was turned back on.
+    pub webhook_reenabled: bool,
+}
+
+/// Pauses (`paused = true`) or resumes an installation. Resuming also turns a webhook disabled
+/// by a 410 back on. Waking the deliveries that waited is the delivery engine's
+/// (`events::queue::wake`, `replay_held_webhooks`), which the API calls right after.
+pub async fn set_paused(store: &Store, org_id: &str, id: &str, paused: bool) -> Result<Resumed> {
     let current = row(store, org_id, id).await?;
     let (wanted, kind) = if paused {
         ("paused", kinds::APP_PAUSED)
@@ -463,16 +553,19 @@ pub async fn set_paused(store: &Store, org_id: &str, id: &str, paused: bool) -> 
     }
     let mut conn = store.writer().acquire().await?;
     let mut tx = conn.begin().await?;
-    // Resuming restarts the failing clock of delivery health.
+    // Resuming lifts a 410's disabling (the delivery engine restarts its failing clock).
+    let webhook_reenabled = !paused && current.webhook_disabled_reason.is_some();
     sqlx::query(
-        "UPDATE installations SET status = $1, updated_at = $2, failing_since = NULL WHERE id = $3 AND org_id = $4",
+        "UPDATE installations SET status = $1, updated_at = $2, \
+         webhook_disabled_reason = CASE WHEN $1 = 'active' THEN NULL ELSE webhook_disabled_reason END \
+         WHERE id = $3 AND org_id = $4",
     )
     .bind(wanted)
-        .bind(now_ms())
-        .bind(id)
-        .bind(org_id)
-        .execute(&mut *tx)
-        .await?;
+    .bind(now_ms())
+    .bind(id)
+    .bind(org_id)
+    .execute(&mut *tx)
+    .await?;
     outbox::record(
         &mut tx,
         org_id,
@@ -481,16 +574,11 @@ pub async fn set_paused(store: &Store, org_id: &str, id: &str, paused: bool) -> 
         &serde_json::json!({ "installation_id": id }),
     )
     .await?;
-    if !paused {
-        // Deliveries that waited while it was paused go now; resuming also turns a webhook
-        // disabled by a 410 back on and sends what it missed.
-        crate::events::queue::wake(&mut tx, id).await?;
-        if current.webhook_disabled_reason.is_some() {
-            reenable_webhook(&mut tx, org_id, id).await?;
-        }
-    }
     tx.commit().await?;
-    get(store, org_id, id).await
+    Ok(Resumed {
+        installation: get(store, org_id, id).await?,
+        webhook_reenabled,
+    })
 }
 
 /// Moves the installation to the app's published version. If it asks for scopes not yet
@@ -563,10 +651,8 @@ pub async fn uninstall(store: &Store, files_root: &Path, org_id: &str, id: &str)
     let app = apps::get(store, &current.app_id).await?;
     let mut conn = store.writer().acquire().await?;
     let mut tx = conn.begin().await?;
-    sqlx::query("DELETE FROM plugin_kv WHERE installation_id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    crate::capabilities::kv::delete_installation_data(&mut *tx, id).await?;
+    crate::webhooks::keys::forget(&mut *tx, id).await?;
     sqlx::query("DELETE FROM installations WHERE id = $1 AND org_id = $2")
         .bind(id)
         .bind(org_id)
@@ -577,7 +663,7 @@ pub async fn uninstall(store: &Store, files_root: &Path, org_id: &str, id: &str)
     outbox::record(&mut tx, org_id, kinds::APP_UNINSTALLED, id, &payload).await?;
     tx.commit().await?;
     // Files go after the commit: a crash in between leaves files no installation can reach.
-    crate::capabilities::files::delete_installation_files(files_root, id)
+    crate::runtime::files::delete_installation_files(files_root, id)
         .map_err(|e| PlatformError::Internal(format!("deleting the installation's files: {e}")))?;
     Ok(())
 }

@@ -1,11 +1,9 @@
-//! Credentials: password hashes, organization API keys and web sessions.
+//! Credentials: signing in, organization API keys and web sessions.
 //!
 //! Secrets are random, prefixed so a leaked one is recognisable (`bzk_` keys, `bzs_` sessions),
 //! shown once, and stored only as SHA-256 hashes: they carry 238 bits of entropy, so a fast hash
 //! is enough; passwords, which people choose, get argon2.
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::Rng;
 use rand::distributions::Alphanumeric;
 use serde::Serialize;
@@ -37,42 +35,6 @@ pub(crate) fn random_token(prefix: &str) -> String {
 pub fn token_hash(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Hashes a password with argon2id off the async threads.
-pub async fn hash_password(password: &str) -> Result<String> {
-    let password = password.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut rand::rngs::OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| PlatformError::Internal(format!("password hashing: {e}")))
-    })
-    .await
-    .map_err(|e| PlatformError::Internal(format!("password hashing task: {e}")))?
-}
-
-async fn verify_password(password: &str, stored: Option<String>) -> bool {
-    // Without a stored hash we still spend the time of a check, so that response times do not
-    // tell which emails have accounts.
-    const DECOY: &str =
-        "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$3Z1U8k6Hk0PqT0E5l2GmCvx9t3bSx0mHgk1lYb0m1YQ";
-    let password = password.to_owned();
-    let known = stored.is_some();
-    let stored = stored.unwrap_or_else(|| DECOY.to_owned());
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&stored)
-            .map(|hash| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &hash)
-                    .is_ok()
-            })
-            .unwrap_or(false)
-    })
-    .await
-    .unwrap_or(false)
-        && known
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -264,7 +226,7 @@ pub async fn sign_in(store: &Store, email: &str, password: &str, org_id: Option<
         None => (None, None),
     };
     let wrong = || PlatformError::Invalid("the email or the password is wrong".into());
-    if !verify_password(password, hash).await {
+    if !super::passwords::verify(password, hash).await {
         return Err(wrong());
     }
     let user_id = user_id.ok_or_else(wrong)?;
@@ -368,13 +330,5 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(token_hash(&a).len(), 64);
         assert_ne!(token_hash(&a), token_hash(&b));
-    }
-
-    #[tokio::test]
-    async fn passwords_verify_only_when_right() {
-        let hash = hash_password("correct horse battery").await.unwrap();
-        assert!(verify_password("correct horse battery", Some(hash.clone())).await);
-        assert!(!verify_password("wrong horse battery", Some(hash)).await);
-        assert!(!verify_password("anything at all", None).await);
     }
 }

@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod orgs;
 pub mod outbox;
 pub mod page;
+pub mod passwords;
 pub mod projects;
 pub mod scope;
 pub mod tasks;

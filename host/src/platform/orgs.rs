@@ -3,7 +3,7 @@
 use serde::Serialize;
 use sqlx::{Acquire, FromRow};
 
-use super::credentials::hash_password;
+use super::passwords;
 use super::{PlatformError, Result, ScopeSet, format_time, require_text};
 use crate::store::{Store, new_id, now_ms};
 
@@ -144,7 +144,7 @@ pub async fn create_with_owner(
     let org_name = require_text("name", org_name, 100)?;
     let email = check_email(owner_email)?;
     check_password(owner_password)?;
-    let password_hash = hash_password(owner_password).await?;
+    let password_hash = passwords::hash(owner_password).await?;
     let now = now_ms();
 
     let mut conn = store.writer().acquire().await?;
@@ -307,7 +307,7 @@ pub async fn add_member(
     let new_hash = match (&existing, password) {
         (None, Some(password)) => {
             check_password(password)?;
-            Some(hash_password(password).await?)
+            Some(passwords::hash(password).await?)
         }
         (None, None) => {
             return Err(PlatformError::Invalid(format!(
@@ -452,6 +452,30 @@ pub async fn memberships_of(store: &Store, user_id: &str) -> Result<Vec<(Organiz
             ))
         })
         .collect()
+}
+
+/// The organization's rate-limit plan (`None`: no such organization).
+pub async fn plan_of(store: &Store, org_id: &str) -> Result<Option<String>> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT plan FROM organizations WHERE id = $1")
+        .bind(org_id)
+        .fetch_optional(store.reader())
+        .await?;
+    Ok(row.map(|(plan,)| plan))
+}
+
+/// Makes a user a platform reviewer (`bazaar reviewer add EMAIL`).
+pub async fn make_reviewer(store: &Store, email: &str) -> Result<String> {
+    let user: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE email = $1")
+        .bind(email.trim().to_lowercase())
+        .fetch_optional(store.reader())
+        .await?;
+    let (user_id,) = user.ok_or(PlatformError::NotFound("user"))?;
+    sqlx::query("INSERT INTO platform_reviewers (user_id, created_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING")
+        .bind(&user_id)
+        .bind(now_ms())
+        .execute(store.writer())
+        .await?;
+    Ok(user_id)
 }
 
 #[cfg(test)]

@@ -46,6 +46,70 @@ pub mod kinds {
     ];
 }
 
+/// The sequence number of the newest event (0 when there is none): a subscription made now
+/// receives the events after it.
+pub async fn last_seq(conn: &mut AnyConnection) -> Result<i64> {
+    let (seq,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM events")
+        .fetch_one(conn)
+        .await?;
+    Ok(seq)
+}
+
+/// An event not yet fanned out to its subscribers.
+#[derive(Debug, Clone, FromRow)]
+pub struct Undispatched {
+    pub seq: i64,
+    pub id: String,
+    pub org_id: String,
+    pub kind: String,
+    pub subject_id: String,
+    pub occurred_at: i64,
+}
+
+/// Takes up to `limit` events not yet dispatched, oldest first, locking them for the caller's
+/// transaction (`lock` is the store's `FOR UPDATE SKIP LOCKED`, empty on SQLite).
+pub async fn undispatched(conn: &mut AnyConnection, limit: usize, lock: &str) -> Result<Vec<Undispatched>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT seq, id, org_id, kind, subject_id, occurred_at FROM events WHERE dispatched_at IS NULL ORDER BY seq LIMIT $1{lock}"
+    ))
+    .bind(limit as i64)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Marks events dispatched at `now`, in the transaction that wrote their deliveries.
+pub async fn mark_dispatched(conn: &mut AnyConnection, seqs: &[i64], now: i64) -> Result<()> {
+    if seqs.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "UPDATE events SET dispatched_at = $1 WHERE seq IN ({})",
+        crate::store::placeholders(2, seqs.len())
+    );
+    let mut query = sqlx::query(&sql).bind(now);
+    for seq in seqs {
+        query = query.bind(*seq);
+    }
+    query.execute(conn).await?;
+    Ok(())
+}
+
+/// The stored events with these ids.
+pub async fn by_ids(store: &Store, ids: &[&str]) -> Result<Vec<StoredEvent>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT id, kind, org_id, subject_id, occurred_at, payload FROM events WHERE id IN ({})",
+        crate::store::placeholders(1, ids.len())
+    );
+    let mut query = sqlx::query_as::<_, StoredEvent>(&sql);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    Ok(query.fetch_all(store.reader()).await?)
+}
+
 /// Something that happened in an organization.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Event {
@@ -63,18 +127,19 @@ pub struct Event {
     pub payload: serde_json::Value,
 }
 
-#[derive(FromRow, serde::Deserialize)]
-struct EventRow {
-    id: String,
-    kind: String,
-    org_id: String,
-    subject_id: String,
-    occurred_at: i64,
-    payload: String,
+/// An event as stored: its payload still JSON text, its time in ms (what delivery sends on).
+#[derive(Debug, Clone, FromRow, serde::Deserialize)]
+pub struct StoredEvent {
+    pub id: String,
+    pub kind: String,
+    pub org_id: String,
+    pub subject_id: String,
+    pub occurred_at: i64,
+    pub payload: String,
 }
 
-impl From<EventRow> for Event {
-    fn from(row: EventRow) -> Self {
+impl From<StoredEvent> for Event {
+    fn from(row: StoredEvent) -> Self {
         Event {
             id: row.id,
             kind: row.kind,
@@ -134,6 +199,6 @@ pub async fn list(
         query = query.bind(kind);
     }
     let query = keyset.bind(query, page.limit);
-    let rows: Vec<EventRow> = fetch_rows(store, query, |r: &EventRow| &r.id).await?;
+    let rows: Vec<StoredEvent> = fetch_rows(store, query, |r: &StoredEvent| &r.id).await?;
     Ok(Page::from_rows(rows, page.limit, |r| &r.id).map(Event::from))
 }

@@ -1,5 +1,6 @@
 //! Every scope rule in one place, for a security reviewer to read and for the code to ask.
 //!
+//! - [`egress`]: which hosts and addresses outbound requests may reach.
 //! - [`imports`]: which scope each WIT import of a component needs (the audit, the review and
 //!   the linker's grant check read it; host functions check it again when called).
 //! - [`event_rule`]: which scope a subscriber needs to receive each kind of event (the manifest
@@ -8,6 +9,7 @@
 //! - [`ROUTES`]: which scope each `/v1` route needs (the handlers name it in their signatures;
 //!   a test checks them and the OpenAPI document against this table).
 
+pub mod egress;
 pub mod imports;
 
 pub use imports::{

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod bindings;
 pub mod cache;
+pub mod files;
 pub mod limits;
 pub mod outcome;
 pub mod output;
@@ -247,7 +248,7 @@ impl Runtime {
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false);
-        crate::capabilities::files::preopen(
+        files::preopen(
             &mut wasi,
             &self.services.files_root,
             &installation.id,

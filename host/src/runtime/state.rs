@@ -11,9 +11,9 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use super::bindings::Error;
 use super::limits::{Limits, MemoryCap};
 use super::output::PluginLog;
-use crate::capabilities::http::HttpPolicy;
 use crate::platform::ScopeSet;
 use crate::policy::Interface;
+use crate::policy::egress::HttpPolicy;
 use crate::store::Store;
 
 /// The installation a call runs for: who, with what grants and configuration.
@@ -87,7 +87,9 @@ impl PluginState {
         if let Some(scope) = interface.scope()
             && !self.installation.grants.contains(scope)
         {
-            return Err(crate::capabilities::forbidden(scope));
+            return Err(Error::Forbidden(format!(
+                "this installation was not granted the `{scope}` scope"
+            )));
         }
         self.host_calls = self.host_calls.saturating_add(1);
         if self.host_calls > self.limits.max_host_calls {

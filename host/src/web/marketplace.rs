@@ -94,7 +94,11 @@ pub async fn browse(
         limit: 60,
         offset: 0,
     };
-    let cards = match search::search(&state.store, &visitor.session.org_id, &query).await {
+    let installed = match crate::installs::installed_apps(&state.store, &visitor.session.org_id).await {
+        Ok(installed) => installed,
+        Err(e) => return refusal(StatusCode::INTERNAL_SERVER_ERROR, Some(&visitor), &e.to_string()),
+    };
+    let cards = match search::search(&state.store, &installed, &query).await {
         Ok(cards) => cards,
         Err(e) => return refusal(StatusCode::BAD_REQUEST, Some(&visitor), &e.to_string()),
     };
@@ -170,7 +174,11 @@ pub async fn browse(
 
 /// `/marketplace/{slug}`: the app page.
 pub async fn app_page(State(state): State<AppState>, visitor: Visitor, Path(slug): Path<String>) -> Response {
-    let listing = match search::listing(&state.store, &visitor.session.org_id, &slug).await {
+    let installed = match crate::installs::installed_apps(&state.store, &visitor.session.org_id).await {
+        Ok(installed) => installed,
+        Err(e) => return refusal(StatusCode::INTERNAL_SERVER_ERROR, Some(&visitor), &e.to_string()),
+    };
+    let listing = match search::listing(&state.store, &installed, &slug).await {
         Ok(listing) => listing,
         Err(e) => return refusal(StatusCode::NOT_FOUND, Some(&visitor), &e.to_string()),
     };

@@ -6,11 +6,13 @@ use serde::Serialize;
 use sqlx::FromRow;
 use utoipa::ToSchema;
 
-use super::{address, signing};
-use crate::installs::secrets::Secrets;
-use crate::platform::outbox::kinds;
+use sqlx::Acquire;
+
+use super::{address, keys};
+use crate::platform::outbox::{self, kinds};
 use crate::platform::{PlatformError, Result, ScopeSet, format_time};
 use crate::policy;
+use crate::secrets::Secrets;
 use crate::store::{Store, new_id, now_ms};
 
 /// Who subscribes.
@@ -120,16 +122,18 @@ pub async fn create(
     let url = address::check_target(target_url, allow_private)
         .await
         .map_err(|e| PlatformError::Invalid(format!("target_url: {e}")))?;
-    let secret = signing::new_secret();
     let id = new_id("hook");
     let (key_id, installation_id) = match &subscriber {
         Subscriber::ApiKey(id) => (Some(id.as_str()), None),
         Subscriber::Installation(id) => (None, Some(id.as_str())),
     };
+    let mut conn = store.writer().acquire().await?;
+    let mut tx = conn.begin().await?;
+    // It receives the events after the last one written before it.
+    let since = outbox::last_seq(&mut tx).await?;
     sqlx::query(
-        "INSERT INTO hooks (id, org_id, api_key_id, installation_id, event_kind, target_url, status, webhook_secret, \
-         since_seq, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, (SELECT COALESCE(MAX(seq), 0) FROM events), $8)",
+        "INSERT INTO hooks (id, org_id, api_key_id, installation_id, event_kind, target_url, status, since_seq, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8)",
     )
     .bind(&id)
     .bind(org_id)
@@ -137,10 +141,14 @@ pub async fn create(
     .bind(installation_id)
     .bind(event)
     .bind(url.as_str())
-    .bind(secrets.seal(&secret))
+    .bind(since)
     .bind(now_ms())
-    .execute(store.writer())
+    .execute(&mut *tx)
     .await?;
+    let secret = keys::create(&mut *tx, secrets, &id)
+        .await?
+        .ok_or_else(|| PlatformError::Internal("a new hook already had a secret".into()))?;
+    tx.commit().await?;
     Ok(CreatedHook {
         hook: get(store, org_id, &id).await?,
         secret,
@@ -169,6 +177,56 @@ pub async fn list(store: &Store, org_id: &str) -> Result<Vec<Hook>> {
     Ok(rows.into_iter().map(Hook::from).collect())
 }
 
+/// A live hook as fan-out needs it: id, event kind, the scopes of its API key or of its
+/// installation, the installation it acts for, and the sequence it starts after.
+pub type LiveHook = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
+);
+
+/// The organization's active hooks whose key is not revoked and whose installation is active,
+/// in the fan-out's transaction. (A read-only join with API keys and installations for their
+/// liveness, one query per batch: see `tests/api/layout.rs`.)
+pub async fn live_in(conn: &mut sqlx::AnyConnection, org_id: &str) -> Result<Vec<LiveHook>> {
+    Ok(sqlx::query_as(
+        "SELECT h.id, h.event_kind, k.scopes, i.granted_scopes, h.installation_id, h.since_seq FROM hooks h \
+         LEFT JOIN api_keys k ON k.id = h.api_key_id LEFT JOIN installations i ON i.id = h.installation_id \
+         WHERE h.org_id = $1 AND h.status = 'active' \
+         AND (h.api_key_id IS NULL OR k.revoked_at IS NULL) AND (h.installation_id IS NULL OR i.status = 'active')",
+    )
+    .bind(org_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Where a hook sends and whether it is active: `(target_url, status)`, `None` once deleted
+/// (delivery workers act across organizations).
+pub async fn target(store: &Store, id: &str) -> Result<Option<(String, String)>> {
+    Ok(
+        sqlx::query_as("SELECT target_url, status FROM hooks WHERE id = $1")
+            .bind(id)
+            .fetch_optional(store.reader())
+            .await?,
+    )
+}
+
+/// Disables a hook (its receiver answered 410, or it failed for too long); true if it was
+/// active. Called in the delivery engine's transaction.
+pub async fn disable(conn: &mut sqlx::AnyConnection, id: &str, reason: &str) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE hooks SET status = 'disabled', disabled_reason = $1 WHERE id = $2 AND status = 'active'",
+    )
+    .bind(reason)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 /// Unsubscribes; its pending deliveries go with it.
 pub async fn delete(store: &Store, org_id: &str, id: &str) -> Result<()> {
     let done = sqlx::query("DELETE FROM hooks WHERE id = $1 AND org_id = $2")
@@ -179,5 +237,5 @@ pub async fn delete(store: &Store, org_id: &str, id: &str) -> Result<()> {
     if done.rows_affected() == 0 {
         return Err(PlatformError::NotFound("hook"));
     }
-    Ok(())
+    keys::forget(store.writer(), id).await
 }

@@ -6,11 +6,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::signing;
-use crate::installs::secrets::Secrets;
 use crate::platform::{PlatformError, Result, format_time};
+use crate::secrets::Secrets;
 use crate::store::{Store, now_ms};
 
-/// Who a secret belongs to.
+/// Who a secret belongs to: an installation of an external app or a REST hook, by its id.
 #[derive(Debug, Clone, Copy)]
 pub enum Owner<'a> {
     Installation(&'a str),
@@ -18,13 +18,6 @@ pub enum Owner<'a> {
 }
 
 impl Owner<'_> {
-    fn table(self) -> &'static str {
-        match self {
-            Owner::Installation(_) => "installations",
-            Owner::Hook(_) => "hooks",
-        }
-    }
-
     fn id(&self) -> &str {
         match self {
             Owner::Installation(id) | Owner::Hook(id) => id,
@@ -76,45 +69,58 @@ impl From<SigningKeys> for SecretView {
     }
 }
 
-type SecretRow = (Option<String>, Option<String>, Option<i64>);
+type SecretRow = (String, Option<String>, Option<i64>);
 
-/// The owner's secrets, opened. An installation made before webhooks existed gets one now.
+/// The owner's secrets, opened; the first call for an owner makes its secret. Callers have
+/// checked that the owner exists.
 pub async fn load(store: &Store, secrets: &Secrets, owner: Owner<'_>) -> Result<SigningKeys> {
-    let sql = format!(
-        "SELECT webhook_secret, webhook_secret_previous, webhook_secret_previous_until FROM {} WHERE id = $1",
-        owner.table()
-    );
-    let row: Option<SecretRow> = sqlx::query_as(&sql)
-        .bind(owner.id())
-        .fetch_optional(store.reader())
-        .await?;
-    let (current, previous, until) = row.ok_or(PlatformError::NotFound("subscriber"))?;
+    let row: Option<SecretRow> =
+        sqlx::query_as("SELECT secret, previous, previous_until FROM webhook_secrets WHERE owner_id = $1")
+            .bind(owner.id())
+            .fetch_optional(store.reader())
+            .await?;
+    let Some((current, previous, until)) = row else {
+        create(store.writer(), secrets, owner.id()).await?;
+        return Box::pin(load(store, secrets, owner)).await;
+    };
     let open = |sealed: &str| {
         secrets
             .open(sealed)
             .map_err(|e| PlatformError::Internal(format!("webhook secret: {e}")))
     };
-    let current = match current {
-        Some(sealed) => open(&sealed)?,
-        None => {
-            let fresh = signing::new_secret();
-            let sql = format!(
-                "UPDATE {} SET webhook_secret = $1 WHERE id = $2 AND webhook_secret IS NULL",
-                owner.table()
-            );
-            sqlx::query(&sql)
-                .bind(secrets.seal(&fresh))
-                .bind(owner.id())
-                .execute(store.writer())
-                .await?;
-            return Box::pin(load(store, secrets, owner)).await;
-        }
-    };
     Ok(SigningKeys {
-        current,
+        current: open(&current)?,
         previous: previous.as_deref().map(open).transpose()?,
         previous_until: until,
     })
+}
+
+/// Makes the owner's first secret unless it has one; returns it when made here.
+pub async fn create<'c, E>(conn: E, secrets: &Secrets, owner_id: &str) -> Result<Option<String>>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let fresh = signing::new_secret();
+    let done = sqlx::query(
+        "INSERT INTO webhook_secrets (owner_id, secret) VALUES ($1, $2) ON CONFLICT (owner_id) DO NOTHING",
+    )
+    .bind(owner_id)
+    .bind(secrets.seal(&fresh))
+    .execute(conn)
+    .await?;
+    Ok((done.rows_affected() == 1).then_some(fresh))
+}
+
+/// Forgets the owner's secrets (its installation or hook is gone).
+pub async fn forget<'c, E>(conn: E, owner_id: &str) -> Result<()>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    sqlx::query("DELETE FROM webhook_secrets WHERE owner_id = $1")
+        .bind(owner_id)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Replaces the current secret; the old one keeps signing for `grace_secs`.
@@ -127,16 +133,14 @@ pub async fn rotate(
     let old = load(store, secrets, owner).await?;
     let fresh = signing::new_secret();
     let until = now_ms() + i64::try_from(grace_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
-    let sql = format!(
-        "UPDATE {} SET webhook_secret = $1, webhook_secret_previous = $2, webhook_secret_previous_until = $3 WHERE id = $4",
-        owner.table()
-    );
-    sqlx::query(&sql)
-        .bind(secrets.seal(&fresh))
-        .bind(secrets.seal(&old.current))
-        .bind(until)
-        .bind(owner.id())
-        .execute(store.writer())
-        .await?;
+    sqlx::query(
+        "UPDATE webhook_secrets SET secret = $1, previous = $2, previous_until = $3 WHERE owner_id = $4",
+    )
+    .bind(secrets.seal(&fresh))
+    .bind(secrets.seal(&old.current))
+    .bind(until)
+    .bind(owner.id())
+    .execute(store.writer())
+    .await?;
     load(store, secrets, owner).await
 }

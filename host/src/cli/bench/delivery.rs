@@ -59,7 +59,7 @@ pub async fn run_delivery(bench: &DeliveryBench) -> anyhow::Result<DeliveryBench
         None => Store::open_data_dir(dir.path()).await?,
     };
     store.migrate().await?;
-    let secrets = Arc::new(bazaar::installs::secrets::Secrets::load(None, dir.path())?);
+    let secrets = Arc::new(bazaar::secrets::Secrets::load(None, dir.path())?);
 
     // The plugin, published through the real review.
     let (developer, _) = orgs::create_with_owner(
@@ -163,20 +163,9 @@ pub async fn run_delivery(bench: &DeliveryBench) -> anyhow::Result<DeliveryBench
         let started = Instant::now();
         let dispatcher = bazaar::events::Dispatcher::start(services.clone(), Duration::from_secs(5)).await;
         let delivered = loop {
-            let orgs_in = bazaar::store::placeholders(1, orgs_ids.len());
-            let count = |condition: &str| {
-                format!("SELECT COUNT(*) FROM deliveries WHERE org_id IN ({orgs_in}) AND {condition}")
-            };
-            let done_sql = count("state = 'succeeded'");
-            let failed_sql = count("(state = 'dead' OR attempts > 1)");
-            let mut done_query = sqlx::query_as::<_, (i64,)>(&done_sql);
-            let mut failed_query = sqlx::query_as::<_, (i64,)>(&failed_sql);
-            for (org_id, _) in &orgs_ids {
-                done_query = done_query.bind(org_id);
-                failed_query = failed_query.bind(org_id);
-            }
-            let (done,) = done_query.fetch_one(store.reader()).await?;
-            let (failed,) = failed_query.fetch_one(store.reader()).await?;
+            let orgs: Vec<&str> = orgs_ids.iter().map(|(org_id, _)| org_id.as_str()).collect();
+            let progress = bazaar::events::queue::progress(&store, &orgs).await?;
+            let (done, failed) = (progress.succeeded, progress.failed);
             if failed > 0 {
                 bail!("{failed} deliveries failed during the benchmark");
             }

@@ -1,4 +1,5 @@
-//! Files (scopes `files:read` / `files:write`) through WASI filesystem: the installation's own
+//! Files (scopes `files:read` / `files:write`) through WASI filesystem, the one capability
+//! wasmtime-wasi serves for us: the installation's own
 //! folder, opened as the guest's `/`, read-only unless `files:write` was granted. Without either
 //! scope nothing is opened (and the import check refuses a component that imports the
 //! filesystem).

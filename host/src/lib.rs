@@ -118,13 +118,13 @@ impl AppState {
         org_id: &str,
         task: &crate::runtime::Task,
     ) -> Result<(), api::error::ApiError> {
-        use crate::installs::hooks;
-        let hooked = hooks::installations_with(&self.store, org_id, "validate-task").await?;
+        use crate::installs::checks;
+        let hooked = checks::installations_with(&self.store, org_id, "validate-task").await?;
         if hooked.is_empty() {
             return Ok(());
         }
         let runtime = self.runtime().await?;
-        hooks::validate_task(&self.store, &self.secrets, runtime, hooked, task).await?;
+        checks::validate_task(&self.store, &self.secrets, runtime, hooked, task).await?;
         Ok(())
     }
 

@@ -35,3 +35,6 @@ ALTER TABLE hooks DROP COLUMN webhook_secret_previous_until;
 -- The delivery log names each delivery's event kind without reading the outbox.
 ALTER TABLE deliveries ADD COLUMN event_kind TEXT;
 UPDATE deliveries SET event_kind = (SELECT kind FROM events WHERE events.id = deliveries.event_id);
+
+-- Reminder for readers: the trigger `oauth_tokens_rotate` (0005) is SQLite's half of refresh
+-- rotation; the rule and both dialects' halves are described in host/src/oauth/grants.rs.

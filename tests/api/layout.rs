@@ -60,22 +60,22 @@ const READ_JOINS: &[(&str, &str, &str)] = &[
         "likewise, the pinned version's manifest",
     ),
     (
-        "installs/hooks.rs",
+        "installs/checks.rs",
         "apps",
         "the hooks of live installations, in one query per API request",
     ),
     (
-        "installs/hooks.rs",
+        "installs/checks.rs",
         "app_versions",
         "likewise, the manifests that declare the hook",
     ),
     (
-        "webhooks/hooks.rs",
+        "webhooks/rest_hooks.rs",
         "api_keys",
         "a REST hook lives while its API key is not revoked: one query per fan-out batch",
     ),
     (
-        "webhooks/hooks.rs",
+        "webhooks/rest_hooks.rs",
         "installations",
         "likewise, while its installation is active",
     ),

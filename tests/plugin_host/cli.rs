@@ -215,3 +215,25 @@ fn run_passes_configuration_and_allowed_hosts() {
     assert!(head.starts_with("POST /hook"), "{head}");
     assert_eq!(body, r#"{"text":"Done: Ship it"}"#);
 }
+
+/// A failing command says what went wrong and stops there: no backtrace, even with
+/// `RUST_BACKTRACE=1`, which a partner's shell may well have set.
+#[test]
+fn errors_are_one_clear_message_without_a_backtrace() {
+    let out = Command::new(BIN)
+        .args(["plugin", "audit", "/nonexistent/plugin.wasm"])
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("error: reading /nonexistent/plugin.wasm"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("backtrace") && !stderr.contains("Stack"),
+        "{stderr}"
+    );
+    assert!(stderr.lines().count() <= 2, "{stderr}");
+}

@@ -7,13 +7,13 @@ pub mod deliveries;
 pub mod error;
 pub mod events;
 pub mod extract;
-pub mod hooks;
 pub mod installations;
 pub mod keys;
 pub mod oauth;
 pub mod org;
 pub mod projects;
 pub mod ratelimit;
+pub mod rest_hooks;
 pub mod review;
 pub mod sessions;
 pub mod tasks;
@@ -91,7 +91,7 @@ list_type!(DeliveryList, crate::events::queue::Delivery);
         deliveries::list, deliveries::get, deliveries::replay, deliveries::replay_failed,
         deliveries::installation_analytics, deliveries::app_analytics,
         deliveries::webhook_secret, deliveries::rotate_webhook_secret, deliveries::enable_webhook,
-        hooks::subscribe, hooks::list, hooks::unsubscribe,
+        rest_hooks::subscribe, rest_hooks::list, rest_hooks::unsubscribe,
         oauth::client_secret, apps::sandbox,
         zapier::me, zapier::new_project, zapier::new_task,
         oauth::authorize, oauth::token, oauth::revoke, oauth::introspect, oauth::metadata,
@@ -299,8 +299,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/deliveries/replay", post(deliveries::replay_failed))
         .route("/deliveries/{id}", get(deliveries::get))
         .route("/deliveries/{id}/replay", post(deliveries::replay))
-        .route("/hooks", get(hooks::list).post(hooks::subscribe))
-        .route("/hooks/{id}", delete(hooks::unsubscribe))
+        .route("/hooks", get(rest_hooks::list).post(rest_hooks::subscribe))
+        .route("/hooks/{id}", delete(rest_hooks::unsubscribe))
         .route("/me", get(zapier::me))
         .route("/triggers/new-project", get(zapier::new_project))
         .route("/triggers/new-task", get(zapier::new_task))

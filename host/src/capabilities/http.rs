@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use super::answer;
+use super::{HostResult, answer};
 use crate::policy::Interface;
 use crate::policy::egress::{EgressRefusal, HttpPolicy};
 use crate::runtime::bindings::Error;
@@ -18,24 +18,26 @@ use crate::webhooks::address;
 
 impl Host for PluginState {
     #[tracing::instrument(name = "host_call", skip_all, fields(interface = "http", function = "send", installation = %self.installation.id, outcome = tracing::field::Empty))]
-    async fn send(&mut self, request: Request) -> wasmtime::Result<Result<Response, Error>> {
-        if let Err(e) = self.enter(Interface::Http) {
-            return answer(Err(e));
-        }
-        self.http_requests += 1;
-        if self.http_requests > self.limits.max_http_requests {
-            return answer(Err(self.limit_hit(format!(
-                "more than {} HTTP requests in one invocation",
-                self.limits.max_http_requests
-            ))));
-        }
+    async fn send(&mut self, request: Request) -> HostResult<Response> {
         answer(
-            send(
-                &self.http,
-                request,
-                self.limits.max_http_response_bytes,
-                self.limits.timeout_ms,
-            )
+            async {
+                self.enter(Interface::Http)?;
+                self.http_requests += 1;
+                if self.http_requests > self.limits.max_http_requests {
+                    return Err(self.limit_hit(format!(
+                        "more than {} HTTP requests in one invocation",
+                        self.limits.max_http_requests
+                    )));
+                }
+                let limits = self.limits;
+                send(
+                    &self.http,
+                    request,
+                    limits.max_http_response_bytes,
+                    limits.timeout_ms,
+                )
+                .await
+            }
             .await,
         )
     }

@@ -1,7 +1,7 @@
 //! `bazaar:platform/kv` (scope `storage`): a key-value store private to the installation, with a
 //! size quota. The table is owned here; uninstalling deletes the installation's rows.
 
-use super::answer;
+use super::{HostResult, answer};
 use crate::policy::Interface;
 use crate::runtime::bindings::Error;
 use crate::runtime::bindings::bazaar::platform::kv::Host;
@@ -38,97 +38,100 @@ where
 
 impl Host for PluginState {
     #[tracing::instrument(name = "host_call", skip_all, fields(interface = "kv", function = "get", installation = %self.installation.id, outcome = tracing::field::Empty))]
-    async fn get(&mut self, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
-        if let Err(e) = self.enter(Interface::Kv).and_then(|()| check_key(&key)) {
-            return answer(Err(e));
-        }
-        let row: Result<Option<(Vec<u8>,)>, _> =
-            sqlx::query_as("SELECT value FROM plugin_kv WHERE installation_id = $1 AND key = $2")
-                .bind(&self.installation.id)
-                .bind(&key)
-                .fetch_optional(self.store().reader())
-                .await;
-        answer(row.map(|r| r.map(|(v,)| v)).map_err(db))
+    async fn get(&mut self, key: String) -> HostResult<Option<Vec<u8>>> {
+        answer(
+            async {
+                self.enter(Interface::Kv)?;
+                check_key(&key)?;
+                let row: Option<(Vec<u8>,)> =
+                    sqlx::query_as("SELECT value FROM plugin_kv WHERE installation_id = $1 AND key = $2")
+                        .bind(&self.installation.id)
+                        .bind(&key)
+                        .fetch_optional(self.store().reader())
+                        .await
+                        .map_err(db)?;
+                Ok(row.map(|(v,)| v))
+            }
+            .await,
+        )
     }
 
     #[tracing::instrument(name = "host_call", skip_all, fields(interface = "kv", function = "set", installation = %self.installation.id, outcome = tracing::field::Empty))]
-    async fn set(&mut self, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), Error>> {
-        if let Err(e) = self.enter(Interface::Kv).and_then(|()| check_key(&key)) {
-            return answer(Err(e));
-        }
-        if value.len() > MAX_VALUE_BYTES {
-            return answer(Err(Error::LimitExceeded(format!(
-                "a value may be at most {MAX_VALUE_BYTES} bytes"
-            ))));
-        }
-        let quota = self.limits.kv_quota_bytes;
-        let store = self.store().clone();
-        let installation = self.installation.id.clone();
-        let result = async {
-            let mut tx = store.writer().begin().await?;
+    async fn set(&mut self, key: String, value: Vec<u8>) -> HostResult<()> {
+        answer(async {
+            self.enter(Interface::Kv)?;
+            check_key(&key)?;
+            if value.len() > MAX_VALUE_BYTES {
+                return Err(Error::LimitExceeded(format!(
+                    "a value may be at most {MAX_VALUE_BYTES} bytes"
+                )));
+            }
+            let quota = self.limits.kv_quota_bytes;
+            let mut tx = self.store().writer().begin().await.map_err(db)?;
             let (used,): (i64,) = sqlx::query_as(
                 "SELECT COALESCE(SUM(LENGTH(key) + LENGTH(value)), 0) FROM plugin_kv \
                  WHERE installation_id = $1 AND key <> $2",
             )
-            .bind(&installation)
+            .bind(&self.installation.id)
             .bind(&key)
             .fetch_one(&mut *tx)
-            .await?;
-            let after = used as u64 + (key.len() + value.len()) as u64;
-            if after > quota {
-                return Ok(Err(Error::LimitExceeded(format!(
+            .await
+            .map_err(db)?;
+            if used as u64 + (key.len() + value.len()) as u64 > quota {
+                return Err(Error::LimitExceeded(format!(
                     "the installation's storage quota of {quota} bytes would be exceeded"
-                ))));
+                )));
             }
             sqlx::query(
                 "INSERT INTO plugin_kv (installation_id, key, value, updated_at) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (installation_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
             )
-            .bind(&installation)
+            .bind(&self.installation.id)
             .bind(&key)
             .bind(value)
             .bind(now_ms())
             .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            Ok::<_, sqlx::Error>(Ok(()))
+            .await
+            .map_err(db)?;
+            tx.commit().await.map_err(db)
         }
-        .await;
-        answer(result.unwrap_or_else(|e| Err(db(e))))
+        .await)
     }
 
     #[tracing::instrument(name = "host_call", skip_all, fields(interface = "kv", function = "delete", installation = %self.installation.id, outcome = tracing::field::Empty))]
-    async fn delete(&mut self, key: String) -> wasmtime::Result<Result<(), Error>> {
-        if let Err(e) = self.enter(Interface::Kv).and_then(|()| check_key(&key)) {
-            return answer(Err(e));
-        }
-        let result = sqlx::query("DELETE FROM plugin_kv WHERE installation_id = $1 AND key = $2")
-            .bind(&self.installation.id)
-            .bind(&key)
-            .execute(self.store().writer())
-            .await;
-        answer(result.map(|_| ()).map_err(db))
+    async fn delete(&mut self, key: String) -> HostResult<()> {
+        answer(
+            async {
+                self.enter(Interface::Kv)?;
+                check_key(&key)?;
+                sqlx::query("DELETE FROM plugin_kv WHERE installation_id = $1 AND key = $2")
+                    .bind(&self.installation.id)
+                    .bind(&key)
+                    .execute(self.store().writer())
+                    .await
+                    .map_err(db)?;
+                Ok(())
+            }
+            .await,
+        )
     }
 
     #[tracing::instrument(name = "host_call", skip_all, fields(interface = "kv", function = "list_keys", installation = %self.installation.id, outcome = tracing::field::Empty))]
-    async fn list_keys(
-        &mut self,
-        prefix: String,
-        limit: u32,
-    ) -> wasmtime::Result<Result<Vec<String>, Error>> {
-        if let Err(e) = self.enter(Interface::Kv) {
-            return answer(Err(e));
+    async fn list_keys(&mut self, prefix: String, limit: u32) -> HostResult<Vec<String>> {
+        answer(async {
+            self.enter(Interface::Kv)?;
+            let rows: Vec<(String,)> = sqlx::query_as(
+                "SELECT key FROM plugin_kv WHERE installation_id = $1 AND substr(key, 1, $2) = $3 ORDER BY key LIMIT $4",
+            )
+            .bind(&self.installation.id)
+            .bind(prefix.chars().count() as i64)
+            .bind(&prefix)
+            .bind(i64::from(limit.clamp(1, 1000)))
+            .fetch_all(self.store().reader())
+            .await
+            .map_err(db)?;
+            Ok(rows.into_iter().map(|(k,)| k).collect())
         }
-        let limit = i64::from(limit.clamp(1, 1000));
-        let rows: Result<Vec<(String,)>, _> = sqlx::query_as(
-            "SELECT key FROM plugin_kv WHERE installation_id = $1 AND substr(key, 1, $2) = $3 ORDER BY key LIMIT $4",
-        )
-        .bind(&self.installation.id)
-        .bind(prefix.chars().count() as i64)
-        .bind(&prefix)
-        .bind(limit)
-        .fetch_all(self.store().reader())
-        .await;
-        answer(rows.map(|r| r.into_iter().map(|(k,)| k).collect()).map_err(db))
+        .await)
     }
 }

@@ -9,12 +9,13 @@ pub mod log;
 pub mod projects;
 pub mod tasks;
 
+/// What a host function returns: the guest's result inside, a trap (host bug) outside.
+pub(crate) type HostResult<T> = wasmtime::Result<Result<T, crate::runtime::bindings::Error>>;
+
 /// Hands a host call's answer to the guest and records its outcome (`ok` or the error case) on
 /// the call's `host_call` span, which names the interface, function and installation and
 /// times the call.
-pub(crate) fn answer<T>(
-    result: Result<T, crate::runtime::bindings::Error>,
-) -> wasmtime::Result<Result<T, crate::runtime::bindings::Error>> {
+pub(crate) fn answer<T>(result: Result<T, crate::runtime::bindings::Error>) -> HostResult<T> {
     use crate::runtime::bindings::Error;
     let outcome = match &result {
         Ok(_) => "ok",

@@ -1,13 +1,12 @@
 //! `bazaar:platform/projects` (scope `projects:read`) and `projects-write` (`projects:write`):
 //! the organization's projects, through the same rules as the API.
 
-use super::answer;
-use crate::platform::PlatformError;
+use super::{HostResult, answer};
 use crate::platform::page::PageRequest;
 use crate::platform::projects::{self, StatusFilter};
 use crate::policy::Interface;
+use crate::runtime::bindings::Project;
 use crate::runtime::bindings::bazaar::platform::{projects as read, projects_write as write};
-use crate::runtime::bindings::{Error, Project};
 use crate::runtime::state::PluginState;
 
 pub(crate) fn to_wit(p: projects::Project) -> Project {
@@ -20,47 +19,43 @@ pub(crate) fn to_wit(p: projects::Project) -> Project {
     }
 }
 
-fn done<T>(result: Result<T, PlatformError>) -> wasmtime::Result<Result<T, Error>> {
-    answer(result.map_err(Error::from))
-}
-
 impl read::Host for PluginState {
     #[tracing::instrument(name = "host_call", skip_all, fields(interface = "projects", function = "get", installation = %self.installation.id, outcome = tracing::field::Empty))]
-    async fn get(&mut self, id: String) -> wasmtime::Result<Result<Project, Error>> {
-        if let Err(e) = self.enter(Interface::Projects) {
-            return answer(Err(e));
-        }
-        done(projects::get(self.store(), self.org_id(), &id).await.map(to_wit))
+    async fn get(&mut self, id: String) -> HostResult<Project> {
+        answer(
+            async {
+                self.enter(Interface::Projects)?;
+                Ok(to_wit(projects::get(self.store(), self.org_id(), &id).await?))
+            }
+            .await,
+        )
     }
 
     #[tracing::instrument(name = "host_call", skip_all, fields(interface = "projects", function = "list_active", installation = %self.installation.id, outcome = tracing::field::Empty))]
-    async fn list_active(&mut self, limit: u32) -> wasmtime::Result<Result<Vec<Project>, Error>> {
-        if let Err(e) = self.enter(Interface::Projects) {
-            return answer(Err(e));
-        }
-        let page = match PageRequest::new(Some(limit.clamp(1, 100)), None, None) {
-            Ok(page) => page,
-            Err(e) => return done(Err(e)),
-        };
-        let list = projects::list(self.store(), self.org_id(), StatusFilter::Active, &page).await;
-        done(list.map(|p| p.items.into_iter().map(to_wit).collect()))
+    async fn list_active(&mut self, limit: u32) -> HostResult<Vec<Project>> {
+        answer(
+            async {
+                self.enter(Interface::Projects)?;
+                let page = PageRequest::new(Some(limit.clamp(1, 100)), None, None)?;
+                let list = projects::list(self.store(), self.org_id(), StatusFilter::Active, &page).await?;
+                Ok(list.items.into_iter().map(to_wit).collect())
+            }
+            .await,
+        )
     }
 }
 
 impl write::Host for PluginState {
     #[tracing::instrument(name = "host_call", skip_all, fields(interface = "projects-write", function = "create", installation = %self.installation.id, outcome = tracing::field::Empty))]
-    async fn create(
-        &mut self,
-        name: String,
-        description: String,
-    ) -> wasmtime::Result<Result<Project, Error>> {
-        if let Err(e) = self.enter(Interface::ProjectsWrite) {
-            return answer(Err(e));
-        }
-        done(
-            projects::create(self.store(), self.org_id(), &name, &description)
-                .await
-                .map(to_wit),
+    async fn create(&mut self, name: String, description: String) -> HostResult<Project> {
+        answer(
+            async {
+                self.enter(Interface::ProjectsWrite)?;
+                Ok(to_wit(
+                    projects::create(self.store(), self.org_id(), &name, &description).await?,
+                ))
+            }
+            .await,
         )
     }
 }

@@ -214,6 +214,8 @@ pub struct Listing {
     pub long_description: String,
     pub screenshots: Vec<String>,
     pub permissions: Vec<Permission>,
+    /// The events it receives, each with what receiving it takes.
+    pub events: Vec<EventAccess>,
     /// Published versions, newest first, with their changelogs.
     pub versions: Vec<VersionSummary>,
     pub reviews: Vec<Review>,
@@ -261,6 +263,7 @@ pub async fn listing(store: &Store, installed: &HashSet<String>, slug: &str) -> 
         long_description,
         screenshots: published.manifest.screenshots.clone(),
         permissions: permissions(&published),
+        events: event_access(&published),
         versions: versions
             .into_iter()
             .map(|v| VersionSummary {
@@ -300,6 +303,31 @@ pub fn permissions(version: &Version) -> Vec<Permission> {
                 (Ok(scope), true) => crate::policy::interfaces_for(scope),
                 _ => Vec::new(),
             },
+        })
+        .collect()
+}
+
+/// One kind of event an app receives, and the rule it is received under.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventAccess {
+    /// `task.created`, `app.installed`, ...
+    pub kind: String,
+    /// What receiving it takes, in the policy's words (the same rule fan-out applies).
+    pub rule: String,
+}
+
+/// The events a version subscribes to, with the policy's rule for each.
+pub fn event_access(version: &Version) -> Vec<EventAccess> {
+    version
+        .manifest
+        .events
+        .iter()
+        .filter_map(|kind| {
+            let rule = crate::policy::event_rule(kind)?;
+            Some(EventAccess {
+                kind: kind.clone(),
+                rule: rule.describe(),
+            })
         })
         .collect()
 }

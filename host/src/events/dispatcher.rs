@@ -388,7 +388,7 @@ async fn load_target(services: &Services, claim: &Claimed) -> Result<Target, Pla
     let now = now_ms();
     if let Some(hook_id) = &claim.hook_id {
         return Ok(
-            match crate::webhooks::hooks::target(&services.store, hook_id).await? {
+            match crate::webhooks::rest_hooks::target(&services.store, hook_id).await? {
                 None => Target::Gone("the REST hook was deleted".into()),
                 Some((_, status)) if status != "active" => Target::Gone("the REST hook is disabled".into()),
                 Some((url, _)) => {

@@ -130,7 +130,7 @@ async fn subscribers(conn: &mut sqlx::AnyConnection, org_id: &str) -> Result<Vec
             held,
         });
     }
-    let hooks = crate::webhooks::hooks::live_in(conn, org_id).await?;
+    let hooks = crate::webhooks::rest_hooks::live_in(conn, org_id).await?;
     for (id, kind, key_scopes, installation_scopes, acting_for, since) in hooks {
         let scopes = key_scopes.or(installation_scopes).unwrap_or_default();
         found.push(Subscriber {

@@ -289,7 +289,7 @@ async fn disable_gone(conn: &mut sqlx::AnyConnection, claim: &Claimed, now: i64)
     const REASON: &str = "the receiver answered 410 Gone";
     match &claim.hook_id {
         Some(hook) => {
-            crate::webhooks::hooks::disable(conn, hook, REASON).await?;
+            crate::webhooks::rest_hooks::disable(conn, hook, REASON).await?;
         }
         None => {
             crate::installs::disable_webhook(conn, &claim.subscriber_id, REASON).await?;
@@ -317,7 +317,7 @@ async fn pause_failing(
 ) -> Result<bool> {
     let reason = format!("deliveries failed without a success since {}", format_time(since));
     match &claim.hook_id {
-        Some(hook) => crate::webhooks::hooks::disable(conn, hook, &reason).await,
+        Some(hook) => crate::webhooks::rest_hooks::disable(conn, hook, &reason).await,
         None => {
             let why = crate::installs::FailingDeliveries {
                 app_id: claim.app_id.as_deref(),

@@ -1,7 +1,7 @@
 //! Installations: an organization's consent to a published app version, with its granted
 //! scopes and configuration (secret fields sealed at rest, never returned).
 
-pub mod hooks;
+pub mod checks;
 
 use std::collections::BTreeMap;
 use std::path::Path;

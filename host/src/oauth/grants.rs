@@ -6,6 +6,13 @@
 //! holds a copy: the whole family is revoked. Tokens are random, prefixed and stored only as
 //! SHA-256 hashes. A token works only while its installation is active and its app is not
 //! suspended; uninstalling deletes them.
+//!
+//! Refresh rotation, one rule in two dialects, both here: the new pair is inserted only if the
+//! presented refresh token is live and this client's, and that token is spent in the same
+//! statement. PostgreSQL does it with a writable CTE ([`ROTATE_POSTGRES`]). SQLite has no
+//! writable CTE, so its insert ([`ROTATE_SQLITE`]) fires the trigger `oauth_tokens_rotate`
+//! (created in `migrations/sqlite/0005_oauth.sql`), which spends the parent; its single writer
+//! makes the check and the insert one step. One statement keeps a refresh to one round trip.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

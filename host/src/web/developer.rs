@@ -243,9 +243,11 @@ pub async fn docs(visitor: Visitor) -> Response {
     if let Some(paths) = doc["paths"].as_object() {
         for (path, item) in paths {
             for (method, op) in item.as_object().into_iter().flatten() {
-                let scope = op["security"][0]["bearer"][0]
-                    .as_str()
-                    .unwrap_or("any credential");
+                let scope = match op["security"][0]["bearer"][0].as_str() {
+                    Some(scope) => scope,
+                    None if path.starts_with("/oauth/") => "the app's client credentials",
+                    None => "any credential",
+                };
                 rows.push_str(&format!(
                     "<tr><td><code>{} {}</code></td><td>{}</td><td>{}</td></tr>",
                     esc(&method.to_uppercase()),
@@ -259,11 +261,26 @@ pub async fn docs(visitor: Visitor) -> Response {
             }
         }
     }
+    // The same rule the manifest check and fan-out ask (crate::policy).
+    let events: String = crate::platform::outbox::kinds::ALL
+        .iter()
+        .filter_map(|kind| {
+            let rule = crate::policy::event_rule(kind)?;
+            Some(format!(
+                "<tr><td><code>{}</code></td><td>{}</td><td><code>{}</code></td></tr>",
+                esc(kind),
+                esc(&rule.describe()),
+                esc(rule.credential_needs().as_str())
+            ))
+        })
+        .collect();
     let body = format!(
         "<h1>Docs</h1><nav aria-label=\"Docs\"><a href=\"#sdk\">SDK guide</a> · <a href=\"#wit\">WIT contract</a> · \
-         <a href=\"#api\">API reference</a> · <a href=\"/v1/openapi.json\">OpenAPI document</a></nav>\
+         <a href=\"#events\">Events</a> · <a href=\"#api\">API reference</a> · <a href=\"/v1/openapi.json\">OpenAPI document</a></nav>\
          <section id=\"sdk\"><h2>Writing a plugin with bazaar-sdk</h2><pre>{sdk}</pre></section>\
          <section id=\"wit\"><h2>The WIT contract (bazaar:platform@0.1.0)</h2>{wit}</section>\
+         <section id=\"events\"><h2>Events</h2><table><thead><tr><th>Kind</th><th>An app subscribing in its manifest</th>\
+         <th>A REST hook's credential needs</th></tr></thead><tbody>{events}</tbody></table></section>\
          <section id=\"api\"><h2>API reference</h2><table><thead><tr><th>Route</th><th>What it does</th><th>Scope</th></tr></thead>\
          <tbody>{rows}</tbody></table></section>",
         sdk = esc(SDK_GUIDE)

@@ -262,10 +262,11 @@ pub async fn app_page(State(state): State<AppState>, visitor: Visitor, Path(slug
     } else {
         String::new()
     };
+    let events = event_list(&listing.events);
     let body = format!(
         "<h1>{name}</h1><p class=\"meta\">{category} · {kind} · {stars} · {installs} installs · {price}</p>{action}\
          <section><p>{long}</p>{screenshots}</section>\
-         <section><h2>What it may do</h2><ul>{permissions}</ul></section>\
+         <section><h2>What it may do</h2><ul>{permissions}</ul></section>{events}\
          <section><h2>Versions</h2><ul>{versions}</ul></section>\
          <section><h2>Reviews</h2>{reviews}{rate}</section>",
         name = esc(&card.name),
@@ -303,6 +304,7 @@ pub async fn install_page(
         Ok(v) => v,
         Err(e) => return refusal(StatusCode::NOT_FOUND, Some(&visitor), &e.to_string()),
     };
+    let events = event_list(&search::event_access(&version));
     let scopes: String = search::permissions(&version)
         .iter()
         .map(|p| {
@@ -345,7 +347,7 @@ pub async fn install_page(
         "<h1>Install {name}</h1><form data-api=\"POST /v1/installations\" data-then=\"/installed/{{id}}\">\
          <input type=\"hidden\" name=\"app\" value=\"{slug}\">\
          <fieldset><legend>Allow {name} to:</legend><ul>{scopes}</ul></fieldset>\
-         {config}<button type=\"submit\">Install</button><p role=\"alert\"></p></form>",
+         {events}{config}<button type=\"submit\">Install</button><p role=\"alert\"></p></form>",
         name = esc(&app.name),
         slug = esc(&app.slug),
         config = if fields.is_empty() {
@@ -355,4 +357,15 @@ pub async fn install_page(
         },
     );
     page(&format!("Install {}", app.name), Some(&visitor), &body)
+}
+/// The events an app receives, each with what receiving it takes (the policy's words).
+fn event_list(events: &[search::EventAccess]) -> String {
+    if events.is_empty() {
+        return String::new();
+    }
+    let items: String = events
+        .iter()
+        .map(|e| format!("<li><code>{}</code>: {}</li>", esc(&e.kind), esc(&e.rule)))
+        .collect();
+    format!("<section><h2>Events it receives</h2><ul>{items}</ul></section>")
 }

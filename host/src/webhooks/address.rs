@@ -124,8 +124,3 @@ pub fn client(allow_private: bool) -> Option<reqwest::Client> {
     })
     .clone()
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-}

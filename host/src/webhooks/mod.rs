@@ -3,7 +3,7 @@
 //! subscriptions. The delivery engine (`crate::events`) decides when to send.
 
 pub mod address;
-pub mod hooks;
 pub mod keys;
+pub mod rest_hooks;
 pub mod sender;
 pub mod signing;

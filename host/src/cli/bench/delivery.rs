@@ -133,13 +133,13 @@ pub async fn run_delivery(bench: &DeliveryBench) -> anyhow::Result<DeliveryBench
             } else {
                 let key =
                     credentials::create_api_key(&store, &org.id, "hooks", ScopeSet::all(), None).await?;
-                let new = bazaar::webhooks::hooks::NewHook {
-                    subscriber: bazaar::webhooks::hooks::Subscriber::ApiKey(key.key.id.clone()),
+                let new = bazaar::webhooks::rest_hooks::NewHook {
+                    subscriber: bazaar::webhooks::rest_hooks::Subscriber::ApiKey(key.key.id.clone()),
                     held: ScopeSet::all(),
                     event: "task.created",
                     target_url: &hook_url,
                 };
-                bazaar::webhooks::hooks::create(&store, &secrets, &org.id, new, true).await?;
+                bazaar::webhooks::rest_hooks::create(&store, &secrets, &org.id, new, true).await?;
             }
             let project = projects::create(&store, &org.id, "Bench", "").await?;
             orgs_ids.push((org.id, project.id));

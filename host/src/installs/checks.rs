@@ -1,4 +1,6 @@
-//! Hooks: installed plugins' synchronous checks, run inside the API request they guard.
+//! Plugin checks (the WIT `hooks` interface, `validate-task`): installed plugins' synchronous
+//! checks, run inside the API request they guard. ("REST hooks" are something else: Zapier-style
+//! subscriptions, in `webhooks::rest_hooks`.)
 //!
 //! A hook runs under `Limits::HOOK` (20 M fuel, 16 MiB, 100 ms). Its `invalid` verdict rejects
 //! the request with the plugin's message. A hook that crashes, runs out of budget or fails in

@@ -11,7 +11,7 @@ use super::auth::{Actor, Authorized, need};
 use super::error::{ApiError, ErrorBody};
 use super::extract::ApiJson;
 use crate::AppState;
-use crate::webhooks::hooks::{self, CreatedHook, Hook, Subscriber};
+use crate::webhooks::rest_hooks::{self, CreatedHook, Hook, Subscriber};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -45,13 +45,13 @@ pub async fn subscribe(
             ));
         }
     };
-    let new = hooks::NewHook {
+    let new = rest_hooks::NewHook {
         subscriber,
         held: who.scopes,
         event: &body.event,
         target_url: &body.target_url,
     };
-    let created = hooks::create(
+    let created = rest_hooks::create(
         &state.store,
         &state.secrets,
         &who.org_id,
@@ -71,7 +71,7 @@ pub async fn list(
     Authorized(who, ..): Authorized<need::HooksRead>,
 ) -> Result<Json<HookList>, ApiError> {
     Ok(Json(HookList {
-        data: hooks::list(&state.store, &who.org_id).await?,
+        data: rest_hooks::list(&state.store, &who.org_id).await?,
     }))
 }
 
@@ -85,6 +85,6 @@ pub async fn unsubscribe(
     Authorized(who, ..): Authorized<need::HooksWrite>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    hooks::delete(&state.store, &who.org_id, &id).await?;
+    rest_hooks::delete(&state.store, &who.org_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

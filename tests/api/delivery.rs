@@ -102,6 +102,15 @@ async fn publish_external(
         "events": ["task.created", "task.completed", "project.created"],
         "webhook_url": webhook_url,
     });
+    let (app_id, submitted) = submit_external(server, dev, &manifest).await;
+    assert_eq!(submitted["state"], "in_review", "{submitted}");
+    approve(reviewer, submitted["id"].as_str().unwrap()).await;
+    app_id
+}
+
+/// Creates an external app from `manifest` and submits its first version to review; returns
+/// the app id and the submitted version (with its state and findings).
+async fn submit_external(server: &TestServer, dev: &TestOrg, manifest: &Value) -> (String, Value) {
     let (status, app) = server
         .post(
             &dev.key,
@@ -127,9 +136,7 @@ async fn publish_external(
             json!({}),
         )
         .await;
-    assert_eq!(submitted["state"], "in_review", "{submitted}");
-    approve(reviewer, draft_id).await;
-    app_id
+    (app_id, submitted)
 }
 
 /// Installs an app with consent to `scopes`; returns the installation id.
@@ -715,29 +722,7 @@ async fn private_addresses_are_refused(backend: Backend) {
             "scopes": [{"name": "projects:read", "purpose": "Receive new projects."}],
             "events": ["project.created"], "webhook_url": url,
         });
-        let (_, app) = server
-            .post(
-                &dev.key,
-                "/v1/apps",
-                json!({ "kind": "external", "manifest": manifest.to_string() }),
-            )
-            .await;
-        let app_id = app["id"].as_str().unwrap();
-        let (_, draft) = server
-            .post(
-                &dev.key,
-                &format!("/v1/apps/{app_id}/versions"),
-                json!({ "version": "1.0.0", "manifest": manifest }),
-            )
-            .await;
-        let draft_id = draft["id"].as_str().unwrap();
-        let (_, submitted) = server
-            .post(
-                &dev.key,
-                &format!("/v1/apps/{app_id}/versions/{draft_id}/submit"),
-                json!({}),
-            )
-            .await;
+        let (_, submitted) = submit_external(&server, &dev, &manifest).await;
         assert_eq!(submitted["state"], "rejected", "{url}: {submitted}");
         let findings = submitted["findings"].to_string();
         assert!(
@@ -991,32 +976,9 @@ async fn an_app_hears_about_its_own_installation_only(backend: Backend) {
             "scopes": [{"name": "projects:read", "purpose": "Receive new projects."}],
             "events": ["app.installed", "app.upgraded", "project.created"], "webhook_url": url,
         });
-        let (_, app) = server
-            .post(
-                &dev.key,
-                "/v1/apps",
-                json!({ "kind": "external", "manifest": manifest.to_string() }),
-            )
-            .await;
-        let app_id = app["id"].as_str().unwrap();
-        let (status, draft) = server
-            .post(
-                &dev.key,
-                &format!("/v1/apps/{app_id}/versions"),
-                json!({ "version": "1.0.0", "manifest": manifest }),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{draft}");
-        let draft_id = draft["id"].as_str().unwrap();
-        let (_, submitted) = server
-            .post(
-                &dev.key,
-                &format!("/v1/apps/{app_id}/versions/{draft_id}/submit"),
-                json!({}),
-            )
-            .await;
+        let (_, submitted) = submit_external(&server, &dev, &manifest).await;
         assert_eq!(submitted["state"], "in_review", "{submitted}");
-        approve(&reviewer, draft_id).await;
+        approve(&reviewer, submitted["id"].as_str().unwrap()).await;
         slugs.push(slug);
     }
     let first = install(&server, &tenant, slugs[0], &["projects:read"]).await;

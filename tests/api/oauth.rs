@@ -179,31 +179,8 @@ async fn native_apps_redirect_to_any_loopback_port() {
         .authorize_url(CsrfToken::new_random)
         .set_pkce_challenge(challenge)
         .url();
-    let res = http()
-        .get(url.as_str())
-        .header("cookie", &admin.cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let mut form = hidden_fields(&res.text().await.unwrap());
-    form.push(("org_id".into(), tenant.id.clone()));
-    form.push(("decision".into(), "approve".into()));
-    let res = http()
-        .post(format!("{}/oauth/authorize", server.base))
-        .header("cookie", &admin.cookie)
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    let location = res.headers()["location"].to_str().unwrap().to_owned();
-    assert!(location.starts_with(&format!("{native}?")), "{location}");
-    let code = url::Url::parse(&location)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .map(|(_, v)| v.into_owned())
-        .unwrap();
+    let params = consent_to(&server, &admin, url.as_str(), &tenant.id, "approve", native).await;
+    let code = param(&params, "code").expect("a code").to_owned();
     let tokens = client
         .exchange_code(AuthorizationCode::new(code))
         .set_pkce_verifier(verifier)
@@ -342,6 +319,18 @@ async fn consent(
     org_id: &str,
     decision: &str,
 ) -> Vec<(String, String)> {
+    consent_to(server, person, url, org_id, decision, REDIRECT).await
+}
+
+/// [`consent`], for a client whose redirect URI is `redirect`.
+async fn consent_to(
+    server: &TestServer,
+    person: &Browser,
+    url: &str,
+    org_id: &str,
+    decision: &str,
+    redirect: &str,
+) -> Vec<(String, String)> {
     let res = http()
         .get(url)
         .header("cookie", &person.cookie)
@@ -365,12 +354,16 @@ async fn consent(
         .await
         .unwrap();
     assert!(res.status().is_redirection(), "{}", res.status());
-    redirect_params(&res)
+    redirect_params_to(&res, redirect)
 }
 
 fn redirect_params(res: &reqwest::Response) -> Vec<(String, String)> {
+    redirect_params_to(res, REDIRECT)
+}
+
+fn redirect_params_to(res: &reqwest::Response, redirect: &str) -> Vec<(String, String)> {
     let location = res.headers()["location"].to_str().unwrap();
-    assert!(location.starts_with(REDIRECT), "{location}");
+    assert!(location.starts_with(redirect), "{location}");
     url::Url::parse(location)
         .unwrap()
         .query_pairs()

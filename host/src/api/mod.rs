@@ -144,34 +144,21 @@ impl Modify for SecuritySchemes {
 /// the routes an external app can call with its access token.
 fn add_oauth2_requirements(openapi: &mut utoipa::openapi::OpenApi) {
     for (path, item) in openapi.paths.paths.iter_mut() {
-        if !path.starts_with("/v1/") {
-            continue;
-        }
         let operations = [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.patch,
-            &mut item.delete,
+            ("GET", &mut item.get),
+            ("POST", &mut item.post),
+            ("PUT", &mut item.put),
+            ("PATCH", &mut item.patch),
+            ("DELETE", &mut item.delete),
         ];
-        for operation in operations.into_iter().flatten() {
-            let Some(requirements) = operation.security.as_mut() else {
+        for (method, operation) in operations {
+            let (Some(operation), Some(scope)) = (operation, crate::policy::route_scope(method, path)) else {
                 continue;
             };
-            let json = serde_json::to_value(&*requirements).unwrap_or_default();
-            let scopes: Vec<String> = json
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|r| r.get("bearer"))
-                .flat_map(|s| s.as_array().cloned().unwrap_or_default())
-                .filter_map(|s| s.as_str().map(str::to_owned))
-                .collect();
-            let for_apps = scopes
-                .iter()
-                .all(|s| s.parse().is_ok_and(crate::policy::app_may_hold));
-            if !scopes.is_empty() && for_apps {
-                requirements.push(SecurityRequirement::new("oauth2", scopes));
+            if crate::policy::app_may_hold(scope)
+                && let Some(requirements) = operation.security.as_mut()
+            {
+                requirements.push(SecurityRequirement::new("oauth2", [scope.as_str()]));
             }
         }
     }

@@ -10,9 +10,14 @@ use clap::Subcommand;
 pub enum BenchCommand {
     /// Per-call cost of a fresh isolated plugin instance, beside native code and a reused instance
     Plugin {
-        /// The benchmark component [default: the workspace's test-plugin-parse-event build]
+        /// A component to measure [default: the workspace's word-count and parse-event builds,
+        /// beside the same code in native Rust]
         #[arg(long)]
         component: Option<PathBuf>,
+        /// The event file the component gets, as for `plugin run` [default: a 905-byte
+        /// task.created event]
+        #[arg(long, requires = "component")]
+        event: Option<PathBuf>,
         #[arg(long, default_value_t = 20_000)]
         iterations: usize,
     },
@@ -134,23 +139,16 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         }
         BenchCommand::Plugin {
             component,
+            event,
             iterations,
         } => {
-            let bytes = bench_component(component)?;
-            let report = super::run_plugin(&bytes, iterations).await?;
-            println!(
-                "plugin call, {}-byte event, {iterations} sequential calls each (one core):",
-                report.event_bytes
-            );
-            for (name, p) in [
-                ("fresh isolated instance", report.fresh),
-                ("one reused instance", report.reused),
-                ("native Rust, same logic", report.native),
-            ] {
-                println!(
-                    "  {name:<26} median {:>8.2} µs   p99 {:>8.2} µs   {:>10.0} calls/s",
-                    p.median_us, p.p99_us, p.calls_per_second
-                );
+            let workloads = match component {
+                Some(path) => vec![super::plugin::Workload::from_files(&path, event.as_deref())?],
+                None => super::plugin::Workload::defaults()?,
+            };
+            for workload in &workloads {
+                let report = super::plugin::run(workload, iterations).await?;
+                super::plugin::print(workload, iterations, &report);
             }
         }
         BenchCommand::Api {

@@ -65,6 +65,27 @@ async fn each_misbehaviour_is_stopped_and_classified_and_the_host_keeps_serving(
     }
 }
 
+/// Every call gets a fresh instance: a global the guest counts in never sees an earlier call,
+/// however fast the host makes a call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_state_survives_from_one_call_to_the_next() {
+    let sandbox = sandbox().await;
+    for _ in 0..5 {
+        let report = on_event(
+            &sandbox,
+            "test-plugin-hostile",
+            &run(""),
+            "test.count",
+            "",
+            json!({}),
+        )
+        .await;
+        assert_eq!(report.outcome, Outcome::Ok, "{}", report.message);
+        let lines: Vec<&str> = report.log.iter().map(|l| l.message.as_str()).collect();
+        assert_eq!(lines, ["call 1 of this instance"]);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flooding_plugin_keeps_only_its_capped_log() {
     let sandbox = sandbox().await;

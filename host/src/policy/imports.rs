@@ -196,14 +196,25 @@ pub fn check_grants<'a>(
     imports: impl IntoIterator<Item = &'a str>,
     granted: ScopeSet,
 ) -> Result<(), GrantRefusal> {
-    for import in imports {
-        match rule_for(import) {
+    check_rules(&rules_of(imports), granted)
+}
+
+/// Each import with its rule, mapped once: the host keeps this beside a prepared component so
+/// that a call checks the grants without reading import names again.
+pub fn rules_of<'a>(imports: impl IntoIterator<Item = &'a str>) -> Vec<(String, ImportRule)> {
+    imports.into_iter().map(|i| (i.to_owned(), rule_for(i))).collect()
+}
+
+/// [`check_grants`] over rules mapped before by [`rules_of`].
+pub fn check_rules(rules: &[(String, ImportRule)], granted: ScopeSet) -> Result<(), GrantRefusal> {
+    for (import, rule) in rules {
+        match rule {
             ImportRule::Free { .. } => {}
-            ImportRule::Scoped { scope, .. } if granted.contains(scope) => {}
+            ImportRule::Scoped { scope, .. } if granted.contains(*scope) => {}
             ImportRule::Scoped { scope, .. } => {
                 return Err(GrantRefusal::MissingScope {
                     import: import.to_owned(),
-                    scope,
+                    scope: *scope,
                 });
             }
             ImportRule::Files if files_access(granted).is_some() => {}
@@ -216,7 +227,7 @@ pub fn check_grants<'a>(
             ImportRule::Refused { reason } => {
                 return Err(GrantRefusal::Forbidden {
                     import: import.to_owned(),
-                    reason,
+                    reason: reason.clone(),
                 });
             }
         }

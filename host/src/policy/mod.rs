@@ -13,8 +13,8 @@ pub mod egress;
 pub mod imports;
 
 pub use imports::{
-    GrantRefusal, ImportRule, Interface, SUPPORTED_VERSIONS, check_grants, files_access, interfaces_for,
-    rule_for,
+    GrantRefusal, ImportRule, Interface, SUPPORTED_VERSIONS, check_grants, check_rules, files_access,
+    interfaces_for, rule_for, rules_of,
 };
 
 use crate::platform::{Scope, ScopeSet};

@@ -49,6 +49,8 @@ pub enum RuntimeError {
 pub struct Prepared {
     pub sha256: String,
     pub imports: Vec<String>,
+    /// Each import's rule, mapped once here so that a call checks its grants without parsing.
+    rules: Vec<(String, crate::policy::ImportRule)>,
     pre: PluginPre<PluginState>,
 }
 
@@ -133,9 +135,11 @@ impl Runtime {
             .instantiate_pre(&component)
             .map_err(|e| RuntimeError::Link(format!("{e:#}")))?;
         let pre = PluginPre::new(instance_pre).map_err(|e| RuntimeError::Link(format!("{e:#}")))?;
+        let imports: Vec<String> = audit.imports.into_iter().map(|i| i.name).collect();
         let prepared = Arc::new(Prepared {
             sha256: audit.sha256.clone(),
-            imports: audit.imports.into_iter().map(|i| i.name).collect(),
+            rules: crate::policy::rules_of(imports.iter().map(String::as_str)),
+            imports,
             pre,
         });
         if let Ok(mut map) = self.prepared.lock() {
@@ -216,8 +220,7 @@ impl Runtime {
         limits: &Limits,
         call: &Call,
     ) -> Result<(), String> {
-        crate::policy::check_grants(prepared.imports.iter().map(String::as_str), installation.grants)
-            .map_err(|e| e.to_string())?;
+        crate::policy::check_rules(&prepared.rules, installation.grants).map_err(|e| e.to_string())?;
         let size = match call {
             Call::OnEvent(e) => e.payload.len() + e.kind.len() + e.subject_id.len() + e.id.len(),
             Call::ValidateTask(t) => {

@@ -60,7 +60,8 @@ impl Workload {
         let event = match event {
             None => default_event()?,
             Some(path) => {
-                let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+                let text =
+                    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
                 serde_json::from_str(&text).with_context(|| {
                     format!(
                         "{} is not an event: expected {{\"kind\": ..., \"payload\": {{...}}}}",
@@ -206,7 +207,11 @@ async fn fresh_call(
         .await;
     let took = started.elapsed();
     if report.outcome != Outcome::Ok {
-        bail!("the plugin call failed: {} - {}", report.outcome.class(), report.message);
+        bail!(
+            "the plugin call failed: {} - {}",
+            report.outcome.class(),
+            report.message
+        );
     }
     Ok(took)
 }
@@ -237,7 +242,10 @@ pub fn print(workload: &Workload, iterations: usize, report: &PluginBenchReport)
         format!("fresh p99/median {:.2}×", fresh.p99_us / fresh.median_us),
     ];
     if let Some(native) = report.native {
-        ratios.insert(0, format!("fresh/native {:.2}×", fresh.median_us / native.median_us));
+        ratios.insert(
+            0,
+            format!("fresh/native {:.2}×", fresh.median_us / native.median_us),
+        );
     }
     println!("    {}", ratios.join("   "));
 }

@@ -5,6 +5,9 @@ use bazaar_sdk::{Error, Event, Plugin, log};
 
 struct Hostile;
 
+/// Calls this instance has served: a plugin that hoped to keep state between calls in a global.
+static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
 /// Recursion that cannot be turned into a loop: every frame keeps a buffer alive.
 #[allow(unconditional_recursion)]
 fn recurse(depth: u64) -> u64 {
@@ -77,6 +80,11 @@ impl Plugin for Hostile {
                         stdin.len()
                     )))
                 }
+            }
+            "test.count" => {
+                let calls = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                log::info(&format!("call {calls} of this instance"));
+                Ok(())
             }
             "test.unavailable" => Err(Error::Unavailable("try again later".into())),
             other => Err(Error::Invalid(format!("unknown test kind {other}"))),

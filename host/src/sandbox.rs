@@ -12,7 +12,7 @@ use crate::runtime::{Event, HostServices, Installation, Limits, Report, Runtime,
 use crate::store::{Store, new_id, now_ms};
 
 /// An event as a partner writes it in a file: only `kind` is required.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EventFile {
     pub kind: String,
@@ -22,6 +22,20 @@ pub struct EventFile {
     pub subject_id: Option<String>,
     #[serde(default)]
     pub payload: serde_json::Value,
+}
+
+impl EventFile {
+    /// Reads an event file, with an error that names the file and the expected shape.
+    pub fn read(path: &std::path::Path) -> Result<Self, SandboxError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| SandboxError::EventFile(format!("reading {}: {e}", path.display())))?;
+        serde_json::from_str(&text).map_err(|e| {
+            SandboxError::EventFile(format!(
+                "{} is not an event: expected {{\"kind\": ..., \"payload\": {{...}}}}: {e}",
+                path.display()
+            ))
+        })
+    }
 }
 
 /// What to run and under which grants and limits.
@@ -47,6 +61,8 @@ pub struct Sandbox {
 pub enum SandboxError {
     #[error("could not set up the sandbox: {0}")]
     Setup(String),
+    #[error("{0}")]
+    EventFile(String),
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
 }

@@ -128,14 +128,7 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
             json,
         } => {
             let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let event_text =
-                std::fs::read_to_string(&event).with_context(|| format!("reading {}", event.display()))?;
-            let event_file: EventFile = serde_json::from_str(&event_text).with_context(|| {
-                format!(
-                    "{} is not an event: expected {{\"kind\": ..., \"payload\": {{...}}}}",
-                    event.display()
-                )
-            })?;
+            let event_file = EventFile::read(&event)?;
             let grants = ScopeSet::parse_text(&grant.join(" "))?;
             let defaults = bazaar::runtime::Limits::EVENT;
             let run = SandboxRun {

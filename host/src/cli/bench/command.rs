@@ -64,16 +64,10 @@ pub enum BenchCommand {
 
 /// The benchmark component: `path`, or the workspace's build of test-plugin-parse-event.
 fn bench_component(path: Option<PathBuf>) -> anyhow::Result<Vec<u8>> {
-    let path = path.unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../target/wasm32-wasip2/plugin/test_plugin_parse_event.wasm")
-    });
-    std::fs::read(&path).with_context(|| {
-        format!(
-            "reading {}; build it with `cargo build --target wasm32-wasip2 --profile plugin -p test-plugin-parse-event`",
-            path.display()
-        )
-    })
+    match path {
+        Some(path) => std::fs::read(&path).with_context(|| format!("reading {}", path.display())),
+        None => super::plugin::workspace_component("test_plugin_parse_event", "test-plugin-parse-event"),
+    }
 }
 
 /// Runs one benchmark and prints its figures.

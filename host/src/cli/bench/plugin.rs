@@ -59,16 +59,7 @@ impl Workload {
         let bytes = std::fs::read(component).with_context(|| format!("reading {}", component.display()))?;
         let event = match event {
             None => default_event()?,
-            Some(path) => {
-                let text =
-                    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-                serde_json::from_str(&text).with_context(|| {
-                    format!(
-                        "{} is not an event: expected {{\"kind\": ..., \"payload\": {{...}}}}",
-                        path.display()
-                    )
-                })?
-            }
+            Some(path) => EventFile::read(path)?,
         };
         Ok(Workload {
             name: component.display().to_string(),
@@ -83,8 +74,9 @@ fn default_event() -> anyhow::Result<EventFile> {
     serde_json::from_str(DEFAULT_EVENT).context("the benchmark's built-in event")
 }
 
-/// A component built by this workspace's `plugin` profile.
-fn workspace_component(file: &str, package: &str) -> anyhow::Result<Vec<u8>> {
+/// A component built by this workspace's `plugin` profile (`file` without `.wasm`), with the
+/// command that builds it when it is missing.
+pub fn workspace_component(file: &str, package: &str) -> anyhow::Result<Vec<u8>> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../target/wasm32-wasip2/plugin")
         .join(format!("{file}.wasm"));
@@ -145,12 +137,7 @@ pub async fn run(workload: &Workload, iterations: usize) -> anyhow::Result<Plugi
         limits: Limits::EVENT,
     };
     let installation = sandbox.installation(&run);
-    let event = sandbox.event(EventFile {
-        kind: workload.event.kind.clone(),
-        id: workload.event.id.clone(),
-        subject_id: workload.event.subject_id.clone(),
-        payload: workload.event.payload.clone(),
-    });
+    let event = sandbox.event(workload.event.clone());
 
     for _ in 0..(iterations / 10).max(1) {
         fresh_call(&sandbox, &prepared, &installation, &event).await?;

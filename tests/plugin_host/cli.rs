@@ -4,7 +4,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::{component_path, target_dir, workspace};
+use crate::support::{component_path, workspace};
 
 const BIN: &str = env!("CARGO_BIN_EXE_bazaar");
 
@@ -116,39 +116,136 @@ fn run_prints_production_classification_and_exits_non_zero_on_failure() {
     );
 }
 
+/// A partner with nothing but a copy of the `bazaar` binary and a Rust toolchain: an empty
+/// folder outside the repository, a fresh `HOME` (so a fresh cargo registry), no checkout.
 #[test]
-fn a_new_plugin_builds_passes_the_audit_and_runs() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = bazaar(&[
-        "plugin",
-        "new",
-        "hello-tasks",
-        "--dir",
-        dir.path().to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let root = dir.path().join("hello-tasks");
-    // Share the workspace's target folder so the SDK's dependencies are not compiled again.
-    let status = Command::new(env!("CARGO"))
-        .current_dir(&root)
-        .env("CARGO_TARGET_DIR", target_dir().join("scaffold"))
-        .args(["build", "--quiet", "--target", "wasm32-wasip2", "--release"])
-        .status()
-        .unwrap();
-    assert!(status.success(), "the scaffolded plugin builds");
-    let wasm = target_dir().join("scaffold/wasm32-wasip2/release/hello_tasks.wasm");
-    let out = bazaar(&["plugin", "audit", wasm.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
-    let out = bazaar(&[
-        "plugin",
-        "run",
-        wasm.to_str().unwrap(),
-        "--event",
-        root.join("event.json").to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("a task was created: Try the plugin"));
-    let _ = workspace();
+fn a_partner_with_only_the_binary_scaffolds_builds_audits_and_runs_a_plugin() {
+    let place = tempfile::tempdir().unwrap();
+    let (bin, home, work) = (
+        place.path().join("bin"),
+        place.path().join("home"),
+        place.path().join("work"),
+    );
+    for dir in [&bin, &home, &work] {
+        std::fs::create_dir_all(dir).unwrap();
+    }
+    std::fs::copy(BIN, bin.join("bazaar")).unwrap();
+    // The toolchain's own folder (cargo, rustc, the wasm32-wasip2 standard library), as a
+    // partner's PATH has it; nothing of the workspace's environment comes along.
+    let toolchain = std::path::Path::new(env!("CARGO")).parent().unwrap();
+    let path = format!("{}:{}:/usr/bin:/bin", bin.display(), toolchain.display());
+    let partner = |program: &str, dir: &std::path::Path, args: &[&str]| {
+        Command::new(program)
+            .current_dir(dir)
+            .env_clear()
+            .env("PATH", &path)
+            .env("HOME", &home)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let text = |out: &std::process::Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+
+    let out = partner("bazaar", &work, &["plugin", "new", "hello-tasks"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        said.contains("bazaar:platform@0.1.0"),
+        "it names the contract: {said}"
+    );
+    assert!(
+        said.contains("cargo build --target wasm32-wasip2 --release"),
+        "it names the next command: {said}"
+    );
+    let root = work.join("hello-tasks");
+    let lib = root.join("src/lib.rs");
+    std::fs::write(
+        &lib,
+        std::fs::read_to_string(&lib).unwrap() + "// the partner's own line\n",
+    )
+    .unwrap();
+    let again = partner("bazaar", &work, &["plugin", "new", "hello-tasks"]);
+    assert!(!again.status.success());
+    assert!(text(&again).contains("already exists"), "{}", text(&again));
+    assert!(
+        std::fs::read_to_string(&lib)
+            .unwrap()
+            .ends_with("// the partner's own line\n")
+    );
+
+    let build = partner(
+        "cargo",
+        &root,
+        &["build", "--quiet", "--target", "wasm32-wasip2", "--release"],
+    );
+    assert!(
+        build.status.success(),
+        "the scaffolded plugin builds: {}",
+        text(&build)
+    );
+    let wasm = "target/wasm32-wasip2/release/hello_tasks.wasm";
+    let audit = partner("bazaar", &root, &["plugin", "audit", wasm]);
+    assert!(audit.status.success(), "{}", text(&audit));
+    assert!(text(&audit).contains("verdict: passes"), "{}", text(&audit));
+    let run = partner("bazaar", &root, &["plugin", "run", wasm, "--event", "event.json"]);
+    assert!(run.status.success(), "{}", text(&run));
+    assert!(text(&run).starts_with("outcome:  ok"), "{}", text(&run));
+    assert!(
+        text(&run).contains("a task was created: Try the plugin"),
+        "{}",
+        text(&run)
+    );
+
+    let update = partner("bazaar", &root, &["plugin", "sdk", "update"]);
+    assert!(update.status.success(), "{}", text(&update));
+    assert!(text(&update).contains("up to date"), "{}", text(&update));
+
+    // Nothing in the project names a folder of the machine it was made on.
+    let machine_paths = [
+        place.path().display().to_string(),
+        workspace().canonicalize().unwrap().display().to_string(),
+        place.path().canonicalize().unwrap().display().to_string(),
+    ];
+    let mut files = vec![root.clone()];
+    let mut checked = 0;
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            if path.file_name().is_some_and(|name| name == "target") {
+                continue;
+            }
+            files.extend(
+                std::fs::read_dir(&path)
+                    .unwrap()
+                    .map(|entry| entry.unwrap().path()),
+            );
+        } else {
+            let content = std::fs::read_to_string(&path).unwrap();
+            for machine_path in &machine_paths {
+                assert!(
+                    !content.contains(machine_path.as_str()),
+                    "{} names {machine_path}",
+                    path.display()
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 12, "only {checked} files in the project");
+
+    let wit = partner("bazaar", &work, &["wit", "export", "wit"]);
+    assert!(wit.status.success(), "{}", text(&wit));
+    for name in ["capabilities.wit", "plugin.wit", "types.wit"] {
+        assert_eq!(
+            std::fs::read_to_string(work.join("wit/0.1.0").join(name)).unwrap(),
+            std::fs::read_to_string(workspace().join("wit").join(name)).unwrap(),
+        );
+    }
 }
 
 /// `--config KEY=VALUE` reaches the plugin, and `--allow-host` with `--allow-private-network`

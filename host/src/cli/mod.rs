@@ -85,9 +85,21 @@ pub enum Command {
     /// Build, audit and run plugins locally
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
+    /// The WIT contract, for partners who bring their own bindings generator
+    #[command(subcommand)]
+    Wit(WitCommand),
     /// Measure performance (run from a release build)
     #[command(subcommand)]
     Bench(bench::command::BenchCommand),
+}
+
+#[derive(Subcommand)]
+pub enum WitCommand {
+    /// Write the WIT of every contract version this binary supports, one folder per version
+    Export {
+        /// The folder to write into
+        dir: PathBuf,
+    },
 }
 
 /// Runs one command.
@@ -116,6 +128,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Plugin(command) => {
             init_logging("warn");
             plugin::run(command).await
+        }
+        Command::Wit(WitCommand::Export { dir }) => {
+            for folder in scaffold::kit::export_wit(&dir)? {
+                println!("wrote {} ({})", folder.display(), scaffold::kit::contract());
+            }
+            Ok(())
         }
         Command::Bench(command) => {
             init_logging("warn");

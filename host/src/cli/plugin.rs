@@ -1,11 +1,13 @@
 //! `bazaar plugin`: audit, run and scaffold plugins locally, under production's limits.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Subcommand;
 
 use bazaar::platform::ScopeSet;
+
+use super::scaffold::{self, Language};
 
 #[derive(Subcommand)]
 pub enum PluginCommand {
@@ -49,16 +51,32 @@ pub enum PluginCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Create a plugin crate that builds
+    /// Create a plugin project that builds, with the SDK and the contract vendored in it
     New {
         /// The plugin's name: lowercase letters, digits and dashes
         name: String,
         /// The folder to create it in
         #[arg(long, default_value = ".")]
         dir: PathBuf,
-        /// The bazaar-sdk crate to depend on [default: the one this binary was built with]
+        /// The language to write it in
+        #[arg(long, value_enum, default_value = "rust")]
+        lang: Language,
+    },
+    /// Manage the SDK vendored in a plugin project
+    #[command(subcommand)]
+    Sdk(SdkCommand),
+}
+
+#[derive(Subcommand)]
+pub enum SdkCommand {
+    /// Rewrite the project's SDK and WIT from this binary, and say what changed
+    Update {
+        /// The plugin project
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// Discard local edits to the vendored files instead of refusing
         #[arg(long)]
-        sdk: Option<PathBuf>,
+        force: bool,
     },
 }
 
@@ -173,14 +191,33 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        PluginCommand::New { name, dir, sdk } => {
-            let sdk = sdk.unwrap_or_else(super::scaffold::default_sdk_path);
-            let root = super::scaffold::new_plugin(&dir, &name, &sdk)?;
-            println!("created {}", root.display());
+        PluginCommand::New { name, dir, lang } => {
+            let created = scaffold::new_plugin(&dir, &name, lang)?;
+            let shown = if dir == Path::new(".") {
+                PathBuf::from(&name)
+            } else {
+                created.root.clone()
+            };
             println!(
-                "build it:  cd {} && cargo build --target wasm32-wasip2 --release",
-                root.display()
+                "created {}: a {lang:?} plugin for {} (bazaar-sdk {} in {}/{})",
+                shown.display(),
+                created.record.contract,
+                created.record.sdk,
+                shown.display(),
+                scaffold::kit::FOLDER,
             );
+            println!("next:");
+            println!("  cd {}", shown.display());
+            for command in scaffold::next_commands(&name) {
+                println!("  {command}");
+            }
+            Ok(())
+        }
+        PluginCommand::Sdk(SdkCommand::Update { dir, force }) => {
+            let update = scaffold::update::update(&dir, force)?;
+            for line in update.summary() {
+                println!("{line}");
+            }
             Ok(())
         }
     }

@@ -1,0 +1,220 @@
+//! `bazaar plugin new NAME`: a plugin project that builds with nothing but the `bazaar` binary
+//! and the language's registry, its SDK and contract vendored in its `bazaar/` folder (see
+//! [`kit`]); `bazaar plugin sdk update` ([`update`]) rewrites that folder from a newer binary.
+
+pub mod kit;
+pub mod update;
+
+use std::path::{Path, PathBuf};
+
+pub use kit::Language;
+
+/// Why a scaffold could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ScaffoldError {
+    #[error(
+        "`{0}` is not a valid plugin name: use lowercase letters, digits and dashes, starting with a letter"
+    )]
+    Name(String),
+    #[error("{0} already exists; choose another name or folder (nothing was written)")]
+    Exists(String),
+    #[error("could not write {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error(transparent)]
+    Kit(#[from] kit::KitError),
+}
+
+/// A project `plugin new` wrote.
+pub struct Created {
+    pub root: PathBuf,
+    pub record: kit::Record,
+}
+
+fn valid(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// Writes a new plugin project named `name` inside `parent`, in `language`.
+pub fn new_plugin(parent: &Path, name: &str, language: Language) -> Result<Created, ScaffoldError> {
+    if !valid(name) {
+        return Err(ScaffoldError::Name(name.to_owned()));
+    }
+    let root = parent.join(name);
+    if root.exists() {
+        return Err(ScaffoldError::Exists(root.display().to_string()));
+    }
+    let kit = kit::files(language)?;
+    let type_name: String = name
+        .split('-')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars
+                .next()
+                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect();
+    let files = [
+        (
+            "Cargo.toml",
+            format!(
+                r#"[package]
+name = "{name}"
+version = "0.1.0"
+edition = "2024"
+publish = false
+
+[lib]
+crate-type = ["cdylib"]
+
+[dependencies]
+# The SDK and the WIT contract, vendored by `bazaar plugin new`; `bazaar plugin sdk update`
+# rewrites them from the `bazaar` binary you run.
+bazaar-sdk = {{ path = "{FOLDER}/{sdk}" }}
+serde = {{ version = "1", features = ["derive"] }}
+
+[profile.release]
+opt-level = "s"
+lto = true
+strip = true
+panic = "abort"
+
+# A plugin is its own workspace, even when created inside another one.
+[workspace]
+"#,
+                FOLDER = kit::FOLDER,
+                sdk = language.sdk_folder(),
+            ),
+        ),
+        (
+            "src/lib.rs",
+            format!(
+                r#"//! {name}: a Bazaar plugin.
+
+use bazaar_sdk::{{Error, Event, Plugin, log}};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct TaskPayload {{
+    title: String,
+}}
+
+struct {type_name};
+
+impl Plugin for {type_name} {{
+    fn on_event(event: Event) -> Result<(), Error> {{
+        if event.kind == "task.created" {{
+            let task: TaskPayload = event.payload()?;
+            log::info(&format!("a task was created: {{}}", task.title));
+        }}
+        Ok(())
+    }}
+}}
+
+bazaar_sdk::export_plugin!({type_name});
+"#
+            ),
+        ),
+        (
+            ".cargo/config.toml",
+            "# A 64 KiB guest stack, as Bazaar's own plugins use: less memory to reset per call, so\n\
+             # every call of the plugin is faster. A plugin that needs more can raise it.\n\
+             [target.wasm32-wasip2]\nrustflags = [\"-C\", \"link-arg=-zstack-size=65536\"]\n"
+                .to_owned(),
+        ),
+        (
+            "event.json",
+            "{\n  \"kind\": \"task.created\",\n  \"payload\": { \"title\": \"Try the plugin\" }\n}\n"
+                .to_owned(),
+        ),
+        (
+            "README.md",
+            format!(
+                "# {name}\n\nA Bazaar plugin in Rust, for the contract {contract}. Build, audit and run it \
+                 (the first build needs `rustup target add wasm32-wasip2`):\n\n```sh\n{commands}\n```\n\n\
+                 `bazaar/` holds the SDK and the contract's WIT, written by `bazaar plugin new`. \
+                 `bazaar plugin sdk update` rewrites it from the `bazaar` binary you run and says what \
+                 changed.\n",
+                contract = kit::contract(),
+                commands = next_commands(name).join("\n"),
+            ),
+        ),
+        (".gitignore", "/target\n".to_owned()),
+    ];
+    for (relative, text) in files {
+        let path = root.join(relative);
+        let io = |source| ScaffoldError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        std::fs::write(&path, text).map_err(io)?;
+    }
+    let record = kit::write(&root, language, &kit, None)?;
+    Ok(Created { root, record })
+}
+
+/// The commands that build, audit and run a new project, from inside its folder.
+pub fn next_commands(name: &str) -> Vec<String> {
+    let wasm = format!("target/wasm32-wasip2/release/{}.wasm", name.replace('-', "_"));
+    vec![
+        "cargo build --target wasm32-wasip2 --release".to_owned(),
+        format!("bazaar plugin audit {wasm}"),
+        format!("bazaar plugin run {wasm} --event event.json"),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_checked_and_folders_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            new_plugin(dir.path(), "Bad Name", Language::Rust),
+            Err(ScaffoldError::Name(_))
+        ));
+        assert!(matches!(
+            new_plugin(dir.path(), "../escape", Language::Rust),
+            Err(ScaffoldError::Name(_))
+        ));
+        let created = new_plugin(dir.path(), "my-plugin", Language::Rust).unwrap();
+        let lib_path = dir.path().join("my-plugin/src/lib.rs");
+        std::fs::write(&lib_path, "// the partner's work").unwrap();
+        assert!(matches!(
+            new_plugin(dir.path(), "my-plugin", Language::Rust),
+            Err(ScaffoldError::Exists(_))
+        ));
+        assert_eq!(
+            std::fs::read_to_string(&lib_path).unwrap(),
+            "// the partner's work"
+        );
+        assert_eq!(created.record.contract, "bazaar:platform@0.1.0");
+    }
+
+    #[test]
+    fn the_project_depends_on_its_vendored_sdk_by_a_relative_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let created = new_plugin(dir.path(), "my-plugin", Language::Rust).unwrap();
+        let manifest: toml::Table = std::fs::read_to_string(created.root.join("Cargo.toml"))
+            .unwrap()
+            .parse()
+            .unwrap();
+        let sdk = manifest["dependencies"]["bazaar-sdk"]["path"].as_str().unwrap();
+        assert_eq!(sdk, "bazaar/sdk-rust");
+        assert!(created.root.join(sdk).join("src/lib.rs").exists());
+        // The SDK's bindings read the WIT from `../wit`, beside it in the kit.
+        assert!(created.root.join(sdk).join("../wit/plugin.wit").exists());
+        let lib = std::fs::read_to_string(created.root.join("src/lib.rs")).unwrap();
+        let cargo_config = std::fs::read_to_string(created.root.join(".cargo/config.toml")).unwrap();
+        assert!(cargo_config.contains("stack-size=65536"));
+        assert!(lib.contains("export_plugin!(MyPlugin)"));
+    }
+}

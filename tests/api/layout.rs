@@ -30,6 +30,7 @@ const OWNERS: &[(&str, &str)] = &[
     ("delivery_attempts", "events"),
     ("usage_hourly", "events"),
     ("subscriber_health", "events"),
+    ("delivery_lanes", "events"),
     ("hooks", "webhooks"),
     ("webhook_secrets", "webhooks"),
     ("oauth_tokens", "oauth"),

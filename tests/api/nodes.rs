@@ -290,3 +290,134 @@ async fn two_nodes_on_one_postgres_share_the_deliveries() {
         EVENTS * receivers.len() + twice
     );
 }
+
+/// Eight nodes claim at once, round after round, on one PostgreSQL: no delivery and no
+/// subscriber is ever held by two of them, and each subscriber's claims come in event order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_claims_never_give_one_subscriber_to_two_nodes() {
+    use bazaar::events::queue::{self, Completion, Next};
+    use bazaar::platform::{ScopeSet, credentials, orgs, projects, tasks};
+    use bazaar::webhooks::rest_hooks::{self, NewHook, Subscriber};
+    if postgres_url().is_none() {
+        return;
+    }
+    const SUBSCRIBERS: usize = 12;
+    const TASKS: usize = 15;
+    const NODES: usize = 8;
+    let store = bazaar::store::Store::connect(&fresh_postgres_database().await)
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = bazaar::secrets::Secrets::load(None, dir.path()).unwrap();
+    let (org, _) = orgs::create_with_owner(&store, "Claims", "claims@acme.test", "a-long-password")
+        .await
+        .unwrap();
+    let key = credentials::create_api_key(&store, &org.id, "hooks", ScopeSet::all(), None)
+        .await
+        .unwrap();
+    for n in 0..SUBSCRIBERS {
+        let url = format!("https://receiver-{n}.example/hook");
+        let hook = NewHook {
+            subscriber: Subscriber::ApiKey(key.key.id.clone()),
+            held: ScopeSet::all(),
+            event: "task.created",
+            target_url: &url,
+        };
+        rest_hooks::create(&store, &secrets, &org.id, hook, true)
+            .await
+            .unwrap();
+    }
+    let project = projects::create(&store, &org.id, "Claims", "").await.unwrap();
+    let mut order = HashMap::new();
+    for i in 0..TASKS {
+        let task = tasks::NewTask {
+            project_id: project.id.clone(),
+            title: format!("Task {i}"),
+            description: String::new(),
+            labels: vec![],
+            due_date: None,
+        };
+        tasks::create(&store, &org.id, task).await.unwrap();
+    }
+    while bazaar::events::fanout::fan_out(&store, 100).await.unwrap().0 > 0 {}
+    let events: Vec<(String,)> =
+        sqlx::query_as("SELECT id FROM events WHERE kind = 'task.created' ORDER BY seq")
+            .fetch_all(store.reader())
+            .await
+            .unwrap();
+    for (i, (id,)) in events.iter().enumerate() {
+        order.insert(id.clone(), i);
+    }
+
+    let mut delivered: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut total = 0;
+    let mut rounds = 0;
+    while total < SUBSCRIBERS * TASKS {
+        rounds += 1;
+        assert!(rounds < 500, "claims stopped making progress at {total}");
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(NODES));
+        let mut claimers = tokio::task::JoinSet::new();
+        for n in 0..NODES {
+            let (store, barrier) = (store.clone(), barrier.clone());
+            claimers.spawn(async move {
+                barrier.wait().await;
+                (
+                    n,
+                    queue::claim(&store, &format!("node-{n}"), 4, 60_000)
+                        .await
+                        .unwrap(),
+                )
+            });
+        }
+        let mut held: HashMap<String, usize> = HashMap::new();
+        let mut done = Vec::new();
+        while let Some(joined) = claimers.join_next().await {
+            let (n, claims) = joined.unwrap();
+            for claim in &claims {
+                if let Some(other) = held.insert(claim.subscriber_id.clone(), n) {
+                    assert_eq!(
+                        other, n,
+                        "subscriber {} held by node {other} and node {n}",
+                        claim.subscriber_id
+                    );
+                }
+                delivered
+                    .entry(claim.subscriber_id.clone())
+                    .or_default()
+                    .push(order[&claim.event_id]);
+            }
+            done.push((n, claims));
+        }
+        for (n, claims) in done {
+            total += claims.len();
+            let completions: Vec<Completion> = claims
+                .into_iter()
+                .map(|claim| Completion {
+                    claim,
+                    next: Next::Succeeded,
+                    started_at: 0,
+                    duration_us: 1,
+                    outcome: "ok".into(),
+                    message: String::new(),
+                    fuel_used: None,
+                    status_code: Some(200),
+                    excerpt: None,
+                    gone: false,
+                })
+                .collect();
+            queue::complete(&store, &format!("node-{n}"), &completions, i64::MAX)
+                .await
+                .unwrap();
+        }
+    }
+    assert_eq!(total, SUBSCRIBERS * TASKS, "each delivery claimed exactly once");
+    for (subscriber, events) in &delivered {
+        let expected: Vec<usize> = (0..TASKS).collect();
+        assert_eq!(
+            events, &expected,
+            "{subscriber} got its events in order, each once"
+        );
+    }
+    println!("{rounds} rounds of {NODES} concurrent claims for {total} deliveries");
+}

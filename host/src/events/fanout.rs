@@ -13,6 +13,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 
 use sqlx::Acquire;
 
+use super::queue;
 use crate::catalog::manifest::Manifest;
 use crate::platform::outbox;
 use crate::platform::{Result, ScopeSet};
@@ -155,7 +156,11 @@ async fn subscribers(conn: &mut sqlx::AnyConnection, org_id: &str) -> Result<Vec
 pub async fn fan_out(store: &Store, limit: usize) -> Result<(usize, usize)> {
     let mut conn = store.writer().acquire().await?;
     let mut tx = conn.begin().await?;
-    let events = outbox::undispatched(&mut tx, limit, store.skip_locked()).await?;
+    // Nodes fan out one batch at a time, oldest events first: a node that skipped a batch
+    // another node holds could commit later events' deliveries first, and a subscriber would
+    // get them out of order. Fan-out is one short transaction per batch of events; the claims,
+    // which run per delivery, are what nodes do side by side.
+    let events = outbox::undispatched(&mut tx, limit, store.for_update()).await?;
     if events.is_empty() {
         return Ok((0, 0));
     }
@@ -203,6 +208,9 @@ pub async fn fan_out(store: &Store, limit: usize) -> Result<(usize, usize)> {
         }
         query.execute(&mut *tx).await?;
     }
+    let subscribers: std::collections::BTreeSet<&str> = rows.iter().map(|(_, _, s)| s.id.as_str()).collect();
+    let subscribers: Vec<&str> = subscribers.into_iter().collect();
+    queue::open_lanes(&mut tx, &subscribers).await?;
     let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
     outbox::mark_dispatched(&mut tx, &seqs, now).await?;
     tx.commit().await?;

@@ -32,37 +32,96 @@ pub struct Claimed {
 /// time (a plugin's read-modify-write of its storage stays consistent, a slow receiver holds
 /// one worker slot, not all of them). The worker runs one subscriber's claims in order.
 pub async fn claim(store: &Store, node: &str, limit: usize, lease_ms: i64) -> Result<Vec<Claimed>> {
-    let now = now_ms();
-    let sql = format!(
-        "UPDATE deliveries SET state = 'in_flight', lease_owner = $1, lease_until = $2, updated_at = $3 \
-         WHERE id IN (SELECT d.id FROM deliveries d WHERE d.state = 'pending' AND d.next_attempt_at <= $3 \
-         AND NOT EXISTS (SELECT 1 FROM deliveries f WHERE f.subscriber_id = d.subscriber_id AND f.state = 'in_flight') \
-         ORDER BY d.next_attempt_at, d.id LIMIT $4{}) \
-         RETURNING id, event_id, org_id, subscriber_id, installation_id, hook_id, app_id, target, attempts, retry_step",
-        store.skip_locked()
-    );
-    let query = sqlx::query_as(&sql)
-        .bind(node)
-        .bind(now + lease_ms)
-        .bind(now)
-        .bind(limit as i64);
     match store.backend() {
         // SQLite's single writer already runs one claim at a time.
-        Backend::Sqlite => Ok(query.fetch_all(store.writer()).await?),
+        Backend::Sqlite => {
+            let due = "SELECT d.id FROM deliveries d WHERE d.state = 'pending' AND d.next_attempt_at <= $3 \
+                       AND NOT EXISTS (SELECT 1 FROM deliveries f WHERE f.subscriber_id = d.subscriber_id AND f.state = 'in_flight') \
+                       ORDER BY d.next_attempt_at, d.id LIMIT $4";
+            take(store.writer(), due, &[], node, limit, lease_ms).await
+        }
         // Two PostgreSQL nodes claiming at once could both see a subscriber with nothing in
-        // flight. Claims take turns under one advisory lock, and the claim's statement, run
-        // after the lock is held, sees every earlier claim's `in_flight` rows.
+        // flight. So a claim first locks the lanes of the subscribers it will serve, skipping
+        // lanes another claim holds, and only then, in a statement whose snapshot is taken
+        // after the locks, looks at what is in flight: a lane's previous holder has committed
+        // its claims by then. Claims of different subscribers never wait for each other.
         Backend::Postgres => {
             let mut conn = store.writer().acquire().await?;
             let mut tx = conn.begin().await?;
-            sqlx::query("SELECT pg_advisory_xact_lock(7342)")
-                .execute(&mut *tx)
-                .await?;
-            let claimed = query.fetch_all(&mut *tx).await?;
+            let lanes: Vec<(String,)> = sqlx::query_as(
+                "SELECT subscriber_id FROM delivery_lanes WHERE subscriber_id IN (\
+                 SELECT d.subscriber_id FROM deliveries d WHERE d.state = 'pending' AND d.next_attempt_at <= $1 \
+                 AND NOT EXISTS (SELECT 1 FROM deliveries f WHERE f.subscriber_id = d.subscriber_id AND f.state = 'in_flight') \
+                 ORDER BY d.next_attempt_at, d.id LIMIT $2) \
+                 ORDER BY subscriber_id FOR UPDATE SKIP LOCKED",
+            )
+            .bind(now_ms())
+            .bind(limit as i64)
+            .fetch_all(&mut *tx)
+            .await?;
+            if lanes.is_empty() {
+                tx.commit().await?;
+                return Ok(Vec::new());
+            }
+            let lanes: Vec<&str> = lanes.iter().map(|(id,)| id.as_str()).collect();
+            let due = format!(
+                "SELECT d.id FROM deliveries d WHERE d.subscriber_id IN ({}) AND d.state = 'pending' AND d.next_attempt_at <= $3 \
+                 AND NOT EXISTS (SELECT 1 FROM deliveries f WHERE f.subscriber_id = d.subscriber_id AND f.state = 'in_flight') \
+                 ORDER BY d.next_attempt_at, d.id LIMIT $4",
+                placeholders(5, lanes.len())
+            );
+            let claimed = take(&mut *tx, &due, &lanes, node, limit, lease_ms).await?;
             tx.commit().await?;
             Ok(claimed)
         }
     }
+}
+
+/// Leases the deliveries `due` selects (its `$3` is now, `$4` the limit, `$5...` `lanes`).
+async fn take<'c, E>(
+    conn: E,
+    due: &str,
+    lanes: &[&str],
+    node: &str,
+    limit: usize,
+    lease_ms: i64,
+) -> Result<Vec<Claimed>>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let now = now_ms();
+    let sql = format!(
+        "UPDATE deliveries SET state = 'in_flight', lease_owner = $1, lease_until = $2, updated_at = $3 \
+         WHERE id IN ({due}) \
+         RETURNING id, event_id, org_id, subscriber_id, installation_id, hook_id, app_id, target, attempts, retry_step"
+    );
+    let mut query = sqlx::query_as(&sql)
+        .bind(node)
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(limit as i64);
+    for lane in lanes {
+        query = query.bind(*lane);
+    }
+    Ok(query.fetch_all(conn).await?)
+}
+
+/// Opens a lane for each of `subscribers` that has none (fan-out calls it with the
+/// subscribers of the deliveries it writes, in the same transaction, sorted).
+pub async fn open_lanes(conn: &mut sqlx::AnyConnection, subscribers: &[&str]) -> Result<()> {
+    for chunk in subscribers.chunks(500) {
+        let values: Vec<String> = (1..=chunk.len()).map(|i| format!("(${i})")).collect();
+        let sql = format!(
+            "INSERT INTO delivery_lanes (subscriber_id) VALUES {} ON CONFLICT (subscriber_id) DO NOTHING",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for subscriber in chunk {
+            query = query.bind(*subscriber);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 /// Puts deliveries whose lease expired (their worker crashed or hung) back in the queue.

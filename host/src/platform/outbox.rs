@@ -67,7 +67,7 @@ pub struct Undispatched {
 }
 
 /// Takes up to `limit` events not yet dispatched, oldest first, locking them for the caller's
-/// transaction (`lock` is the store's `FOR UPDATE SKIP LOCKED`, empty on SQLite).
+/// transaction (`lock` is the store's `FOR UPDATE`, empty on SQLite).
 pub async fn undispatched(conn: &mut AnyConnection, limit: usize, lock: &str) -> Result<Vec<Undispatched>> {
     Ok(sqlx::query_as(&format!(
         "SELECT seq, id, org_id, kind, subject_id, occurred_at FROM events WHERE dispatched_at IS NULL ORDER BY seq LIMIT $1{lock}"

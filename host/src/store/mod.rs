@@ -138,12 +138,13 @@ impl Store {
         }
     }
 
-    /// What a claiming `SELECT` ends with: row locks that other nodes skip on PostgreSQL;
-    /// nothing on SQLite, whose single writer already serializes claims.
-    pub fn skip_locked(&self) -> &'static str {
+    /// What a `SELECT` that takes rows in order ends with: row locks on PostgreSQL, which a
+    /// second node waits for (and then sees the rows as the first left them); nothing on
+    /// SQLite, whose single writer already runs one such transaction at a time.
+    pub fn for_update(&self) -> &'static str {
         match self.backend {
             Backend::Sqlite => "",
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Postgres => " FOR UPDATE",
         }
     }
 

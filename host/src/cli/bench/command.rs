@@ -23,12 +23,27 @@ pub enum BenchCommand {
     },
     /// Sustained deliveries per second to a plugin and to a local webhook receiver
     Delivery {
-        /// Events per target
-        #[arg(long, default_value_t = 10_000)]
-        events: usize,
-        /// Organizations (installations or REST hooks) the events are spread over
-        #[arg(long, default_value_t = 8)]
-        subscribers: usize,
+        /// Events per target [default: 10000]; with --nodes, deliveries per measurement
+        /// [default: 6400]
+        #[arg(long)]
+        events: Option<usize>,
+        /// Organizations (installations or REST hooks) the events are spread over [default: 8];
+        /// with --nodes, REST hooks of one organization [default: 64]
+        #[arg(long)]
+        subscribers: Option<usize>,
+        /// Start this many `bazaar serve` processes on one PostgreSQL (--database-url) and
+        /// measure webhook deliveries per second for each count, e.g. --nodes 1,2,4
+        #[arg(long, value_delimiter = ',', requires = "database_url")]
+        nodes: Vec<usize>,
+        /// With --nodes: how long each receiver takes to answer
+        #[arg(long, default_value_t = 20)]
+        receiver_delay_ms: u64,
+        /// With --nodes: deliveries each node runs at once
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+        /// With --nodes: also measure the nodes of this other `bazaar` build, in the same run
+        #[arg(long)]
+        baseline: Option<PathBuf>,
         /// The benchmark component [default: the workspace's test-plugin-parse-event build]
         #[arg(long)]
         component: Option<PathBuf>,
@@ -81,9 +96,74 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Delivery {
             events,
             subscribers,
+            nodes,
+            receiver_delay_ms,
+            concurrency,
+            baseline,
+            component: _,
+            database_url: Some(database_url),
+        } if !nodes.is_empty() => {
+            let subscribers = subscribers.unwrap_or(64).max(1);
+            let mut servers = vec![("this build".to_owned(), std::env::current_exe()?)];
+            if let Some(baseline) = baseline {
+                servers.push((format!("baseline {}", baseline.display()), baseline));
+            }
+            let spec = super::nodes::NodesBench {
+                nodes,
+                subscribers,
+                tasks: events.unwrap_or(6400).div_ceil(subscribers),
+                receiver_delay: Duration::from_millis(receiver_delay_ms),
+                concurrency: concurrency.max(1),
+                database_url,
+                servers,
+            };
+            let figures = super::nodes::run_nodes(&spec).await?;
+            println!(
+                "webhook delivery across nodes on one PostgreSQL: {} tasks x {subscribers} REST hooks, \
+                 receivers answer after {receiver_delay_ms} ms, {} deliveries at once per node:",
+                spec.tasks, spec.concurrency
+            );
+            println!(
+                "  {:<28} {:>5} {:>10} {:>8} {:>12} {:>9} {:>10} {:>10} {:>12} {:>5}",
+                "server",
+                "nodes",
+                "deliveries",
+                "seconds",
+                "deliveries/s",
+                "x 1 node",
+                "duplicates",
+                "two at once",
+                "out of order",
+                "lost"
+            );
+            for figure in &figures {
+                let one = figures
+                    .iter()
+                    .find(|f| f.server == figure.server && f.nodes == 1)
+                    .map(|f| figure.per_second() / f.per_second());
+                println!(
+                    "  {:<28} {:>5} {:>10} {:>8.2} {:>12.0} {:>9} {:>10} {:>10} {:>12} {:>5}",
+                    figure.server,
+                    figure.nodes,
+                    figure.deliveries,
+                    figure.seconds,
+                    figure.per_second(),
+                    one.map(|x| format!("{x:.2}x")).unwrap_or_else(|| "-".into()),
+                    figure.duplicates,
+                    figure.overlaps,
+                    figure.out_of_order,
+                    figure.lost
+                );
+            }
+        }
+        BenchCommand::Delivery {
+            events,
+            subscribers,
             component,
             database_url,
+            ..
         } => {
+            let (events, subscribers) = (events.unwrap_or(10_000), subscribers.unwrap_or(8));
             let database = database_name(&database_url);
             let spec = super::delivery::DeliveryBench {
                 events,

@@ -1,4 +1,5 @@
-//! Benchmarks: `bazaar bench api` (below), `bench plugin`, `bench delivery` and `bench oauth`.
+//! Benchmarks: `bazaar bench api` (below), `bench plugin`, `bench delivery` (one node, or
+//! `--nodes` server processes on one PostgreSQL) and `bench oauth`.
 //!
 //! `bazaar bench api`: the throughput and latency of `GET /v1/projects` over loopback.
 //!
@@ -8,6 +9,7 @@
 
 pub mod command;
 pub mod delivery;
+pub mod nodes;
 pub mod oauth;
 pub mod plugin;
 

@@ -364,7 +364,7 @@ async fn concurrent_claims_never_give_one_subscriber_to_two_nodes() {
                 barrier.wait().await;
                 (
                     n,
-                    queue::claim(&store, &format!("node-{n}"), 4, 60_000)
+                    queue::claim(&store, &format!("node-{n}"), 2, 4, 60_000)
                         .await
                         .unwrap(),
                 )
@@ -373,7 +373,9 @@ async fn concurrent_claims_never_give_one_subscriber_to_two_nodes() {
         let mut held: HashMap<String, usize> = HashMap::new();
         let mut done = Vec::new();
         while let Some(joined) = claimers.join_next().await {
-            let (n, claims) = joined.unwrap();
+            let (n, mut claims) = joined.unwrap();
+            // As the dispatcher runs them: by id, which is the order fan-out made them in.
+            claims.sort_by(|a, b| a.id.cmp(&b.id));
             for claim in &claims {
                 if let Some(other) = held.insert(claim.subscriber_id.clone(), n) {
                     assert_eq!(

@@ -195,6 +195,7 @@ async fn claim_loop(
         let claimed = match queue::claim(
             &shared.services.store,
             &shared.services.node_id,
+            slots.available_permits(),
             config.batch,
             lease_ms,
         )

@@ -27,54 +27,58 @@ pub struct Claimed {
     pub retry_step: i64,
 }
 
-/// Claims up to `limit` due deliveries for `node` until `lease_ms` from now, skipping
-/// subscribers that already have a delivery in flight: a subscriber handles one event at a
-/// time (a plugin's read-modify-write of its storage stays consistent, a slow receiver holds
-/// one worker slot, not all of them). The worker runs one subscriber's claims in order.
-pub async fn claim(store: &Store, node: &str, limit: usize, lease_ms: i64) -> Result<Vec<Claimed>> {
-    match store.backend() {
-        // SQLite's single writer already runs one claim at a time.
-        Backend::Sqlite => {
-            let due = "SELECT d.id FROM deliveries d WHERE d.state = 'pending' AND d.next_attempt_at <= $3 \
-                       AND NOT EXISTS (SELECT 1 FROM deliveries f WHERE f.subscriber_id = d.subscriber_id AND f.state = 'in_flight') \
-                       ORDER BY d.next_attempt_at, d.id LIMIT $4";
-            take(store.writer(), due, &[], node, limit, lease_ms).await
-        }
-        // Two PostgreSQL nodes claiming at once could both see a subscriber with nothing in
-        // flight. So a claim first locks the lanes of the subscribers it will serve, skipping
-        // lanes another claim holds, and only then, in a statement whose snapshot is taken
-        // after the locks, looks at what is in flight: a lane's previous holder has committed
-        // its claims by then. Claims of different subscribers never wait for each other.
-        Backend::Postgres => {
-            let mut conn = store.writer().acquire().await?;
-            let mut tx = conn.begin().await?;
-            let lanes: Vec<(String,)> = sqlx::query_as(
-                "SELECT subscriber_id FROM delivery_lanes WHERE subscriber_id IN (\
-                 SELECT d.subscriber_id FROM deliveries d WHERE d.state = 'pending' AND d.next_attempt_at <= $1 \
-                 AND NOT EXISTS (SELECT 1 FROM deliveries f WHERE f.subscriber_id = d.subscriber_id AND f.state = 'in_flight') \
-                 ORDER BY d.next_attempt_at, d.id LIMIT $2) \
-                 ORDER BY subscriber_id FOR UPDATE SKIP LOCKED",
-            )
-            .bind(now_ms())
-            .bind(limit as i64)
-            .fetch_all(&mut *tx)
-            .await?;
-            if lanes.is_empty() {
-                tx.commit().await?;
-                return Ok(Vec::new());
-            }
-            let lanes: Vec<&str> = lanes.iter().map(|(id,)| id.as_str()).collect();
-            let due = format!(
-                "SELECT d.id FROM deliveries d WHERE d.subscriber_id IN ({}) AND d.state = 'pending' AND d.next_attempt_at <= $3 \
-                 AND NOT EXISTS (SELECT 1 FROM deliveries f WHERE f.subscriber_id = d.subscriber_id AND f.state = 'in_flight') \
-                 ORDER BY d.next_attempt_at, d.id LIMIT $4",
-                placeholders(5, lanes.len())
-            );
-            let claimed = take(&mut *tx, &due, &lanes, node, limit, lease_ms).await?;
-            tx.commit().await?;
-            Ok(claimed)
-        }
+/// Claims due deliveries for `node` until `lease_ms` from now: those of at most
+/// `subscribers` subscribers (the worker slots the node has free), up to `limit` in all,
+/// skipping subscribers that already have a delivery in flight. A subscriber handles one event
+/// at a time (a plugin's read-modify-write of its storage stays consistent, a slow receiver
+/// holds one worker slot, not all of them); the worker runs one subscriber's claims in order.
+///
+/// A claim first locks the lanes of the subscribers whose deliveries have waited longest,
+/// skipping (on PostgreSQL) lanes another node's claim holds; then, in a statement whose
+/// snapshot is taken after those locks, it leases their due deliveries if nothing of theirs is
+/// in flight. A lane's previous holder has committed its claims by then, so two nodes never
+/// hold one subscriber, and claims of different subscribers never wait for each other. On
+/// SQLite the single writer runs one claim at a time.
+pub async fn claim(
+    store: &Store,
+    node: &str,
+    subscribers: usize,
+    limit: usize,
+    lease_ms: i64,
+) -> Result<Vec<Claimed>> {
+    let lock = match store.backend() {
+        Backend::Sqlite => "",
+        Backend::Postgres => " FOR UPDATE OF l SKIP LOCKED",
+    };
+    let mut conn = store.writer().acquire().await?;
+    let mut tx = conn.begin().await?;
+    let lanes: Vec<(String,)> = sqlx::query_as(&format!(
+        "SELECT l.subscriber_id FROM delivery_lanes l JOIN (\
+         SELECT w.subscriber_id, MIN(w.next_attempt_at) AS due FROM (\
+         SELECT d.subscriber_id, d.next_attempt_at FROM deliveries d WHERE d.state = 'pending' AND d.next_attempt_at <= $1 \
+         AND NOT EXISTS (SELECT 1 FROM deliveries f WHERE f.subscriber_id = d.subscriber_id AND f.state = 'in_flight') \
+         ORDER BY d.next_attempt_at, d.id LIMIT $2) w GROUP BY w.subscriber_id) c ON c.subscriber_id = l.subscriber_id \
+         ORDER BY c.due, l.subscriber_id LIMIT $3{lock}"
+    ))
+    .bind(now_ms())
+    .bind(limit as i64)
+    .bind(subscribers as i64)
+    .fetch_all(&mut *tx)
+    .await?;
+    if lanes.is_empty() {
+        tx.commit().await?;
+        return Ok(Vec::new());
     }
+    let lanes: Vec<&str> = lanes.iter().map(|(id,)| id.as_str()).collect();
+    let due = format!(
+        "SELECT d.id FROM deliveries d WHERE d.subscriber_id IN ({}) AND d.state = 'pending' AND d.next_attempt_at <= $3 \
+         AND NOT EXISTS (SELECT 1 FROM deliveries f WHERE f.subscriber_id = d.subscriber_id AND f.state = 'in_flight') \
+         ORDER BY d.next_attempt_at, d.id LIMIT $4",
+        placeholders(5, lanes.len())
+    );
+    let claimed = take(&mut *tx, &due, &lanes, node, limit, lease_ms).await?;
+    tx.commit().await?;
+    Ok(claimed)
 }
 
 /// Leases the deliveries `due` selects (its `$3` is now, `$4` the limit, `$5...` `lanes`).

@@ -7,3 +7,8 @@ CREATE TABLE delivery_lanes (
     subscriber_id   TEXT PRIMARY KEY
 );
 INSERT INTO delivery_lanes (subscriber_id) SELECT DISTINCT subscriber_id FROM deliveries;
+
+-- Claims read due deliveries in (next_attempt_at, id) order and stop at their limit: an index
+-- in that order lets them stop early instead of sorting every pending delivery.
+DROP INDEX deliveries_due;
+CREATE INDEX deliveries_due ON deliveries(next_attempt_at, id) WHERE state = 'pending';

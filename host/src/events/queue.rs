@@ -69,45 +69,28 @@ pub async fn claim(
         tx.commit().await?;
         return Ok(Vec::new());
     }
-    let lanes: Vec<&str> = lanes.iter().map(|(id,)| id.as_str()).collect();
-    let due = format!(
-        "SELECT d.id FROM deliveries d WHERE d.subscriber_id IN ({}) AND d.state = 'pending' AND d.next_attempt_at <= $3 \
-         AND NOT EXISTS (SELECT 1 FROM deliveries f WHERE f.subscriber_id = d.subscriber_id AND f.state = 'in_flight') \
-         ORDER BY d.next_attempt_at, d.id LIMIT $4",
-        placeholders(5, lanes.len())
-    );
-    let claimed = take(&mut *tx, &due, &lanes, node, limit, lease_ms).await?;
-    tx.commit().await?;
-    Ok(claimed)
-}
-
-/// Leases the deliveries `due` selects (its `$3` is now, `$4` the limit, `$5...` `lanes`).
-async fn take<'c, E>(
-    conn: E,
-    due: &str,
-    lanes: &[&str],
-    node: &str,
-    limit: usize,
-    lease_ms: i64,
-) -> Result<Vec<Claimed>>
-where
-    E: sqlx::Executor<'c, Database = sqlx::Any>,
-{
+    // The in-flight check again, now with a snapshot taken after the lanes were locked.
     let now = now_ms();
     let sql = format!(
         "UPDATE deliveries SET state = 'in_flight', lease_owner = $1, lease_until = $2, updated_at = $3 \
-         WHERE id IN ({due}) \
-         RETURNING id, event_id, org_id, subscriber_id, installation_id, hook_id, app_id, target, attempts, retry_step"
+         WHERE id IN (SELECT d.id FROM deliveries d WHERE d.subscriber_id IN ({}) AND d.state = 'pending' \
+         AND d.next_attempt_at <= $3 \
+         AND NOT EXISTS (SELECT 1 FROM deliveries f WHERE f.subscriber_id = d.subscriber_id AND f.state = 'in_flight') \
+         ORDER BY d.next_attempt_at, d.id LIMIT $4) \
+         RETURNING id, event_id, org_id, subscriber_id, installation_id, hook_id, app_id, target, attempts, retry_step",
+        placeholders(5, lanes.len())
     );
     let mut query = sqlx::query_as(&sql)
         .bind(node)
         .bind(now + lease_ms)
         .bind(now)
         .bind(limit as i64);
-    for lane in lanes {
-        query = query.bind(*lane);
+    for (lane,) in &lanes {
+        query = query.bind(lane.as_str());
     }
-    Ok(query.fetch_all(conn).await?)
+    let claimed = query.fetch_all(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(claimed)
 }
 
 /// Opens a lane for each of `subscribers` that has none (fan-out calls it with the

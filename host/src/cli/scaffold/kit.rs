@@ -253,7 +253,8 @@ fn read_error(path: &Path, source: std::io::Error) -> KitError {
     }
 }
 
-fn write_file(path: &Path, text: &str) -> Result<(), KitError> {
+/// Writes `text` at `path`, creating its folders.
+pub fn write_file(path: &Path, text: &str) -> Result<(), KitError> {
     let io = |source| KitError::Write {
         path: path.display().to_string(),
         source,

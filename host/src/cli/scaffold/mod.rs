@@ -18,8 +18,6 @@ pub enum ScaffoldError {
     Name(String),
     #[error("{0} already exists; choose another name or folder (nothing was written)")]
     Exists(String),
-    #[error("could not write {path}: {source}")]
-    Io { path: String, source: std::io::Error },
     #[error(transparent)]
     Kit(#[from] kit::KitError),
 }
@@ -146,15 +144,7 @@ bazaar_sdk::export_plugin!({type_name});
         (".gitignore", "/target\n".to_owned()),
     ];
     for (relative, text) in files {
-        let path = root.join(relative);
-        let io = |source| ScaffoldError::Io {
-            path: path.display().to_string(),
-            source,
-        };
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(io)?;
-        }
-        std::fs::write(&path, text).map_err(io)?;
+        kit::write_file(&root.join(relative), &text)?;
     }
     let record = kit::write(&root, language, &kit, None)?;
     Ok(Created { root, record })

@@ -100,6 +100,12 @@ pub enum WitCommand {
         /// The folder to write into
         dir: PathBuf,
     },
+    /// Write the TypeScript declarations of the contract's interfaces (what the TypeScript SDK
+    /// imports), generated from the WIT
+    Typescript {
+        /// The `.d.ts` file to write
+        out: PathBuf,
+    },
 }
 
 /// Runs one command.
@@ -133,6 +139,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             for folder in scaffold::kit::export_wit(&dir)? {
                 println!("wrote {} ({})", folder.display(), scaffold::kit::contract());
             }
+            Ok(())
+        }
+        Command::Wit(WitCommand::Typescript { out }) => {
+            scaffold::kit::write_file(&out, &scaffold::typescript::declarations()?)?;
+            println!("wrote {} ({})", out.display(), scaffold::kit::contract());
             Ok(())
         }
         Command::Bench(command) => {

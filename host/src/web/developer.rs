@@ -19,7 +19,7 @@ const WIT: [(&str, &str); 3] = [
     ("capabilities.wit", include_str!("../../../wit/capabilities.wit")),
     ("plugin.wit", include_str!("../../../wit/plugin.wit")),
 ];
-const SDK_GUIDE: &str = include_str!("../../../sdk-guest/README.md");
+const SDK_GUIDE: &str = include_str!("../../../sdks/rust/README.md");
 
 const MANIFEST_EXAMPLE: &str = r#"name = "My app"
 slug = "my-app"

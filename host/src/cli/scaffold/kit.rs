@@ -27,13 +27,13 @@ const WIT: &[(&str, &str)] = &[
 
 /// The Rust SDK's sources (its manifest is composed by [`rust_sdk_manifest`]).
 const RUST_SDK: &[(&str, &str)] = &[
-    workspace_file!("sdk-guest/README.md"),
-    workspace_file!("sdk-guest/src/capabilities.rs"),
-    workspace_file!("sdk-guest/src/lib.rs"),
-    workspace_file!("sdk-guest/src/types.rs"),
+    workspace_file!("sdks/rust/README.md"),
+    workspace_file!("sdks/rust/src/capabilities.rs"),
+    workspace_file!("sdks/rust/src/lib.rs"),
+    workspace_file!("sdks/rust/src/types.rs"),
 ];
 
-const RUST_SDK_MANIFEST: &str = workspace_file!("sdk-guest/Cargo.toml").1;
+const RUST_SDK_MANIFEST: &str = workspace_file!("sdks/rust/Cargo.toml").1;
 const WORKSPACE_MANIFEST: &str = workspace_file!("Cargo.toml").1;
 
 /// The folder of a plugin project that holds the kit, and the record inside it.
@@ -51,7 +51,7 @@ impl Language {
     /// The SDK's folder inside the kit.
     pub fn sdk_folder(self) -> &'static str {
         match self {
-            Language::Rust => "sdk-rust",
+            Language::Rust => "sdks/rust",
         }
     }
 }
@@ -67,6 +67,11 @@ pub enum KitError {
     Record { path: String, reason: String },
     #[error("the SDK's manifest compiled into this binary is broken: {0}")]
     Manifest(String),
+}
+
+/// The contract's WIT files, by their path in the workspace (`wit/kv.wit`), and their text.
+pub fn wit_files() -> &'static [(&'static str, &'static str)] {
+    WIT
 }
 
 /// The contract version the kit's WIT declares, e.g. `bazaar:platform@0.1.0`.
@@ -184,7 +189,7 @@ pub fn files(language: Language) -> Result<BTreeMap<String, String>, KitError> {
     match language {
         Language::Rust => {
             for (path, text) in RUST_SDK {
-                let inside = path.trim_start_matches("sdk-guest/");
+                let inside = path.trim_start_matches("sdks/rust/");
                 files.insert(format!("{}/{inside}", language.sdk_folder()), (*text).to_owned());
             }
             files.insert(
@@ -348,8 +353,8 @@ mod tests {
         let base = workspace_dir();
         let mut on_disk = Vec::new();
         listed(&base.join("wit"), &mut on_disk, &base);
-        listed(&base.join("sdk-guest"), &mut on_disk, &base);
-        on_disk.retain(|path| path != "sdk-guest/Cargo.toml");
+        listed(&base.join("sdks/rust"), &mut on_disk, &base);
+        on_disk.retain(|path| path != "sdks/rust/Cargo.toml");
         on_disk.sort();
         let mut carried: Vec<String> = WIT.iter().chain(RUST_SDK).map(|(p, _)| (*p).to_owned()).collect();
         carried.sort();

@@ -3,6 +3,7 @@
 //! [`kit`]); `bazaar plugin sdk update` ([`update`]) rewrites that folder from a newer binary.
 
 pub mod kit;
+pub mod typescript;
 pub mod update;
 
 use std::path::{Path, PathBuf};
@@ -198,7 +199,7 @@ mod tests {
             .parse()
             .unwrap();
         let sdk = manifest["dependencies"]["bazaar-sdk"]["path"].as_str().unwrap();
-        assert_eq!(sdk, "bazaar/sdk-rust");
+        assert_eq!(sdk, "bazaar/sdks/rust");
         assert!(created.root.join(sdk).join("src/lib.rs").exists());
         // The SDK's bindings read the WIT from `../wit`, beside it in the kit.
         assert!(created.root.join(sdk).join("../wit/plugin.wit").exists());

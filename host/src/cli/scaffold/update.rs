@@ -192,10 +192,10 @@ mod tests {
         let record_path = root.join("bazaar/kit.toml");
         let mut record = Record::read(&root).unwrap().unwrap();
         let old_lib = "// bazaar-sdk 0.0.9";
-        std::fs::write(root.join("bazaar/sdk-rust/src/lib.rs"), old_lib).unwrap();
+        std::fs::write(root.join("bazaar/sdks/rust/src/lib.rs"), old_lib).unwrap();
         record
             .files
-            .insert("sdk-rust/src/lib.rs".into(), kit::digest(old_lib));
+            .insert("sdks/rust/src/lib.rs".into(), kit::digest(old_lib));
         std::fs::remove_file(root.join("bazaar/wit/types.wit")).unwrap();
         record.files.remove("wit/types.wit");
         std::fs::write(root.join("bazaar/wit/legacy.wit"), "old").unwrap();
@@ -204,7 +204,7 @@ mod tests {
         std::fs::write(&record_path, toml::to_string(&record).unwrap()).unwrap();
 
         let update = update(&root, false).unwrap();
-        assert_eq!(update.changed, vec!["sdk-rust/src/lib.rs".to_owned()]);
+        assert_eq!(update.changed, vec!["sdks/rust/src/lib.rs".to_owned()]);
         assert_eq!(update.added, vec!["wit/types.wit".to_owned()]);
         assert_eq!(update.removed, vec!["wit/legacy.wit".to_owned()]);
         assert!(!root.join("bazaar/wit/legacy.wit").exists());
@@ -215,13 +215,13 @@ mod tests {
     #[test]
     fn a_partners_edit_to_the_kit_is_never_lost_without_force() {
         let (_dir, root) = project();
-        let capabilities = root.join("bazaar/sdk-rust/src/capabilities.rs");
+        let capabilities = root.join("bazaar/sdks/rust/src/capabilities.rs");
         std::fs::write(&capabilities, "// my patch").unwrap();
         let refused = update(&root, false).unwrap_err();
-        assert!(matches!(&refused, UpdateError::Edited(paths) if paths == &["sdk-rust/src/capabilities.rs"]));
+        assert!(matches!(&refused, UpdateError::Edited(paths) if paths == &["sdks/rust/src/capabilities.rs"]));
         assert_eq!(std::fs::read_to_string(&capabilities).unwrap(), "// my patch");
         let forced = update(&root, true).unwrap();
-        assert_eq!(forced.restored, vec!["sdk-rust/src/capabilities.rs".to_owned()]);
+        assert_eq!(forced.restored, vec!["sdks/rust/src/capabilities.rs".to_owned()]);
         assert_ne!(std::fs::read_to_string(&capabilities).unwrap(), "// my patch");
     }
 
@@ -236,10 +236,10 @@ mod tests {
         let update = update(dir.path(), false).unwrap();
         assert!(update.migrated_from.as_deref().unwrap().contains("/home/someone"));
         let manifest = std::fs::read_to_string(dir.path().join("Cargo.toml")).unwrap();
-        assert!(manifest.contains("bazaar-sdk = { path = \"bazaar/sdk-rust\" }"));
+        assert!(manifest.contains("bazaar-sdk = { path = \"bazaar/sdks/rust\" }"));
         assert!(!manifest.contains("/home/someone"));
         assert!(manifest.contains("serde = \"1\""));
-        assert!(dir.path().join("bazaar/sdk-rust/Cargo.toml").exists());
+        assert!(dir.path().join("bazaar/sdks/rust/Cargo.toml").exists());
 
         let empty = tempfile::tempdir().unwrap();
         assert!(matches!(

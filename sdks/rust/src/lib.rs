@@ -40,7 +40,7 @@ pub use types::{Error, Event, Project, Task};
 #[doc(hidden)]
 pub mod wit {
     wit_bindgen::generate!({
-        path: "../wit",
+        path: "../../wit",
         world: "plugin",
         pub_export_macro: true,
         export_macro_name: "__export",

@@ -3,6 +3,7 @@
 
 mod admin;
 mod bench;
+mod build;
 mod demo;
 mod plugin;
 mod scaffold;

@@ -62,6 +62,12 @@ pub enum PluginCommand {
         #[arg(long, value_enum, default_value = "rust")]
         lang: Language,
     },
+    /// Build a plugin project (Rust, TypeScript, JavaScript or Python) into a component
+    Build {
+        /// The plugin project
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+    },
     /// Manage the SDK vendored in a plugin project
     #[command(subcommand)]
     Sdk(SdkCommand),
@@ -91,6 +97,18 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
     use bazaar::runtime::audit;
     use bazaar::sandbox::{EventFile, Sandbox, SandboxRun};
     match command {
+        PluginCommand::Build { dir } => {
+            let built = super::build::build(&dir)?;
+            let size = std::fs::metadata(&built.component).map(|m| m.len()).unwrap_or(0);
+            println!(
+                "built {} ({:?}, {} KiB)",
+                built.component.display(),
+                built.language,
+                size / 1024
+            );
+            println!("next: bazaar plugin audit {0}  |  bazaar plugin run {0} --event event.json", built.component.display());
+            Ok(())
+        }
         PluginCommand::Audit { file, json } => {
             let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let audit = audit::audit(&bytes)?;
@@ -208,7 +226,7 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
             );
             println!("next:");
             println!("  cd {}", shown.display());
-            for command in scaffold::next_commands(&name) {
+            for command in scaffold::next_commands(&name, lang) {
                 println!("  {command}");
             }
             Ok(())

@@ -33,6 +33,39 @@ const RUST_SDK: &[(&str, &str)] = &[
     workspace_file!("sdks/rust/src/types.rs"),
 ];
 
+/// The TypeScript SDK (for TypeScript and JavaScript plugins), whole.
+const TYPESCRIPT_SDK: &[(&str, &str)] = &[
+    workspace_file!("sdks/typescript/README.md"),
+    workspace_file!("sdks/typescript/package.json"),
+    workspace_file!("sdks/typescript/src/config.ts"),
+    workspace_file!("sdks/typescript/src/errors.ts"),
+    workspace_file!("sdks/typescript/src/http.ts"),
+    workspace_file!("sdks/typescript/src/index.ts"),
+    workspace_file!("sdks/typescript/src/kv.ts"),
+    workspace_file!("sdks/typescript/src/log.ts"),
+    workspace_file!("sdks/typescript/src/projects-write.ts"),
+    workspace_file!("sdks/typescript/src/projects.ts"),
+    workspace_file!("sdks/typescript/src/tasks-write.ts"),
+    workspace_file!("sdks/typescript/src/tasks.ts"),
+    workspace_file!("sdks/typescript/src/text.ts"),
+    workspace_file!("sdks/typescript/src/types.ts"),
+    workspace_file!("sdks/typescript/src/wit.d.ts"),
+];
+
+/// The Python SDK, whole.
+const PYTHON_SDK: &[(&str, &str)] = &[
+    workspace_file!("sdks/python/README.md"),
+    workspace_file!("sdks/python/bazaar_sdk/__init__.py"),
+    workspace_file!("sdks/python/bazaar_sdk/_errors.py"),
+    workspace_file!("sdks/python/bazaar_sdk/_plugin.py"),
+    workspace_file!("sdks/python/bazaar_sdk/config.py"),
+    workspace_file!("sdks/python/bazaar_sdk/http.py"),
+    workspace_file!("sdks/python/bazaar_sdk/kv.py"),
+    workspace_file!("sdks/python/bazaar_sdk/log.py"),
+    workspace_file!("sdks/python/bazaar_sdk/projects.py"),
+    workspace_file!("sdks/python/bazaar_sdk/tasks.py"),
+];
+
 const RUST_SDK_MANIFEST: &str = workspace_file!("sdks/rust/Cargo.toml").1;
 const WORKSPACE_MANIFEST: &str = workspace_file!("Cargo.toml").1;
 
@@ -45,13 +78,31 @@ const RECORD: &str = "kit.toml";
 #[serde(rename_all = "lowercase")]
 pub enum Language {
     Rust,
+    #[value(name = "ts", alias = "typescript")]
+    #[serde(rename = "typescript")]
+    TypeScript,
+    #[value(name = "js", alias = "javascript")]
+    #[serde(rename = "javascript")]
+    JavaScript,
+    Python,
 }
 
 impl Language {
-    /// The SDK's folder inside the kit.
+    /// The SDK's folder inside the kit, as in Bazaar's repository.
     pub fn sdk_folder(self) -> &'static str {
         match self {
             Language::Rust => "sdks/rust",
+            Language::TypeScript | Language::JavaScript => "sdks/typescript",
+            Language::Python => "sdks/python",
+        }
+    }
+
+    /// The SDK's sources, by their path in the workspace.
+    fn sdk(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Language::Rust => RUST_SDK,
+            Language::TypeScript | Language::JavaScript => TYPESCRIPT_SDK,
+            Language::Python => PYTHON_SDK,
         }
     }
 }
@@ -186,17 +237,11 @@ pub fn files(language: Language) -> Result<BTreeMap<String, String>, KitError> {
     for (path, text) in WIT {
         files.insert((*path).to_owned(), (*text).to_owned());
     }
-    match language {
-        Language::Rust => {
-            for (path, text) in RUST_SDK {
-                let inside = path.trim_start_matches("sdks/rust/");
-                files.insert(format!("{}/{inside}", language.sdk_folder()), (*text).to_owned());
-            }
-            files.insert(
-                format!("{}/Cargo.toml", language.sdk_folder()),
-                rust_sdk_manifest()?,
-            );
-        }
+    for (path, text) in language.sdk() {
+        files.insert((*path).to_owned(), (*text).to_owned());
+    }
+    if language == Language::Rust {
+        files.insert(format!("{}/Cargo.toml", language.sdk_folder()), rust_sdk_manifest()?);
     }
     Ok(files)
 }
@@ -353,10 +398,16 @@ mod tests {
         let base = workspace_dir();
         let mut on_disk = Vec::new();
         listed(&base.join("wit"), &mut on_disk, &base);
-        listed(&base.join("sdks/rust"), &mut on_disk, &base);
-        on_disk.retain(|path| path != "sdks/rust/Cargo.toml");
+        listed(&base.join("sdks"), &mut on_disk, &base);
+        on_disk.retain(|path| path != "sdks/rust/Cargo.toml" && !path.contains("__pycache__"));
         on_disk.sort();
-        let mut carried: Vec<String> = WIT.iter().chain(RUST_SDK).map(|(p, _)| (*p).to_owned()).collect();
+        let mut carried: Vec<String> = WIT
+            .iter()
+            .chain(RUST_SDK)
+            .chain(TYPESCRIPT_SDK)
+            .chain(PYTHON_SDK)
+            .map(|(p, _)| (*p).to_owned())
+            .collect();
         carried.sort();
         assert_eq!(carried, on_disk, "add the new file to the kit's lists in kit.rs");
     }

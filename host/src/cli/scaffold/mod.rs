@@ -3,6 +3,7 @@
 //! [`kit`]); `bazaar plugin sdk update` ([`update`]) rewrites that folder from a newer binary.
 
 pub mod kit;
+mod templates;
 pub mod typescript;
 pub mod update;
 
@@ -47,17 +48,42 @@ pub fn new_plugin(parent: &Path, name: &str, language: Language) -> Result<Creat
         return Err(ScaffoldError::Exists(root.display().to_string()));
     }
     let kit = kit::files(language)?;
-    let type_name: String = name
-        .split('-')
-        .map(|part| {
-            let mut chars = part.chars();
-            chars
-                .next()
-                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
-                .unwrap_or_default()
-        })
-        .collect();
-    let files = [
+    let type_name = templates::words(name).concat();
+    let mut files = match language {
+        Language::Rust => rust_files(name, &type_name),
+        Language::TypeScript | Language::JavaScript | Language::Python => templates::files(name, language),
+    };
+    files.extend([
+        ("bazaar.toml", templates::manifest(name)),
+        (
+            "event.json",
+            "{\n  \"kind\": \"task.created\",\n  \"payload\": { \"title\": \"Try the plugin\" }\n}\n"
+                .to_owned(),
+        ),
+        (
+            "README.md",
+            format!(
+                "# {name}\n\nA Bazaar plugin in {language:?}, for the contract {contract}. Build, audit and run it:\n\n\
+                 ```sh\n{commands}\n```\n\n`bazaar.toml` is the app's manifest: its `[[scopes]]` are what the \
+                 plugin may call, and what the tenant is asked to grant. `bazaar/` holds the SDK and the \
+                 contract's WIT, written by `bazaar plugin new`. `bazaar plugin sdk update` rewrites it from \
+                 the `bazaar` binary you run and says what changed.\n",
+                contract = kit::contract(),
+                commands = next_commands(name, language).join("\n"),
+            ),
+        ),
+        (".gitignore", "/target\n/node_modules\n__pycache__/\n".to_owned()),
+    ]);
+    for (relative, text) in files {
+        kit::write_file(&root.join(relative), &text)?;
+    }
+    let record = kit::write(&root, language, &kit, None)?;
+    Ok(Created { root, record })
+}
+
+/// The Rust project's own files: its manifest, its source, its guest stack size.
+fn rust_files(name: &str, type_name: &str) -> Vec<(&'static str, String)> {
+    vec![
         (
             "Cargo.toml",
             format!(
@@ -86,7 +112,7 @@ panic = "abort"
 [workspace]
 "#,
                 FOLDER = kit::FOLDER,
-                sdk = language.sdk_folder(),
+                sdk = Language::Rust.sdk_folder(),
             ),
         ),
         (
@@ -125,37 +151,17 @@ bazaar_sdk::export_plugin!({type_name});
              [target.wasm32-wasip2]\nrustflags = [\"-C\", \"link-arg=-zstack-size=65536\"]\n"
                 .to_owned(),
         ),
-        (
-            "event.json",
-            "{\n  \"kind\": \"task.created\",\n  \"payload\": { \"title\": \"Try the plugin\" }\n}\n"
-                .to_owned(),
-        ),
-        (
-            "README.md",
-            format!(
-                "# {name}\n\nA Bazaar plugin in Rust, for the contract {contract}. Build, audit and run it \
-                 (the first build needs `rustup target add wasm32-wasip2`):\n\n```sh\n{commands}\n```\n\n\
-                 `bazaar/` holds the SDK and the contract's WIT, written by `bazaar plugin new`. \
-                 `bazaar plugin sdk update` rewrites it from the `bazaar` binary you run and says what \
-                 changed.\n",
-                contract = kit::contract(),
-                commands = next_commands(name).join("\n"),
-            ),
-        ),
-        (".gitignore", "/target\n".to_owned()),
-    ];
-    for (relative, text) in files {
-        kit::write_file(&root.join(relative), &text)?;
-    }
-    let record = kit::write(&root, language, &kit, None)?;
-    Ok(Created { root, record })
+    ]
 }
 
 /// The commands that build, audit and run a new project, from inside its folder.
-pub fn next_commands(name: &str) -> Vec<String> {
-    let wasm = format!("target/wasm32-wasip2/release/{}.wasm", name.replace('-', "_"));
+pub fn next_commands(name: &str, language: Language) -> Vec<String> {
+    let wasm = match language {
+        Language::Rust => format!("target/wasm32-wasip2/release/{}.wasm", name.replace('-', "_")),
+        _ => format!("target/bazaar/{name}.wasm"),
+    };
     vec![
-        "cargo build --target wasm32-wasip2 --release".to_owned(),
+        "bazaar plugin build".to_owned(),
         format!("bazaar plugin audit {wasm}"),
         format!("bazaar plugin run {wasm} --event event.json"),
     ]

@@ -12,8 +12,8 @@ use wit_parser::{Docs, Function, Interface, Resolve, Type, TypeDefKind, TypeOwne
 
 use super::kit::{self, KitError};
 
-/// The declarations of every interface of the contract, as one `.d.ts` file.
-pub fn declarations() -> Result<String, KitError> {
+/// The contract parsed: its interfaces, types and functions.
+fn contract() -> Result<(Resolve, wit_parser::PackageId), KitError> {
     let mut sources = wit_parser::SourceMap::new();
     for (path, text) in kit::wit_files() {
         sources.push(Path::new(path), *text);
@@ -22,6 +22,26 @@ pub fn declarations() -> Result<String, KitError> {
     let group = sources.parse().map_err(|(_, e)| broken(&e))?;
     let mut resolve = Resolve::default();
     let package = resolve.push_group(group).map_err(|e| broken(&e))?;
+    Ok((resolve, package))
+}
+
+/// Each interface of the contract (`kv`) with its functions' names as JavaScript sees them
+/// (`listKeys`).
+pub fn functions() -> Result<Vec<(String, Vec<String>)>, KitError> {
+    let (resolve, package) = contract()?;
+    Ok(resolve.packages[package]
+        .interfaces
+        .iter()
+        .map(|(name, id)| {
+            let names = resolve.interfaces[*id].functions.keys().map(|f| camel(f)).collect();
+            (name.clone(), names)
+        })
+        .collect())
+}
+
+/// The declarations of every interface of the contract, as one `.d.ts` file.
+pub fn declarations() -> Result<String, KitError> {
+    let (resolve, package) = contract()?;
     let name = &resolve.packages[package].name;
     let version = name.version.as_ref().map(|v| format!("@{v}")).unwrap_or_default();
     let mut out = format!(
@@ -205,17 +225,8 @@ fn camel(name: &str) -> String {
 
 /// `not-found` → `NotFound`.
 fn pascal(name: &str) -> String {
-    name.split('-')
-        .map(|part| {
-            let mut chars = part.chars();
-            chars
-                .next()
-                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
-                .unwrap_or_default()
-        })
-        .collect()
+    super::templates::words(name).concat()
 }
-
 #[cfg(test)]
 mod tests {
     #[test]

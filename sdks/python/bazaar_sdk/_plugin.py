@@ -1,0 +1,88 @@
+"""The plugin's shape and the component's exports."""
+
+import json
+import traceback
+from dataclasses import dataclass
+from typing import Any, Tuple, Type
+
+from ._errors import PluginError
+from . import log
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened in the organization that installed the plugin."""
+
+    id: str
+    """Stable identifier: retries of the same delivery carry the same id."""
+    kind: str
+    """``resource.action``, for example ``task.completed``."""
+    org_id: str
+    subject_id: str
+    """The id of the project or task the event is about."""
+    occurred_at: str
+    """RFC 3339 time."""
+    payload_json: str
+    """The resource right after the change, as JSON text; :meth:`payload` parses it."""
+
+    def payload(self) -> Any:
+        """The resource right after the change (a task or a project, as the REST API shows it)."""
+        try:
+            return json.loads(self.payload_json)
+        except ValueError as e:
+            raise PluginError.invalid(f"the event's payload is not JSON: {e}") from None
+
+    def resource(self) -> str:
+        """What the event is about: ``task`` for ``task.completed``."""
+        return self.kind.split(".", 1)[0]
+
+
+class Plugin:
+    """What a plugin does; override the methods it needs."""
+
+    def on_event(self, event: Event) -> None:
+        """Handles one event. Raise ``PluginError.unavailable`` to have it retried later."""
+
+    def validate_task(self, task: Any) -> None:
+        """Checks a task (``id``, ``project_id``, ``title``, ``description``, ``status``,
+        ``labels``, ``due_date``) before it is created or changed. Raise
+        ``PluginError.invalid(message)`` to reject the change. Runs inside the person's request,
+        with a small budget."""
+
+
+def _guard(body: Any) -> None:
+    from componentize_py_types import Err
+
+    try:
+        body()
+    except PluginError as error:
+        raise Err(error.to_wit()) from None
+    except Exception as error:  # a bug of the plugin: reported, never a trap
+        log.error("".join(traceback.format_exception(error)))
+        raise Err(PluginError.internal(f"{type(error).__name__}: {error}").to_wit()) from None
+
+
+def export(plugin: Plugin) -> Tuple[Type[Any], Type[Any]]:
+    """The component's exports for ``plugin``: write ``Handler, Hooks = export(MyPlugin())`` in
+    the module ``app``."""
+
+    class Handler:
+        def on_event(self, event: Any) -> None:
+            _guard(
+                lambda: plugin.on_event(
+                    Event(
+                        event.id,
+                        event.kind,
+                        event.org_id,
+                        event.subject_id,
+                        event.occurred_at,
+                        event.payload,
+                    )
+                )
+            )
+
+    class Hooks:
+        def validate_task(self, task: Any) -> None:
+            _guard(lambda: plugin.validate_task(task))
+
+    return Handler, Hooks

@@ -321,6 +321,11 @@ impl Runtime {
                             ),
                         }
                     }
+                    // An interpreter (QuickJS, CPython) survives a refused memory growth and
+                    // reports its own "out of memory" error: that is the memory limit too.
+                    Outcome::PluginError { kind, .. } if kind == "internal" && store.data().memory.hit => {
+                        Outcome::MemoryLimit
+                    }
                     _ => outcome,
                 }
             }

@@ -3,6 +3,8 @@
 import importlib
 from typing import Any, Callable, Literal, TypeVar
 
+from componentize_py_types import Err
+
 ErrorKind = Literal["forbidden", "not-found", "invalid", "limit-exceeded", "unavailable", "internal"]
 
 _CASES = {
@@ -63,8 +65,7 @@ class PluginError(Exception):
         return cls("internal", message)
 
     def to_wit(self) -> Any:
-        types = importlib.import_module("wit_world.imports.types")
-        return getattr(types, _CASES[self.kind])(self.message)
+        return getattr(interface("types"), _CASES[self.kind])(self.message)
 
 
 def _kind_of(value: Any) -> ErrorKind:
@@ -77,8 +78,6 @@ def _kind_of(value: Any) -> ErrorKind:
 
 def host(call: Callable[[], T]) -> T:
     """Calls a host function, turning the error it returns into a :class:`PluginError`."""
-    from componentize_py_types import Err
-
     try:
         return call()
     except Err as err:
@@ -95,15 +94,27 @@ _SCOPES = {
 }
 
 
-def interface(name: str) -> Any:
-    """The bindings of one imported interface (``kv``), or ``forbidden`` when the manifest's
-    scopes do not grant it and the build therefore left it out."""
+def _load(name: str) -> Any:
     try:
         return importlib.import_module(f"wit_world.imports.{name}")
     except ModuleNotFoundError:
+        return None
+
+
+# Imported now, while the build snapshots the interpreter: a component reads no files when it
+# runs, so a module not imported at build time cannot be imported in a call.
+_BINDINGS = {name: _load(name) for name in ["log", "config", "types", *_SCOPES]}
+
+
+def interface(name: str) -> Any:
+    """The bindings of one imported interface (``kv``), or ``forbidden`` when the manifest's
+    scopes do not grant it and the build therefore left it out."""
+    bindings = _BINDINGS.get(name)
+    if bindings is None:
         scope = _SCOPES.get(name, "?")
         wit = name.replace("_", "-")
         raise PluginError.forbidden(
             f"`bazaar:platform/{wit}` needs the `{scope}` scope, which this plugin's bazaar.toml "
             "does not ask for: add it to its [[scopes]] and build again"
-        ) from None
+        )
+    return bindings

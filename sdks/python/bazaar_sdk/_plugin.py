@@ -5,6 +5,8 @@ import traceback
 from dataclasses import dataclass
 from typing import Any, Tuple, Type
 
+from componentize_py_types import Err
+
 from ._errors import PluginError
 from . import log
 
@@ -50,15 +52,23 @@ class Plugin:
         with a small budget."""
 
 
-def _guard(body: Any) -> None:
-    from componentize_py_types import Err
+def _traceback(error: BaseException) -> str:
+    """The traceback without source lines: a component cannot read its source files, and
+    trying would stop the call."""
+    frames = [
+        f'  File "{frame.f_code.co_filename}", line {line}, in {frame.f_code.co_name}'
+        for frame, line in traceback.walk_tb(error.__traceback__)
+    ]
+    return "\n".join(["Traceback (most recent call last):", *frames, f"{type(error).__name__}: {error}"])
 
+
+def _guard(body: Any) -> None:
     try:
         body()
     except PluginError as error:
         raise Err(error.to_wit()) from None
     except Exception as error:  # a bug of the plugin: reported, never a trap
-        log.error("".join(traceback.format_exception(error)))
+        log.error(_traceback(error))
         raise Err(PluginError.internal(f"{type(error).__name__}: {error}").to_wit()) from None
 
 

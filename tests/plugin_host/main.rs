@@ -9,4 +9,5 @@ mod examples;
 #[path = "../common/guests.rs"]
 mod guests;
 mod hostile;
+mod languages;
 mod support;

@@ -74,8 +74,8 @@ function guard(body: () => void): void {
     body();
   } catch (thrown) {
     const error = toWitError(thrown);
-    if (error.tag === "internal" && thrown instanceof Error && thrown.stack) {
-      log.error(thrown.stack);
+    if (error.tag === "internal" && thrown instanceof Error) {
+      log.error(`${thrown.name}: ${thrown.message}\n${thrown.stack ?? ""}`);
     }
     throw error;
   }

@@ -71,7 +71,7 @@ async fn plugin_failures_are_retried_only_when_the_plugin_says_so() {
 }
 
 /// A server whose workers retry fast and may reach the loopback receiver.
-fn fast_config(schedule: &[f64]) -> Config {
+pub(crate) fn fast_config(schedule: &[f64]) -> Config {
     Config {
         allow_private_network: true,
         delivery: DeliveryConfig {
@@ -140,7 +140,7 @@ async fn submit_external(server: &TestServer, dev: &TestOrg, manifest: &Value) -
 }
 
 /// Installs an app with consent to `scopes`; returns the installation id.
-async fn install(server: &TestServer, tenant: &TestOrg, slug: &str, scopes: &[&str]) -> String {
+pub(crate) async fn install(server: &TestServer, tenant: &TestOrg, slug: &str, scopes: &[&str]) -> String {
     let (status, installation) = server
         .post(
             &tenant.key,
@@ -164,7 +164,7 @@ async fn webhook_secret(server: &TestServer, tenant: &TestOrg, installation: &st
 }
 
 /// Waits until `check` holds for the deliveries listed with `query`; returns them.
-async fn wait_deliveries(
+pub(crate) async fn wait_deliveries(
     server: &TestServer,
     key: &str,
     query: &str,
@@ -188,7 +188,7 @@ async fn wait_deliveries(
     }
 }
 
-fn all_in(state: &'static str, n: usize) -> impl Fn(&[Value]) -> bool {
+pub(crate) fn all_in(state: &'static str, n: usize) -> impl Fn(&[Value]) -> bool {
     move |list| list.len() == n && list.iter().all(|d| d["state"] == state)
 }
 

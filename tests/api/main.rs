@@ -11,6 +11,7 @@ mod errors;
 #[path = "../common/guests.rs"]
 mod guests;
 mod isolation;
+mod languages;
 mod layout;
 mod nodes;
 mod oauth;

@@ -79,10 +79,16 @@ fn built_by_bazaar(slug: &str, folder: &Path) -> PathBuf {
     let _one_at_a_time = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
     let component = folder.join("target/bazaar").join(format!("{slug}.wasm"));
     let built_at = std::fs::metadata(&component).and_then(|m| m.modified()).ok();
-    let sources = [folder.to_owned(), workspace().join("sdks"), workspace().join("wit")];
+    let sources = [
+        folder.to_owned(),
+        workspace().join("sdks"),
+        workspace().join("wit"),
+    ];
     let fresh = built_at.is_some_and(|built| sources.iter().all(|dir| newest(dir) <= built));
     // The bazaar binary is a source too: a new build step must rebuild.
-    let binary = std::fs::metadata(env!("CARGO_BIN_EXE_bazaar")).and_then(|m| m.modified()).ok();
+    let binary = std::fs::metadata(env!("CARGO_BIN_EXE_bazaar"))
+        .and_then(|m| m.modified())
+        .ok();
     if !fresh || binary.zip(built_at).is_some_and(|(b, c)| b > c) {
         let output = Command::new(env!("CARGO_BIN_EXE_bazaar"))
             .args(["plugin", "build", "--dir"])

@@ -58,13 +58,21 @@ async fn hostile_typescript_and_python_guests_are_stopped_and_classified() {
                 report.message
             );
             let healthy = on_event(&sandbox, guest, &quick, "test.ok", "", json!({})).await;
-            assert_eq!(healthy.outcome, Outcome::Ok, "{guest} after {kind}: {}", healthy.message);
+            assert_eq!(
+                healthy.outcome,
+                Outcome::Ok,
+                "{guest} after {kind}: {}",
+                healthy.message
+            );
             assert_eq!(healthy.log[0].message, "ok test.ok");
         }
         // The plugin's own bug leaves its stack in the log for the developer.
         let report = on_event(&sandbox, guest, &quick, "test.throw", "", json!({})).await;
         assert!(
-            report.log.iter().any(|l| l.message.contains("TypeError: the plugin's own bug")),
+            report
+                .log
+                .iter()
+                .any(|l| l.message.contains("TypeError: the plugin's own bug")),
             "{guest}: {:?}",
             report.log
         );
@@ -105,13 +113,17 @@ async fn the_audit_shows_exactly_the_manifests_scopes_and_a_build_that_reaches_f
             imports.iter().all(|i| i.starts_with("bazaar:platform/")),
             "{guest} imports only the contract: {imports:?}"
         );
-        assert!(!imports.iter().any(|i| i.contains("/tasks")), "{guest}: {imports:?}");
+        assert!(
+            !imports.iter().any(|i| i.contains("/tasks")),
+            "{guest}: {imports:?}"
+        );
     }
     // The same JavaScript made a component without stubbing WASI imports the filesystem: the
     // audit says it needs `files:read`, and an installation without it does not run it.
     let folder = component_path("test-plugin-hostile-ts");
     let build = folder.parent().unwrap();
-    let tools = bazaar_toolchains().join("js-componentize-qjs-0.4.5-esbuild-0.28.2/node_modules/.bin/componentize-qjs");
+    let tools = bazaar_toolchains()
+        .join("js-componentize-qjs-0.4.5-esbuild-0.28.2/node_modules/.bin/componentize-qjs");
     let unstubbed = build.join("unstubbed.wasm");
     let status = std::process::Command::new(tools)
         .arg("--wit")
@@ -122,10 +134,18 @@ async fn the_audit_shows_exactly_the_manifests_scopes_and_a_build_that_reaches_f
         .arg(&unstubbed)
         .output()
         .unwrap();
-    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
     let bytes = std::fs::read(&unstubbed).unwrap();
     let report = audit::audit(&bytes).unwrap();
-    assert!(report.required_scopes.contains(&"files:read".to_owned()), "{:?}", report.imports);
+    assert!(
+        report.required_scopes.contains(&"files:read".to_owned()),
+        "{:?}",
+        report.imports
+    );
     let sandbox = sandbox().await;
     let event = sandbox.event(bazaar::sandbox::EventFile {
         kind: "test.ok".into(),
@@ -181,6 +201,10 @@ async fn the_typescript_title_policy_judges_titles_within_a_hooks_budget() {
             ),
             None => assert_eq!(report.outcome, Outcome::Ok, "{title}: {}", report.message),
         }
-        assert!(report.fuel_used < Limits::HOOK.fuel / 4, "{title}: {} fuel", report.fuel_used);
+        assert!(
+            report.fuel_used < Limits::HOOK.fuel / 4,
+            "{title}: {} fuel",
+            report.fuel_used
+        );
     }
 }

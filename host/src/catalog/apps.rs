@@ -10,8 +10,9 @@ use super::manifest::{FieldError, Manifest};
 use crate::platform::{PlatformError, Result, format_time};
 use crate::store::{Store, new_id, now_ms};
 
-/// Largest component accepted.
-pub const MAX_COMPONENT_BYTES: usize = 10 << 20;
+/// Largest component accepted: room for an interpreter inside (a Python component is about
+/// 18 MB, a QuickJS one under 2 MB, a Rust one a few hundred KB).
+pub const MAX_COMPONENT_BYTES: usize = 32 << 20;
 
 /// A plugin runs in Bazaar; an external app connects by OAuth and webhooks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]

@@ -106,7 +106,10 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
                 built.language,
                 size / 1024
             );
-            println!("next: bazaar plugin audit {0}  |  bazaar plugin run {0} --event event.json", built.component.display());
+            println!(
+                "next: bazaar plugin audit {0}  |  bazaar plugin run {0} --event event.json",
+                built.component.display()
+            );
             Ok(())
         }
         PluginCommand::Audit { file, json } => {

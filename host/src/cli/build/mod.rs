@@ -99,7 +99,9 @@ fn rust(project: &Path) -> Result<PathBuf, BuildError> {
             needs: "a Rust toolchain with the wasm32-wasip2 target (rustup target add wasm32-wasip2)".into(),
         })?;
     if !status.success() {
-        return Err(BuildError::Failed("cargo build failed (its errors are above)".into()));
+        return Err(BuildError::Failed(
+            "cargo build failed (its errors are above)".into(),
+        ));
     }
     let manifest_path = project.join("Cargo.toml");
     let manifest = std::fs::read_to_string(&manifest_path).map_err(|e| BuildError::io(&manifest_path, e))?;
@@ -123,10 +125,16 @@ fn rust(project: &Path) -> Result<PathBuf, BuildError> {
 fn manifest(project: &Path) -> Result<Manifest, BuildError> {
     let path = project.join("bazaar.toml");
     let text = std::fs::read_to_string(&path).map_err(|e| BuildError::io(&path, e))?;
-    let manifest = Manifest::from_toml(&text).map_err(|e| BuildError::Manifest {
+    let problem = |message: String| BuildError::Manifest {
         path: path.display().to_string(),
-        message: e.to_string(),
-    })?;
+        message,
+    };
+    let manifest = Manifest::from_toml(&text).map_err(|e| problem(e.to_string()))?;
+    // The catalog would refuse the upload: say so now, before a build.
+    let problems: Vec<String> = manifest.validate(true).iter().map(ToString::to_string).collect();
+    if !problems.is_empty() {
+        return Err(problem(problems.join("; ")));
+    }
     Ok(manifest)
 }
 
@@ -142,7 +150,9 @@ fn kit_path(project: &Path, inside: &str) -> Result<PathBuf, BuildError> {
         .ancestors()
         .map(|dir| dir.join(inside))
         .find(|candidate| candidate.exists())
-        .ok_or_else(|| BuildError::NotAProject(format!("{} (no {}/{inside})", project.display(), kit::FOLDER)))
+        .ok_or_else(|| {
+            BuildError::NotAProject(format!("{} (no {}/{inside})", project.display(), kit::FOLDER))
+        })
 }
 
 /// The interfaces the manifest's scopes grant, and the others.
@@ -184,16 +194,24 @@ fn javascript(project: &Path, language: Language) -> Result<PathBuf, BuildError>
         _ => "src/plugin.js",
     });
     if !entry.is_file() {
-        return Err(BuildError::NotAProject(format!("{} (no {})", project.display(), entry.display())));
+        return Err(BuildError::NotAProject(format!(
+            "{} (no {})",
+            project.display(),
+            entry.display()
+        )));
     }
     let tools = Toolchain::JavaScript.ensure()?;
     let out = out_dir(project);
     let (granted, ungranted) = split_interfaces(&manifest);
     let wit = world(&out, &granted)?;
     let namespace = kit::contract().split('@').next().unwrap_or_default().to_owned();
-    let version = kit::contract().split_once('@').map(|(_, v)| format!("@{v}")).unwrap_or_default();
+    let version = kit::contract()
+        .split_once('@')
+        .map(|(_, v)| format!("@{v}"))
+        .unwrap_or_default();
     let module = |i: &Interface| format!("{namespace}/{}{version}", i.name());
-    let functions: std::collections::BTreeMap<String, Vec<String>> = typescript::functions()?.into_iter().collect();
+    let functions: std::collections::BTreeMap<String, Vec<String>> =
+        typescript::functions()?.into_iter().collect();
     let stubs: serde_json::Map<String, serde_json::Value> = ungranted
         .iter()
         .map(|i| {

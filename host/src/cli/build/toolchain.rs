@@ -23,7 +23,9 @@ impl Toolchain {
     /// In words, with versions, for the progress line.
     pub fn describe(self) -> String {
         match self {
-            Toolchain::JavaScript => format!("componentize-qjs {COMPONENTIZE_QJS} and esbuild {ESBUILD} from npm"),
+            Toolchain::JavaScript => {
+                format!("componentize-qjs {COMPONENTIZE_QJS} and esbuild {ESBUILD} from npm")
+            }
             Toolchain::Python => format!("componentize-py {COMPONENTIZE_PY} from PyPI"),
         }
     }
@@ -56,7 +58,8 @@ impl Toolchain {
         let mut install = match self {
             Toolchain::JavaScript => {
                 let manifest = staging.join("package.json");
-                std::fs::write(&manifest, "{\"private\": true}\n").map_err(|e| BuildError::io(&manifest, e))?;
+                std::fs::write(&manifest, "{\"private\": true}\n")
+                    .map_err(|e| BuildError::io(&manifest, e))?;
                 let mut npm = Command::new("npm");
                 npm.current_dir(&staging).args([
                     "install",
@@ -70,9 +73,16 @@ impl Toolchain {
             }
             Toolchain::Python => {
                 let mut pip = Command::new("python3");
-                pip.args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target"])
-                    .arg(&staging)
-                    .arg(format!("componentize-py=={COMPONENTIZE_PY}"));
+                pip.args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "--target",
+                ])
+                .arg(&staging)
+                .arg(format!("componentize-py=={COMPONENTIZE_PY}"));
                 pip
             }
         };

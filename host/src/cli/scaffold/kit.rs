@@ -241,7 +241,10 @@ pub fn files(language: Language) -> Result<BTreeMap<String, String>, KitError> {
         files.insert((*path).to_owned(), (*text).to_owned());
     }
     if language == Language::Rust {
-        files.insert(format!("{}/Cargo.toml", language.sdk_folder()), rust_sdk_manifest()?);
+        files.insert(
+            format!("{}/Cargo.toml", language.sdk_folder()),
+            rust_sdk_manifest()?,
+        );
     }
     Ok(files)
 }

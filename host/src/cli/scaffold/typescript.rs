@@ -33,7 +33,11 @@ pub fn functions() -> Result<Vec<(String, Vec<String>)>, KitError> {
         .interfaces
         .iter()
         .map(|(name, id)| {
-            let names = resolve.interfaces[*id].functions.keys().map(|f| camel(f)).collect();
+            let names = resolve.interfaces[*id]
+                .functions
+                .keys()
+                .map(|f| camel(f))
+                .collect();
             (name.clone(), names)
         })
         .collect())
@@ -54,8 +58,13 @@ pub fn declarations() -> Result<String, KitError> {
         out += "\n";
         comment(&mut out, &interface.docs, "");
         writeln!(out, "declare module \"{module}\" {{").ok();
-        Module { resolve: &resolve, interface, namespace: &format!("{}:{}", name.namespace, name.name), version: &version }
-            .write(&mut out);
+        Module {
+            resolve: &resolve,
+            interface,
+            namespace: &format!("{}:{}", name.namespace, name.name),
+            version: &version,
+        }
+        .write(&mut out);
         out += "}\n";
     }
     Ok(out)
@@ -124,7 +133,13 @@ impl Module<'_> {
             .map(|param| format!("{}: {}", camel(&param.name), self.ty(&param.ty)))
             .collect();
         comment(out, &Docs { contents: Some(docs) }, "  ");
-        writeln!(out, "  export function {}({}): {returns};", camel(&function.name), params.join(", ")).ok();
+        writeln!(
+            out,
+            "  export function {}({}): {returns};",
+            camel(&function.name),
+            params.join(", ")
+        )
+        .ok();
     }
 
     fn shape(&self, kind: &TypeDefKind) -> String {
@@ -165,7 +180,12 @@ impl Module<'_> {
             TypeDefKind::List(ty) => format!("Array<{}>", self.ty(ty)),
             TypeDefKind::Tuple(tuple) => format!(
                 "[{}]",
-                tuple.types.iter().map(|t| self.ty(t)).collect::<Vec<_>>().join(", ")
+                tuple
+                    .types
+                    .iter()
+                    .map(|t| self.ty(t))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             TypeDefKind::Result(result) => format!(
                 "{{ tag: \"ok\"; val: {} }} | {{ tag: \"err\"; val: {} }}",
@@ -238,7 +258,9 @@ mod tests {
             "sdks/typescript/src/wit.d.ts is stale: run `cargo run -- wit typescript sdks/typescript/src/wit.d.ts`"
         );
         assert!(generated.contains("declare module \"bazaar:platform/kv@0.1.0\""));
-        assert!(generated.contains("export function listKeys(prefix: string, limit: number): Array<string>;"));
+        assert!(
+            generated.contains("export function listKeys(prefix: string, limit: number): Array<string>;")
+        );
         assert!(generated.contains("{ tag: \"unavailable\"; val: string }"));
     }
 }

@@ -218,7 +218,9 @@ mod tests {
         let capabilities = root.join("bazaar/sdks/rust/src/capabilities.rs");
         std::fs::write(&capabilities, "// my patch").unwrap();
         let refused = update(&root, false).unwrap_err();
-        assert!(matches!(&refused, UpdateError::Edited(paths) if paths == &["sdks/rust/src/capabilities.rs"]));
+        assert!(
+            matches!(&refused, UpdateError::Edited(paths) if paths == &["sdks/rust/src/capabilities.rs"])
+        );
         assert_eq!(std::fs::read_to_string(&capabilities).unwrap(), "// my patch");
         let forced = update(&root, true).unwrap();
         assert_eq!(forced.restored, vec!["sdks/rust/src/capabilities.rs".to_owned()]);

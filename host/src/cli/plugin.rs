@@ -86,6 +86,12 @@ pub enum SdkCommand {
     },
 }
 
+/// The manifest of the plugin project in the current folder, if there is one that parses.
+fn project_manifest() -> Option<bazaar::catalog::manifest::Manifest> {
+    let text = std::fs::read_to_string("bazaar.toml").ok()?;
+    bazaar::catalog::manifest::Manifest::from_toml(&text).ok()
+}
+
 fn parse_key_value(text: &str) -> Result<(String, String), String> {
     text.split_once('=')
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -168,12 +174,29 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
         } => {
             let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let event_file = EventFile::read(&event)?;
-            let grants = ScopeSet::parse_text(&grant.join(" "))?;
-            let defaults = bazaar::runtime::Limits::EVENT;
+            let mut grants = ScopeSet::parse_text(&grant.join(" "))?;
+            let mut allowed_hosts = allow_host;
+            let mut defaults = bazaar::runtime::Limits::EVENT;
+            // In a project, run as an installation of it would: the manifest's scopes, hosts
+            // and limits, unless the flags say otherwise.
+            if let Some(manifest) = project_manifest() {
+                if grant.is_empty() {
+                    grants = manifest.scope_set();
+                }
+                if allowed_hosts.is_empty() {
+                    allowed_hosts = manifest.allowed_hosts.clone();
+                }
+                defaults = manifest.limits();
+                eprintln!(
+                    "as installed from ./bazaar.toml: scopes [{}], hosts [{}]",
+                    grants.names().join(", "),
+                    allowed_hosts.join(", ")
+                );
+            }
             let run = SandboxRun {
                 grants,
                 config: config.into_iter().collect(),
-                allowed_hosts: allow_host,
+                allowed_hosts,
                 allow_private_network,
                 limits: bazaar::runtime::Limits {
                     fuel: fuel.unwrap_or(defaults.fuel),

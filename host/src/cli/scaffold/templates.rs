@@ -16,6 +16,10 @@ events = ["task.created"]
 hooks = ["validate-task"]
 allowed_hosts = []
 
+[[scopes]]
+name = "tasks:read"
+purpose = "Hear about new tasks and read their titles."
+
 # [[scopes]]
 # name = "storage"
 # purpose = "Keep counts in the app's own storage."

@@ -110,3 +110,30 @@ async fn typescript_and_python_plugins_are_reviewed_installed_and_delivered_to()
     assert_eq!(kept["total"], 1, "{kept}");
     assert_eq!(kept["recent"][0], tasks["data"][0]["title"], "{kept}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_portal_docs_teach_every_language() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let dev = server.org("Polyglot Apps").await;
+    let browser = crate::support::Browser::sign_in(&server, &dev.owner_email, &dev.password)
+        .await
+        .unwrap();
+    let page = server
+        .http
+        .get(format!("{}/developer/docs", server.base))
+        .header("cookie", &browser.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    for (anchor, example) in [
+        ("sdk-rust", "export_plugin!"),
+        ("sdk-typescript", "definePlugin"),
+        ("sdk-python", "Handler, Hooks = export("),
+    ] {
+        assert!(html.contains(&format!("id=\"{anchor}\"")), "{anchor}");
+        assert!(html.contains(example), "{example}");
+    }
+    assert!(html.contains("rust|ts|js|python"), "the languages are named");
+}

@@ -19,7 +19,20 @@ const WIT: [(&str, &str); 3] = [
     ("capabilities.wit", include_str!("../../../wit/capabilities.wit")),
     ("plugin.wit", include_str!("../../../wit/plugin.wit")),
 ];
-const SDK_GUIDE: &str = include_str!("../../../sdks/rust/README.md");
+/// Each language's SDK guide: its anchor, its name, the guide.
+const SDK_GUIDES: [(&str, &str, &str); 3] = [
+    ("sdk-rust", "Rust", include_str!("../../../sdks/rust/README.md")),
+    (
+        "sdk-typescript",
+        "TypeScript and JavaScript",
+        include_str!("../../../sdks/typescript/README.md"),
+    ),
+    (
+        "sdk-python",
+        "Python",
+        include_str!("../../../sdks/python/README.md"),
+    ),
+];
 
 const MANIFEST_EXAMPLE: &str = r#"name = "My app"
 slug = "my-app"
@@ -274,16 +287,32 @@ pub async fn docs(visitor: Visitor) -> Response {
             ))
         })
         .collect();
+    let guides: String = SDK_GUIDES
+        .iter()
+        .map(|(id, language, guide)| {
+            format!(
+                "<section id=\"{id}\"><h3>{}</h3><pre>{}</pre></section>",
+                esc(language),
+                esc(guide)
+            )
+        })
+        .collect();
+    let languages: Vec<String> = SDK_GUIDES
+        .iter()
+        .map(|(id, language, _)| format!("<a href=\"#{id}\">{}</a>", esc(language)))
+        .collect();
     let body = format!(
-        "<h1>Docs</h1><nav aria-label=\"Docs\"><a href=\"#sdk\">SDK guide</a> · <a href=\"#wit\">WIT contract</a> · \
+        "<h1>Docs</h1><nav aria-label=\"Docs\"><a href=\"#sdk\">SDK guides</a> · <a href=\"#wit\">WIT contract</a> · \
          <a href=\"#events\">Events</a> · <a href=\"#api\">API reference</a> · <a href=\"/v1/openapi.json\">OpenAPI document</a></nav>\
-         <section id=\"sdk\"><h2>Writing a plugin with bazaar-sdk</h2><pre>{sdk}</pre></section>\
+         <section id=\"sdk\"><h2>Writing a plugin</h2><p>In {languages}: <code>bazaar plugin new NAME --lang \
+         rust|ts|js|python</code>, then <code>bazaar plugin build</code>. Every language gets the same contract, \
+         limits, audit and review.</p>{guides}</section>\
          <section id=\"wit\"><h2>The WIT contract (bazaar:platform@0.1.0)</h2>{wit}</section>\
          <section id=\"events\"><h2>Events</h2><table><thead><tr><th>Kind</th><th>An app subscribing in its manifest</th>\
          <th>A REST hook's credential needs</th></tr></thead><tbody>{events}</tbody></table></section>\
          <section id=\"api\"><h2>API reference</h2><table><thead><tr><th>Route</th><th>What it does</th><th>Scope</th></tr></thead>\
          <tbody>{rows}</tbody></table></section>",
-        sdk = esc(SDK_GUIDE)
+        languages = languages.join(", ")
     );
     page("Docs", Some(&visitor), &body)
 }

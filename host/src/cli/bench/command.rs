@@ -10,10 +10,11 @@ use clap::Subcommand;
 pub enum BenchCommand {
     /// Per-call cost of a fresh isolated plugin instance, beside native code and a reused instance
     Plugin {
-        /// A component to measure [default: the workspace's word-count and parse-event builds,
-        /// beside the same code in native Rust]
+        /// A component to measure; repeat it to compare builds side by side in one run (a
+        /// Rust, a TypeScript and a Python build of one plugin) [default: the workspace's
+        /// word-count and parse-event builds, beside the same code in native Rust]
         #[arg(long)]
-        component: Option<PathBuf>,
+        component: Vec<PathBuf>,
         /// The event file the component gets, as for `plugin run` [default: a 905-byte
         /// task.created event]
         #[arg(long, requires = "component")]
@@ -216,9 +217,13 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             event,
             iterations,
         } => {
-            let workloads = match component {
-                Some(path) => vec![super::plugin::Workload::from_files(&path, event.as_deref())?],
-                None => super::plugin::Workload::defaults()?,
+            let workloads = if component.is_empty() {
+                super::plugin::Workload::defaults()?
+            } else {
+                component
+                    .iter()
+                    .map(|path| super::plugin::Workload::from_files(path, event.as_deref()))
+                    .collect::<anyhow::Result<Vec<_>>>()?
             };
             for workload in &workloads {
                 let report = super::plugin::run(workload, iterations).await?;

@@ -129,8 +129,10 @@ impl Percentiles {
 pub async fn run(workload: &Workload, iterations: usize) -> anyhow::Result<PluginBenchReport> {
     let sandbox = Sandbox::new(false, None).await?;
     let prepared = sandbox.runtime.prepare(&workload.component)?;
+    // Granted what it imports, as an installation that consented to its manifest.
+    let needs = bazaar::runtime::audit::audit(&workload.component)?.required_scopes;
     let run = SandboxRun {
-        grants: ScopeSet::default(),
+        grants: ScopeSet::parse_text(&needs.join(" "))?,
         config: Default::default(),
         allowed_hosts: Vec::new(),
         allow_private_network: false,

@@ -175,6 +175,9 @@ fn the_demo_publishes_every_example_plugin() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
     crate::guests::component_path("project-stats");
+    for built_by_bazaar in ["title-policy", "project-starter", "completion-digest"] {
+        crate::guests::component_path(built_by_bazaar);
+    }
     let plugins = crate::guests::target_dir().join("wasm32-wasip2/plugin");
     let (mut child, addr) = serve_with(&[
         "serve",
@@ -210,10 +213,13 @@ fn the_demo_publishes_every_example_plugin() {
         slugs,
         [
             "auto-labeller",
+            "completion-digest",
             "due-date-policy",
             "project-export",
+            "project-starter",
             "project-stats",
-            "slack-notifier"
+            "slack-notifier",
+            "title-policy"
         ]
     );
     terminate(&child);

@@ -138,7 +138,10 @@ pub async fn publish_examples(
         }
         let manifest = std::fs::read_to_string(dir.join("bazaar.toml"))
             .map_err(|e| PlatformError::Internal(format!("reading {name}'s manifest: {e}")))?;
+        // A Rust example's build is in PLUGINS; a TypeScript or Python one's, beside it.
+        let built_here = dir.join("target/bazaar").join(format!("{name}.wasm"));
         let wasm = plugins.join(format!("{}.wasm", name.replace('-', "_")));
+        let wasm = if !wasm.exists() && built_here.exists() { built_here } else { wasm };
         let bytes = std::fs::read(&wasm).map_err(|e| {
             PlatformError::Invalid(format!(
                 "{} is missing ({e}); build the plugins with scripts/build-plugins",

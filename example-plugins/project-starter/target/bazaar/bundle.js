@@ -4,7 +4,7 @@ var __export = (target, all) => {
     __defProp(target, name, { get: all[name], enumerable: true });
 };
 
-// ../sdks/typescript/src/errors.ts
+// sdks/typescript/src/errors.ts
 var PluginError = class _PluginError extends Error {
   kind;
   constructor(kind, message) {
@@ -62,7 +62,7 @@ function toWitError(thrown) {
   return { tag: "internal", val: String(thrown) };
 }
 
-// ../sdks/typescript/src/log.ts
+// sdks/typescript/src/log.ts
 var log_exports = {};
 __export(log_exports, {
   debug: () => debug,
@@ -84,7 +84,7 @@ function error(message) {
   wit.write("error", message);
 }
 
-// ../sdks/typescript/src/types.ts
+// sdks/typescript/src/types.ts
 var Event = class {
   /** Stable identifier: retries of the same delivery carry the same id. */
   id;
@@ -119,7 +119,7 @@ var Event = class {
   }
 };
 
-// ../sdks/typescript/src/text.ts
+// sdks/typescript/src/text.ts
 function utf8(text) {
   const bytes = [];
   for (const char of text) {
@@ -165,7 +165,7 @@ function fromUtf8(bytes) {
   return out;
 }
 
-// ../sdks/typescript/src/config.ts
+// sdks/typescript/src/config.ts
 var config_exports = {};
 __export(config_exports, {
   get: () => get2,
@@ -183,7 +183,7 @@ function require2(key) {
   return value;
 }
 
-// ../sdks/typescript/src/kv.ts
+// sdks/typescript/src/kv.ts
 var kv_exports = {};
 __export(kv_exports, {
   delete: () => remove,
@@ -223,7 +223,7 @@ function setJson(key, value) {
   setText(key, JSON.stringify(value));
 }
 
-// ../sdks/typescript/src/tasks.ts
+// sdks/typescript/src/tasks.ts
 var tasks_exports = {};
 __export(tasks_exports, {
   complete: () => complete2,
@@ -241,7 +241,7 @@ function stub1() {
   throw { "payload": { "tag": "forbidden", "val": "`bazaar:platform/tasks@0.1.0` needs the `tasks:read` scope, which this plugin's bazaar.toml does not ask for: add it to its [[scopes]] and build again" } };
 }
 
-// ../sdks/typescript/src/tasks-write.ts
+// sdks/typescript/src/tasks-write.ts
 import * as wit4 from "bazaar:platform/tasks-write@0.1.0";
 function create2(projectId, title, description = "", labels = []) {
   return host(() => wit4.create(projectId, title, description, labels));
@@ -253,7 +253,7 @@ function complete2(id) {
   return host(() => wit4.complete(id));
 }
 
-// ../sdks/typescript/src/tasks.ts
+// sdks/typescript/src/tasks.ts
 function get5(id) {
   return host(() => stub0(id));
 }
@@ -261,7 +261,7 @@ function listByProject(projectId, limit = 100) {
   return host(() => stub1(projectId, limit));
 }
 
-// ../sdks/typescript/src/index.ts
+// sdks/typescript/src/index.ts
 function definePlugin(plugin) {
   return {
     handler: {
@@ -289,7 +289,7 @@ ${thrown.stack ?? ""}`);
   }
 }
 
-// ../example-plugins/project-starter/src/plugin.ts
+// example-plugins/project-starter/src/plugin.ts
 var DEFAULT_TASKS = ["Write the project brief", "Invite the team", "Plan the first milestone"];
 function starterTasks(configured) {
   const lines = (configured ?? "").split("\n").map((line) => line.trim()).filter((line) => line.length > 0);

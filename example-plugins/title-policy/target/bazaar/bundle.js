@@ -4,7 +4,7 @@ var __export = (target, all) => {
     __defProp(target, name, { get: all[name], enumerable: true });
 };
 
-// ../sdks/typescript/src/errors.ts
+// sdks/typescript/src/errors.ts
 var PluginError = class _PluginError extends Error {
   kind;
   constructor(kind, message) {
@@ -51,13 +51,13 @@ function toWitError(thrown) {
   return { tag: "internal", val: String(thrown) };
 }
 
-// ../sdks/typescript/src/log.ts
+// sdks/typescript/src/log.ts
 import * as wit from "bazaar:platform/log@0.1.0";
 function error(message) {
   wit.write("error", message);
 }
 
-// ../sdks/typescript/src/types.ts
+// sdks/typescript/src/types.ts
 var Event = class {
   /** Stable identifier: retries of the same delivery carry the same id. */
   id;
@@ -92,7 +92,7 @@ var Event = class {
   }
 };
 
-// ../sdks/typescript/src/config.ts
+// sdks/typescript/src/config.ts
 var config_exports = {};
 __export(config_exports, {
   get: () => get2,
@@ -110,7 +110,7 @@ function require2(key) {
   return value;
 }
 
-// ../sdks/typescript/src/index.ts
+// sdks/typescript/src/index.ts
 function definePlugin(plugin) {
   return {
     handler: {
@@ -138,7 +138,7 @@ ${thrown.stack ?? ""}`);
   }
 }
 
-// ../example-plugins/title-policy/src/plugin.ts
+// example-plugins/title-policy/src/plugin.ts
 var PLACEHOLDERS = ["TODO", "FIXME", "TBD", "XXX"];
 function problem(title, minLength2) {
   const trimmed = title.trim();

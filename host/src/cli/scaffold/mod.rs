@@ -207,8 +207,8 @@ mod tests {
         let sdk = manifest["dependencies"]["bazaar-sdk"]["path"].as_str().unwrap();
         assert_eq!(sdk, "bazaar/sdks/rust");
         assert!(created.root.join(sdk).join("src/lib.rs").exists());
-        // The SDK's bindings read the WIT from `../wit`, beside it in the kit.
-        assert!(created.root.join(sdk).join("../wit/plugin.wit").exists());
+        // The SDK's bindings read the WIT from `../../wit`, as in the repository.
+        assert!(created.root.join(sdk).join("../../wit/plugin.wit").exists());
         let lib = std::fs::read_to_string(created.root.join("src/lib.rs")).unwrap();
         let cargo_config = std::fs::read_to_string(created.root.join(".cargo/config.toml")).unwrap();
         assert!(cargo_config.contains("stack-size=65536"));

@@ -4,7 +4,7 @@ var __export = (target, all) => {
     __defProp(target, name, { get: all[name], enumerable: true });
 };
 
-// ../sdks/typescript/src/errors.ts
+// sdks/typescript/src/errors.ts
 var PluginError = class _PluginError extends Error {
   kind;
   constructor(kind, message) {
@@ -62,7 +62,7 @@ function toWitError(thrown) {
   return { tag: "internal", val: String(thrown) };
 }
 
-// ../sdks/typescript/src/log.ts
+// sdks/typescript/src/log.ts
 var log_exports = {};
 __export(log_exports, {
   debug: () => debug,
@@ -84,7 +84,7 @@ function error(message) {
   wit.write("error", message);
 }
 
-// ../sdks/typescript/src/types.ts
+// sdks/typescript/src/types.ts
 var Event = class {
   /** Stable identifier: retries of the same delivery carry the same id. */
   id;
@@ -119,7 +119,7 @@ var Event = class {
   }
 };
 
-// ../sdks/typescript/src/text.ts
+// sdks/typescript/src/text.ts
 function utf8(text) {
   const bytes = [];
   for (const char of text) {
@@ -165,7 +165,7 @@ function fromUtf8(bytes) {
   return out;
 }
 
-// ../sdks/typescript/src/kv.ts
+// sdks/typescript/src/kv.ts
 var kv_exports = {};
 __export(kv_exports, {
   delete: () => remove,
@@ -205,7 +205,7 @@ function setJson(key, value) {
   setText(key, JSON.stringify(value));
 }
 
-// ../sdks/typescript/src/tasks.ts
+// sdks/typescript/src/tasks.ts
 var tasks_exports = {};
 __export(tasks_exports, {
   complete: () => complete,
@@ -234,7 +234,7 @@ function stub2() {
   throw { "payload": { "tag": "forbidden", "val": "`bazaar:platform/tasks-write@0.1.0` needs the `tasks:write` scope, which this plugin's bazaar.toml does not ask for: add it to its [[scopes]] and build again" } };
 }
 
-// ../sdks/typescript/src/tasks-write.ts
+// sdks/typescript/src/tasks-write.ts
 function create(projectId, title, description = "", labels = []) {
   return host(() => stub02(projectId, title, description, labels));
 }
@@ -245,7 +245,7 @@ function complete(id) {
   return host(() => stub2(id));
 }
 
-// ../sdks/typescript/src/tasks.ts
+// sdks/typescript/src/tasks.ts
 function get3(id) {
   return host(() => stub0(id));
 }
@@ -253,7 +253,7 @@ function listByProject(projectId, limit = 100) {
   return host(() => stub1(projectId, limit));
 }
 
-// ../sdks/typescript/src/index.ts
+// sdks/typescript/src/index.ts
 function definePlugin(plugin) {
   return {
     handler: {
@@ -281,7 +281,7 @@ ${thrown.stack ?? ""}`);
   }
 }
 
-// ../tests/plugins/hostile-ts/src/plugin.ts
+// tests/plugins/hostile-ts/src/plugin.ts
 var calls = 0;
 function recurse(n) {
   return recurse(n + 1) + 1;

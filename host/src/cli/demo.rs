@@ -141,7 +141,11 @@ pub async fn publish_examples(
         // A Rust example's build is in PLUGINS; a TypeScript or Python one's, beside it.
         let built_here = dir.join("target/bazaar").join(format!("{name}.wasm"));
         let wasm = plugins.join(format!("{}.wasm", name.replace('-', "_")));
-        let wasm = if !wasm.exists() && built_here.exists() { built_here } else { wasm };
+        let wasm = if !wasm.exists() && built_here.exists() {
+            built_here
+        } else {
+            wasm
+        };
         let bytes = std::fs::read(&wasm).map_err(|e| {
             PlatformError::Invalid(format!(
                 "{} is missing ({e}); build the plugins with scripts/build-plugins",

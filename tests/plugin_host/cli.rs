@@ -120,16 +120,7 @@ fn run_prints_production_classification_and_exits_non_zero_on_failure() {
 /// folder outside the repository, a fresh `HOME` (so a fresh cargo registry), no checkout.
 #[test]
 fn a_partner_with_only_the_binary_scaffolds_builds_audits_and_runs_a_plugin() {
-    let place = tempfile::tempdir().unwrap();
-    let (bin, home, work) = (
-        place.path().join("bin"),
-        place.path().join("home"),
-        place.path().join("work"),
-    );
-    for dir in [&bin, &home, &work] {
-        std::fs::create_dir_all(dir).unwrap();
-    }
-    std::fs::copy(BIN, bin.join("bazaar")).unwrap();
+    let (place, bin, home, work) = partner_machine();
     // The toolchain's own folder (cargo, rustc, the wasm32-wasip2 standard library), as a
     // partner's PATH has it; nothing of the workspace's environment comes along.
     let toolchain = std::path::Path::new(env!("CARGO")).parent().unwrap();
@@ -335,12 +326,14 @@ fn errors_are_one_clear_message_without_a_backtrace() {
     assert!(stderr.lines().count() <= 2, "{stderr}");
 }
 
-/// A partner who writes TypeScript, JavaScript or Python needs the `bazaar` binary and their
-/// language's own runtime: `plugin new --lang`, `plugin build` (which installs the compiler
-/// toolchain from npm or PyPI into its cache on first use, saying so), `plugin audit` and
-/// `plugin run` work as they do for Rust.
-#[test]
-fn a_partner_writes_builds_and_runs_a_plugin_in_typescript_javascript_and_python() {
+/// An empty machine of a partner: a folder holding a copy of the binary in `bin/`, a fresh
+/// `home/`, and an empty `work/`.
+fn partner_machine() -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    std::path::PathBuf,
+    std::path::PathBuf,
+) {
     let place = tempfile::tempdir().unwrap();
     let (bin, home, work) = (
         place.path().join("bin"),
@@ -351,6 +344,16 @@ fn a_partner_writes_builds_and_runs_a_plugin_in_typescript_javascript_and_python
         std::fs::create_dir_all(dir).unwrap();
     }
     std::fs::copy(BIN, bin.join("bazaar")).unwrap();
+    (place, bin, home, work)
+}
+
+/// A partner who writes TypeScript, JavaScript or Python needs the `bazaar` binary and their
+/// language's own runtime: `plugin new --lang`, `plugin build` (which installs the compiler
+/// toolchain from npm or PyPI into its cache on first use, saying so), `plugin audit` and
+/// `plugin run` work as they do for Rust.
+#[test]
+fn a_partner_writes_builds_and_runs_a_plugin_in_typescript_javascript_and_python() {
+    let (place, bin, home, work) = partner_machine();
     // Node.js and Python as the partner has them installed; nothing of the workspace.
     let real = |program: &str, script: &str| {
         let out = Command::new(program).args(["-e", script]).output();

@@ -39,10 +39,14 @@ impl Toolchain {
 
     /// The toolchain's folder, installing it first if the cache does not have it.
     pub fn ensure(self) -> Result<PathBuf, BuildError> {
-        self.check_runtime()?;
+        let (runtime, installer, _) = self.needs();
+        self.check(runtime)?;
         let dir = cache_dir()?.join(self.folder());
         if dir.join(".installed").exists() {
             return Ok(dir);
+        }
+        if let Some(installer) = installer {
+            self.check(installer)?;
         }
         eprintln!(
             "installing the {} toolchain ({}) into {}, once...",
@@ -114,23 +118,26 @@ impl Toolchain {
         }
     }
 
-    fn check_runtime(self) -> Result<(), BuildError> {
-        let (program, needs, versions): (&str, &str, &[&str]) = match self {
-            Toolchain::JavaScript => ("node", "Node.js 18 or newer, with npm", &["npm"]),
-            Toolchain::Python => ("python3", "Python 3.10 or newer, with pip", &[]),
-        };
-        let found = |program: &str| {
-            Command::new(program)
-                .arg("--version")
-                .output()
-                .is_ok_and(|output| output.status.success())
-        };
-        if found(program) && versions.iter().all(|p| found(p)) {
+    /// What the partner installs for this language: the runtime every build needs, and the
+    /// installer only a first build needs (pip runs as `python3 -m pip`).
+    fn needs(self) -> (&'static str, Option<&'static str>, &'static str) {
+        match self {
+            Toolchain::JavaScript => ("node", Some("npm"), "Node.js 18 or newer, with npm"),
+            Toolchain::Python => ("python3", None, "Python 3.10 or newer, with pip"),
+        }
+    }
+
+    fn check(self, program: &str) -> Result<(), BuildError> {
+        let found = Command::new(program)
+            .arg("--version")
+            .output()
+            .is_ok_and(|output| output.status.success());
+        if found {
             Ok(())
         } else {
             Err(BuildError::Missing {
                 program: program.to_owned(),
-                needs: needs.to_owned(),
+                needs: self.needs().2.to_owned(),
             })
         }
     }

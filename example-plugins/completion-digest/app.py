@@ -1,8 +1,9 @@
-"""Completion digest: what got done in each project, written in Python."""
+"""Completion digest: what got done in each project, written in Python. Its card on each
+project's page shows the count and the latest completed tasks."""
 
-from typing import Any, Dict
+from typing import Any, Dict, List
 
-from bazaar_sdk import Event, Plugin, export, kv, log
+from bazaar_sdk import Event, Plugin, export, export_ui, kv, log, ui
 
 KEEP = 20
 
@@ -28,5 +29,16 @@ class CompletionDigest(Plugin):
             kv.set_json(key, digest)
             log.info(f"{digest['total']} tasks completed; latest: {task['title']}")
 
+    def render(self, context: Any) -> List[Any]:
+        digest = kv.get_json(f"digest/{context.subject_id}")
+        if not digest:
+            return [ui.text("No task completed here yet.")]
+        return [
+            ui.fields({"Completed": str(digest["total"])}),
+            ui.text("Latest:"),
+            ui.bullets(digest["recent"][:5]),
+        ]
+
 
 Handler, Hooks = export(CompletionDigest())
+Extension = export_ui(CompletionDigest())

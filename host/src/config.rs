@@ -9,8 +9,9 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// Keys the file and the environment may set (`BAZAAR_LISTEN`, `BAZAAR_DATA_DIR`, ...).
-const KEYS: [&str; 10] = [
+const KEYS: [&str; 11] = [
     "secret_key",
+    "otlp_endpoint",
     "public_url",
     "allow_private_network",
     "node_id",
@@ -50,6 +51,9 @@ pub struct Config {
     /// each node of a cluster a stable one so that, after a crash, it takes back its own claims
     /// at once instead of waiting for their leases to expire.
     pub node_id: Option<String>,
+    /// An OpenTelemetry collector's OTLP/HTTP address (`http://collector:4318`): every plugin
+    /// call and host call is sent there as a span. Unset: no trace leaves the process.
+    pub otlp_endpoint: Option<String>,
     /// Event delivery workers.
     pub delivery: DeliveryConfig,
     /// Request rate limits on `/v1`, per plan.
@@ -146,6 +150,7 @@ impl Default for Config {
             public_url: None,
             allow_private_network: false,
             node_id: None,
+            otlp_endpoint: None,
             delivery: DeliveryConfig::default(),
             rate_limits: RateLimitConfig::default(),
         }

@@ -8,7 +8,9 @@ pub mod api;
 pub mod capabilities;
 pub mod catalog;
 pub mod config;
+pub mod contract;
 pub mod events;
+pub mod html;
 pub mod installs;
 pub mod oauth;
 pub mod platform;
@@ -18,6 +20,7 @@ pub mod sandbox;
 pub mod secrets;
 pub mod server;
 pub mod store;
+pub mod telemetry;
 pub mod web;
 pub mod webhooks;
 
@@ -82,21 +85,27 @@ impl AppState {
         config: Arc<Config>,
         addr: std::net::SocketAddr,
     ) -> Result<Self, crate::secrets::SecretsError> {
-        let secrets = crate::secrets::Secrets::load(config.secret_key.as_deref(), &config.data_dir)?;
+        let secrets = Arc::new(crate::secrets::Secrets::load(
+            config.secret_key.as_deref(),
+            &config.data_dir,
+        )?);
         let files_root = config.data_dir.join("plugin-files");
+        let issuer: Arc<str> = issuer(&config, addr).into();
         let runtime = crate::runtime::SharedRuntime::new(
             crate::runtime::HostServices {
                 store: store.clone(),
                 files_root: files_root.clone(),
                 allow_private_network: config.allow_private_network,
+                secrets: secrets.clone(),
+                issuer: issuer.clone(),
             },
             config.data_dir.join("component-cache"),
         );
         Ok(AppState {
-            issuer: issuer(&config, addr).into(),
+            issuer,
             limiter: Arc::new(api::ratelimit::RateLimiter::new(config.rate_limits.clone())),
             files_root,
-            secrets: Arc::new(secrets),
+            secrets,
             review_sandbox: Arc::default(),
             runtime,
             store,

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use crate::platform::{ScopeSet, orgs};
+use crate::policy::connections::ConnectionSpec;
 use crate::runtime::{Event, HostServices, Installation, Limits, Report, Runtime, RuntimeError};
 use crate::store::{Store, new_id, now_ms};
 
@@ -38,6 +39,9 @@ impl EventFile {
     }
 }
 
+/// The id a sandbox run's installation has.
+const SANDBOX_INSTALLATION: &str = "ins_sandbox";
+
 /// What to run and under which grants and limits.
 #[derive(Debug, Clone)]
 pub struct SandboxRun {
@@ -46,6 +50,9 @@ pub struct SandboxRun {
     pub allowed_hosts: Vec<String>,
     pub allow_private_network: bool,
     pub limits: Limits,
+    /// Connections the plugin may use, each with the token or key the host attaches (a
+    /// partner's own test account, given on the command line); empty: not connected.
+    pub connections: Vec<(ConnectionSpec, String)>,
 }
 
 /// A sandbox: a temporary database and folder, a sandbox organization, and the runtime.
@@ -53,6 +60,7 @@ pub struct Sandbox {
     pub runtime: Runtime,
     pub org_id: String,
     pub store: Store,
+    secrets: Arc<crate::secrets::Secrets>,
     _dir: tempfile::TempDir,
 }
 
@@ -78,10 +86,13 @@ impl Sandbox {
         let (org, _) = orgs::create_with_owner(&store, "Sandbox", "sandbox@bazaar.test", "sandbox-password")
             .await
             .map_err(|e| setup(&e))?;
+        let secrets = Arc::new(crate::secrets::Secrets::load(None, dir.path()).map_err(|e| setup(&e))?);
         let services = HostServices {
             store: store.clone(),
             files_root: dir.path().join("files"),
             allow_private_network,
+            secrets: secrets.clone(),
+            issuer: "http://127.0.0.1".into(),
         };
         let cache_dir = cache_dir.unwrap_or_else(|| dir.path().join("component-cache"));
         let runtime = Runtime::new(services, Some(cache_dir))?;
@@ -89,6 +100,7 @@ impl Sandbox {
             runtime,
             org_id: org.id,
             store,
+            secrets,
             _dir: dir,
         })
     }
@@ -96,11 +108,14 @@ impl Sandbox {
     /// The installation a sandbox run acts as.
     pub fn installation(&self, run: &SandboxRun) -> Arc<Installation> {
         Arc::new(Installation {
-            id: "ins_sandbox".into(),
+            id: SANDBOX_INSTALLATION.into(),
+            app_id: "app_sandbox".into(),
             org_id: self.org_id.clone(),
             grants: run.grants,
             config: run.config.clone(),
             allowed_hosts: run.allowed_hosts.clone(),
+            connections: run.connections.iter().map(|(spec, _)| spec.clone()).collect(),
+            secret_config: Vec::new(),
         })
     }
 
@@ -128,10 +143,27 @@ impl Sandbox {
         event: Event,
     ) -> Result<Report, SandboxError> {
         let prepared = self.runtime.prepare(bytes)?;
+        self.connect(run).await?;
         Ok(self
             .runtime
             .on_event(&prepared, self.installation(run), run.limits, event)
             .await)
+    }
+
+    /// Keeps the run's connection credentials, sealed, as a tenant's would be.
+    async fn connect(&self, run: &SandboxRun) -> Result<(), SandboxError> {
+        for (spec, secret) in run.connections.iter().filter(|(_, secret)| !secret.is_empty()) {
+            crate::capabilities::credentials::keep(
+                &self.store,
+                &self.secrets,
+                SANDBOX_INSTALLATION,
+                &spec.name,
+                secret,
+            )
+            .await
+            .map_err(|e| SandboxError::Setup(e.to_string()))?;
+        }
+        Ok(())
     }
 }
 

@@ -26,6 +26,8 @@ async fn typescript_and_python_plugins_are_reviewed_installed_and_delivered_to()
         );
         approve(&reviewer, submitted["id"].as_str().unwrap()).await;
     }
+    // A project from before the TypeScript plugin was installed: its card offers to start it.
+    let old = server.project(&tenant.key, "Old project").await;
     let starter = install(
         &server,
         &tenant,
@@ -79,6 +81,36 @@ async fn typescript_and_python_plugins_are_reviewed_installed_and_delivered_to()
         ]
     );
 
+    // The TypeScript plugin's UI: its card lists the starter tasks, and its button starts the
+    // project that came before it.
+    let admin = crate::support::Browser::sign_in(&server, &tenant.owner_email, &tenant.password)
+        .await
+        .unwrap();
+    let (_, page) = admin.page(&format!("/projects/{project}")).await;
+    assert!(
+        page.contains("<h3>Starter tasks</h3><ul><li>Write the project brief</li>"),
+        "{page}"
+    );
+    let (_, page) = admin.page(&format!("/projects/{old}")).await;
+    assert!(page.contains("Add the starter tasks"), "{page}");
+    let (status, acted) = admin
+        .send(
+            reqwest::Method::POST,
+            &format!("/v1/installations/{starter}/actions"),
+            Some(json!({ "point": "project-card", "subject_id": old, "action": "start" })),
+            true,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{acted}");
+    assert_eq!(acted["notice"], "3 starter tasks added");
+    assert!(
+        acted["html"]
+            .as_str()
+            .unwrap()
+            .contains("<li>Invite the team</li>"),
+        "{acted}"
+    );
+
     // The Python plugin keeps the project's digest of completed tasks.
     let first = tasks["data"][0]["id"].as_str().unwrap().to_owned();
     let (status, _) = server
@@ -109,6 +141,21 @@ async fn typescript_and_python_plugins_are_reviewed_installed_and_delivered_to()
     let kept: Value = serde_json::from_slice(&value).unwrap();
     assert_eq!(kept["total"], 1, "{kept}");
     assert_eq!(kept["recent"][0], tasks["data"][0]["title"], "{kept}");
+
+    // And shows it on the project's page, in its Python-made card.
+    let (_, page) = admin.page(&format!("/projects/{project}")).await;
+    let card = page
+        .split(&format!("id=\"ext-{digest}\""))
+        .nth(1)
+        .unwrap_or_default();
+    assert!(card.contains("<dt>Completed</dt><dd>1</dd>"), "{page}");
+    assert!(
+        card.contains(&format!(
+            "<li>{}</li>",
+            tasks["data"][0]["title"].as_str().unwrap()
+        )),
+        "{page}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -127,6 +174,33 @@ async fn the_portal_docs_teach_every_language() {
         .unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
+    // The contract, per version: the newest first, with what it added.
+    let newest = html
+        .find("<h3>bazaar:platform@0.2.0 (newest)</h3>")
+        .expect("0.2.0 is documented");
+    let frozen = html
+        .find("<h3>bazaar:platform@0.1.0</h3>")
+        .expect("0.1.0 is documented");
+    assert!(newest < frozen);
+    let added = html[newest..frozen]
+        .split_once("Adds ")
+        .and_then(|(_, rest)| rest.split_once('.'))
+        .map(|(list, _)| list)
+        .expect("what 0.2.0 added");
+    for name in [
+        "connections",
+        "triggers",
+        "plugin-with-ui",
+        "full-plugin",
+        "ui",
+        "extension",
+    ] {
+        assert!(
+            added.contains(&format!("<code>{name}</code>")),
+            "0.2.0 adds {name}: {added}"
+        );
+    }
+    assert!(!added.contains("<code>kv</code>"), "{added}");
     for (anchor, example) in [
         ("sdk-rust", "export_plugin!"),
         ("sdk-typescript", "definePlugin"),

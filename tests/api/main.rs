@@ -5,11 +5,15 @@
 
 mod catalog;
 mod cli;
+mod connections;
+mod contracts;
 mod credentials;
 mod delivery;
 mod errors;
+mod extensions;
 #[path = "../common/guests.rs"]
 mod guests;
+mod integrations;
 mod isolation;
 mod languages;
 mod layout;
@@ -18,6 +22,9 @@ mod oauth;
 mod openapi;
 mod projects;
 mod receiver;
+mod recordings;
+mod standin;
 mod support;
 mod tasks;
+mod vendor;
 mod web;

@@ -251,6 +251,18 @@ impl Browser {
         })
     }
 
+    /// A page, as this browser sees it: its status and HTML.
+    pub async fn page(&self, path: &str) -> (StatusCode, String) {
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        (res.status(), res.text().await.unwrap())
+    }
+
     pub async fn send(
         &self,
         method: Method,

@@ -56,6 +56,20 @@ async fn a_plugin_goes_from_the_portal_to_a_tenant_in_a_real_browser() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(res.headers()["location"], "/signin?next=%2Finstalled");
 
+    // The Auto-labeller is published and installed through /v1: the browser meets its task panel.
+    let reviewer = server.reviewer().await;
+    let (_, submitted) = server
+        .publish_draft(
+            &developer.key,
+            &crate::catalog::manifest("auto-labeller"),
+            "1.0.0",
+            &crate::guests::component("auto-labeller"),
+            None,
+        )
+        .await;
+    crate::catalog::approve(&reviewer, submitted["id"].as_str().unwrap()).await;
+    crate::delivery::install(&server, &tenant, "auto-labeller", &["tasks:read", "tasks:write"]).await;
+
     let who = |org: &crate::support::TestOrg| serde_json::json!({ "email": org.owner_email, "password": org.password });
     let run = serde_json::json!({
         "base": server.base,

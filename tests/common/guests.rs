@@ -5,7 +5,7 @@ use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 
 /// Every guest crate the tests use.
-const GUESTS: [&str; 10] = [
+const GUESTS: [&str; 20] = [
     "slack-notifier",
     "auto-labeller",
     "project-stats",
@@ -16,14 +16,26 @@ const GUESTS: [&str; 10] = [
     "test-plugin-sockets",
     "test-plugin-files-snoop",
     "test-plugin-parse-event",
+    "test-plugin-contract-0-1",
+    "test-plugin-connections-probe",
+    "github-issues",
+    "teams-notifier",
+    "linear-issues",
+    "pagerduty-incidents",
+    "google-calendar",
+    "gitlab-issues",
+    "test-plugin-replay-buggy",
+    "test-plugin-replay-fixed",
 ];
 
 /// Guests written in TypeScript or Python: their slug and folder, built by `bazaar plugin build`
 /// (as a partner builds them) into the folder's `target/bazaar/`.
-const BUILT_BY_BAZAAR: [(&str, &str); 5] = [
+const BUILT_BY_BAZAAR: [(&str, &str); 7] = [
     ("title-policy", "example-plugins/title-policy"),
     ("project-starter", "example-plugins/project-starter"),
     ("completion-digest", "example-plugins/completion-digest"),
+    ("discord-notifier", "example-plugins/discord-notifier"),
+    ("postmark-mailer", "example-plugins/postmark-mailer"),
     ("test-plugin-hostile-ts", "tests/plugins/hostile-ts"),
     ("test-plugin-hostile-py", "tests/plugins/hostile-py"),
 ];

@@ -27,10 +27,14 @@ fn audit_maps_imports_to_scopes_and_fails_what_would_be_rejected() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|i| i["name"] == "bazaar:platform/kv@0.1.0")
+        .find(|i| i["name"] == "bazaar:platform/kv@0.2.0")
         .unwrap();
     assert_eq!(kv["scope"], "storage");
     assert!(audit["findings"].as_array().unwrap().is_empty());
+    assert_eq!(
+        audit["contract"], "0.2.0",
+        "the audit names the version the component targets"
+    );
 
     let sockets = component_path("test-plugin-sockets");
     let out = bazaar(&["plugin", "audit", sockets.to_str().unwrap()]);
@@ -147,7 +151,7 @@ fn a_partner_with_only_the_binary_scaffolds_builds_audits_and_runs_a_plugin() {
     assert!(out.status.success(), "{}", text(&out));
     let said = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(
-        said.contains("bazaar:platform@0.1.0"),
+        said.contains("bazaar:platform@0.2.0"),
         "it names the contract: {said}"
     );
     assert!(
@@ -231,11 +235,21 @@ fn a_partner_with_only_the_binary_scaffolds_builds_audits_and_runs_a_plugin() {
 
     let wit = partner("bazaar", &work, &["wit", "export", "wit"]);
     assert!(wit.status.success(), "{}", text(&wit));
-    for name in ["capabilities.wit", "plugin.wit", "types.wit"] {
-        assert_eq!(
-            std::fs::read_to_string(work.join("wit/0.1.0").join(name)).unwrap(),
-            std::fs::read_to_string(workspace().join("wit").join(name)).unwrap(),
-        );
+    // Every version the binary serves, the frozen ones too.
+    for (version, names) in [
+        ("0.1.0", &["capabilities.wit", "plugin.wit", "types.wit"][..]),
+        (
+            "0.2.0",
+            &["capabilities.wit", "plugin.wit", "types.wit", "ui.wit"][..],
+        ),
+    ] {
+        for name in names {
+            let path = format!("wit/{version}/{name}");
+            assert_eq!(
+                std::fs::read_to_string(work.join(&path)).unwrap(),
+                std::fs::read_to_string(workspace().join(&path)).unwrap(),
+            );
+        }
     }
 }
 

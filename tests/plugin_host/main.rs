@@ -10,4 +10,7 @@ mod examples;
 mod guests;
 mod hostile;
 mod languages;
+mod replay;
 mod support;
+mod triggers;
+mod ui;

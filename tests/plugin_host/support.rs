@@ -23,6 +23,7 @@ pub fn run(grants: &str) -> SandboxRun {
         allowed_hosts: Vec::new(),
         allow_private_network: false,
         limits: Limits::EVENT,
+        connections: Vec::new(),
     }
 }
 

@@ -106,12 +106,13 @@ try {
   await admin.goto(installationPath);
 
   // 4. A task is created (through /v1, as the product would); the delivery and charts show.
-  await admin.evaluate(async () => {
+  const projectId = await admin.evaluate(async () => {
     const csrf = document.querySelector('meta[name="csrf-token"]').content;
     const headers = { 'content-type': 'application/json', 'x-csrf-token': csrf };
     const project = await (await fetch('/v1/projects', { method: 'POST', headers, body: JSON.stringify({ name: 'Launch' }) })).json();
     const res = await fetch('/v1/tasks', { method: 'POST', headers, body: JSON.stringify({ project_id: project.id, title: 'Write the plan' }) });
     if (!res.ok) throw new Error(`creating a task: ${res.status}`);
+    return project.id;
   });
   let delivered = false;
   for (let i = 0; i < 60 && !delivered; i++) {
@@ -123,13 +124,55 @@ try {
   check(delivered, 'the delivery of task.created succeeded and the charts show it');
   await shot(admin, '5-deliveries-and-charts');
 
-  // 5. Uninstall, with confirmation.
+  // 5. The apps' UI, drawn by Bazaar: Project statistics' card on the project page...
+  await admin.goto(`/projects/${projectId}`);
+  const card = admin.getByRole('region', { name: 'Project statistics' });
+  await card.getByText('Task counts').waitFor();
+  check(await card.locator('dt', { hasText: 'Created' }).locator('xpath=following-sibling::dd[1]').innerText() === '1', 'the card counts the task');
+  await shot(admin, '6-project-card');
+  // ...and the Auto-labeller's panel on a task whose title carries markup and script.
+  const hostileTitle = '<img src=x onerror="window.pwned=1"><b>Plan</b><script>window.pwned=1</script> fix the crash';
+  const taskId = await admin.evaluate(async ([project, title]) => {
+    const csrf = document.querySelector('meta[name="csrf-token"]').content;
+    const headers = { 'content-type': 'application/json', 'x-csrf-token': csrf };
+    const task = await (await fetch('/v1/tasks', { method: 'POST', headers, body: JSON.stringify({ project_id: project, title: 'Draft' }) })).json();
+    // Renamed once the labeller's event handler has seen "Draft": its panel sees the new title.
+    const installations = (await (await fetch('/v1/installations')).json()).data;
+    const labeller = installations.find((i) => i.app_name === 'Auto-labeller').id;
+    for (let i = 0; i < 100; i++) {
+      const deliveries = (await (await fetch(`/v1/deliveries?subscriber_id=${labeller}`)).json()).data;
+      // Its deliveries: "Write the plan", then "Draft".
+      if (deliveries.filter((d) => d.state === 'succeeded').length >= 2) break;
+      await new Promise((done) => setTimeout(done, 100));
+    }
+    const res = await fetch(`/v1/tasks/${task.id}`, { method: 'PATCH', headers, body: JSON.stringify({ title }) });
+    if (!res.ok) throw new Error(`renaming the task: ${res.status}`);
+    return task.id;
+  }, [projectId, hostileTitle]);
+  await admin.goto(`/tasks/${taskId}`);
+  const panel = admin.getByRole('region', { name: 'Auto-labeller' });
+  await panel.getByRole('button', { name: 'Add the labels' }).waitFor();
+  check(await panel.locator('strong').innerText() === hostileTitle, 'the title is shown as text, in bold');
+  check(await panel.locator('img, script, b').count() === 0, 'no markup of the plugin\'s strings became elements');
+  check(await admin.evaluate(() => window.pwned) === undefined, 'no script of the plugin ran');
+  check(await panel.getByRole('listitem').allInnerTexts().then((t) => t.join(',')) === 'bug', 'it offers the label the title earns');
+  await shot(admin, '7-task-panel');
+  await panel.getByRole('button', { name: 'Add the labels' }).click();
+  await panel.getByRole('status').filter({ hasText: 'Added: bug' }).waitFor({ timeout: 10000 })
+    .catch(async (e) => { throw new Error(`no notice; the panel says: ${await panel.innerText()}`, { cause: e }); });
+  await panel.getByText('The title earns no label it does not have.').waitFor();
+  await admin.reload();
+  check((await admin.locator('#task-labels').innerText()).includes('bug'), 'the action changed the task');
+  await shot(admin, '8-task-panel-after-action');
+  await admin.goto(installationPath);
+
+  // 6. Uninstall, with confirmation.
   await admin.getByRole('button', { name: 'Uninstall' }).click();
   await admin.waitForURL('**/installed');
-  await admin.getByText('No app is installed yet.').waitFor();
+  await admin.getByRole('link', { name: 'Auto-labeller' }).waitFor();
 
   await admin.goto('/marketplace');
-  await shot(admin, '6-marketplace');
+  await shot(admin, '9-marketplace');
   console.log('web e2e: all steps passed');
 } finally {
   await browser.close();

@@ -1,5 +1,7 @@
-//! Labels new tasks from words in their title: "fix the login bug" gets `bug`.
+//! Labels new tasks from words in their title: "fix the login bug" gets `bug`. On each task's
+//! page (a `task-panel`) it shows the labels the title earns and a button to add them.
 
+use bazaar_sdk::ui::{self, Block, Context, Reply, Values};
 use bazaar_sdk::{Error, Event, Plugin, config, log, tasks};
 use std::collections::BTreeMap;
 
@@ -30,6 +32,14 @@ pub fn labels_for(title: &str, existing: &[String], extra: &BTreeMap<String, Str
     labels
 }
 
+/// The installation's extra rules.
+fn extra_rules() -> Result<BTreeMap<String, String>, Error> {
+    Ok(match config::get("rules") {
+        Some(json) => serde_json::from_str(&json)?,
+        None => BTreeMap::new(),
+    })
+}
+
 struct AutoLabeller;
 
 impl Plugin for AutoLabeller {
@@ -37,10 +47,7 @@ impl Plugin for AutoLabeller {
         if event.kind != "task.created" {
             return Ok(());
         }
-        let extra: BTreeMap<String, String> = match config::get("rules") {
-            Some(json) => serde_json::from_str(&json)?,
-            None => BTreeMap::new(),
-        };
+        let extra = extra_rules()?;
         let task = tasks::get(&event.subject_id)?;
         let labels = labels_for(&task.title, &task.labels, &extra);
         if labels != task.labels {
@@ -48,6 +55,44 @@ impl Plugin for AutoLabeller {
             log::info(&format!("labelled {} with {}", task.id, labels.join(", ")));
         }
         Ok(())
+    }
+
+    fn render(context: Context) -> Result<Vec<Block>, Error> {
+        let task = tasks::get(&context.subject_id)?;
+        let labels = labels_for(&task.title, &task.labels, &extra_rules()?);
+        let missing: Vec<String> = labels.into_iter().filter(|l| !task.labels.contains(l)).collect();
+        let mut blocks = vec![ui::text(format!("Title: **{}**", task.title))];
+        if missing.is_empty() {
+            blocks.push(ui::text("The title earns no label it does not have."));
+        } else {
+            blocks.push(ui::text("The title earns these labels:"));
+            blocks.push(ui::bullets(missing));
+            blocks.push(ui::button("Add the labels", "apply"));
+        }
+        Ok(blocks)
+    }
+
+    fn on_action(context: Context, action: String, _values: Values) -> Result<Reply, Error> {
+        if action != "apply" {
+            return Err(Error::Invalid(format!("unknown action `{action}`")));
+        }
+        let task = tasks::get(&context.subject_id)?;
+        let labels = labels_for(&task.title, &task.labels, &extra_rules()?);
+        let added: Vec<String> = labels
+            .iter()
+            .filter(|l| !task.labels.contains(l))
+            .cloned()
+            .collect();
+        if added.is_empty() {
+            return Ok(Reply::Notice("Nothing to add.".into()));
+        }
+        tasks::set_labels(&task.id, &labels)?;
+        log::info(&format!(
+            "labelled {} with {} from its page",
+            task.id,
+            added.join(", ")
+        ));
+        Ok(Reply::Notice(format!("Added: {}", added.join(", "))))
     }
 }
 

@@ -1,5 +1,7 @@
-//! Keeps per-project task counts in the installation's key-value store.
+//! Keeps per-project task counts in the installation's key-value store, and shows them on each
+//! project's page (a `project-card`).
 
+use bazaar_sdk::ui::{self, Block, Context};
 use bazaar_sdk::{Error, Event, Plugin, kv};
 use serde::{Deserialize, Serialize};
 
@@ -14,6 +16,23 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// The card's blocks: the counts, and what is still open.
+    pub fn card(&self) -> Vec<Block> {
+        let open = self
+            .created
+            .saturating_add(self.reopened)
+            .saturating_sub(self.completed);
+        vec![
+            ui::heading("Task counts"),
+            ui::fields([
+                ("Created", self.created.to_string()),
+                ("Completed", self.completed.to_string()),
+                ("Reopened", self.reopened.to_string()),
+                ("Still open", open.to_string()),
+            ]),
+        ]
+    }
+
     /// Counts one event; false when it was already counted or is not about tasks.
     pub fn count(&mut self, event_id: &str, kind: &str) -> bool {
         if self.seen.iter().any(|s| s == event_id) {
@@ -52,6 +71,16 @@ impl Plugin for ProjectStats {
             kv::set_json(&key, &stats)?;
         }
         Ok(())
+    }
+
+    fn render(context: Context) -> Result<Vec<Block>, Error> {
+        let stats: Option<Stats> = kv::get_json(&format!("stats/{}", context.subject_id))?;
+        Ok(match stats {
+            Some(stats) => stats.card(),
+            None => vec![ui::text(
+                "No task counted yet: counts start with the next task created here.",
+            )],
+        })
     }
 }
 

@@ -176,3 +176,113 @@ pub async fn uninstall(
     installs::uninstall(&state.store, &state.files_root, &who.org_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// A person pressed a button of an app's UI.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UiAction {
+    /// Where the button is: `task-panel`, `project-card` or `settings-page`.
+    point: String,
+    /// The task or project shown; empty on the settings page.
+    #[serde(default)]
+    subject_id: String,
+    /// The button's action.
+    action: String,
+    /// The values of the button's form, by input name (a toggle sends true or false).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    values: serde_json::Map<String, serde_json::Value>,
+}
+
+/// What an action leads to.
+#[derive(Serialize, ToSchema)]
+pub struct UiActionResult {
+    /// The app's message, if it has one.
+    pub notice: Option<String>,
+    /// The app's region after the action, rendered (and escaped) by Bazaar.
+    pub html: String,
+}
+
+/// Run an action of an installed app's UI (a button on a task panel, a project card or the
+/// settings page). The plugin runs with its installation's scopes; the caller needs to be able
+/// to see the place (`tasks:read`, and `projects:read` for a card or `installations:write` for
+/// settings), and
+/// must be a person or an API key: an external app's token cannot press another app's buttons.
+#[utoipa::path(post, path = "/v1/installations/{id}/actions", tag = "installations", request_body = UiAction,
+    params(("id" = String, Path, description = "Installation id")),
+    security(("bearer" = ["tasks:read"]), ("session" = ["tasks:read"])),
+    responses((status = 200, body = UiActionResult), (status = "4XX", body = ErrorBody)))]
+pub async fn act(
+    State(state): State<AppState>,
+    Authorized(who, ..): Authorized<need::TasksRead>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UiAction>,
+) -> Result<Json<UiActionResult>, ApiError> {
+    use crate::catalog::manifest::ExtensionPoint;
+    use crate::installs::extensions;
+    use crate::platform::Scope;
+    if matches!(who.actor, super::auth::Actor::App { .. }) {
+        return Err(ApiError::Forbidden(
+            "an app's UI is pressed by people: an external app's token cannot run its actions".into(),
+        ));
+    }
+    let point: ExtensionPoint = body.point.parse().map_err(ApiError::Invalid)?;
+    let needed = match point {
+        ExtensionPoint::TaskPanel => Scope::TasksRead,
+        ExtensionPoint::ProjectCard => Scope::ProjectsRead,
+        ExtensionPoint::SettingsPage => Scope::InstallationsWrite,
+    };
+    if !who.scopes.contains(needed) {
+        return Err(ApiError::MissingScope(needed));
+    }
+    // The subject is one the caller can see in their organization.
+    match point {
+        ExtensionPoint::TaskPanel => {
+            crate::platform::tasks::get(&state.store, &who.org_id, &body.subject_id).await?;
+        }
+        ExtensionPoint::ProjectCard => {
+            crate::platform::projects::get(&state.store, &who.org_id, &body.subject_id).await?;
+        }
+        ExtensionPoint::SettingsPage => {}
+    }
+    if body.action.is_empty() || body.action.len() > 64 {
+        return Err(ApiError::Invalid("`action` must be 1 to 64 bytes".into()));
+    }
+    let placed = extensions::installations_at(&state.store, &who.org_id, point)
+        .await?
+        .into_iter()
+        .find(|p| p.installation_id == id)
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "no active installation {id} shows UI at {}",
+                point.name()
+            ))
+        })?;
+    let values = body
+        .values
+        .into_iter()
+        .map(|(k, v)| {
+            let v = match v {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            (k, v)
+        })
+        .collect();
+    let runtime = state.runtime().await?;
+    let acted = extensions::act(
+        &state.store,
+        &state.secrets,
+        runtime,
+        placed,
+        point,
+        &body.subject_id,
+        body.action,
+        values,
+    )
+    .await?;
+    Ok(Json(UiActionResult {
+        html: crate::html::blocks::inner(&acted.rendered, point, &body.subject_id),
+        notice: acted.notice,
+    }))
+}

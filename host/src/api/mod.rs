@@ -3,6 +3,7 @@
 pub mod apps;
 pub mod auth;
 pub mod catalog;
+pub mod connections;
 pub mod deliveries;
 pub mod error;
 pub mod events;
@@ -13,10 +14,12 @@ pub mod oauth;
 pub mod org;
 pub mod projects;
 pub mod ratelimit;
+pub mod recordings;
 pub mod rest_hooks;
 pub mod review;
 pub mod sessions;
 pub mod tasks;
+pub mod triggers;
 pub mod zapier;
 
 use axum::Router;
@@ -24,7 +27,7 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use serde::Serialize;
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, AuthorizationCode, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes,
@@ -88,6 +91,11 @@ list_type!(DeliveryList, crate::events::queue::Delivery);
         catalog::browse, catalog::listing, catalog::rate,
         installations::list, installations::get, installations::install, installations::configure,
         installations::pause, installations::resume, installations::upgrade, installations::uninstall,
+        installations::act,
+        connections::list, connections::set_key, connections::disconnect, connections::set_client,
+        connections::sign_in,
+        triggers::list, triggers::secret, triggers::rotate,
+        recordings::list, recordings::of_app, recordings::get, recordings::share,
         deliveries::list, deliveries::get, deliveries::replay, deliveries::replay_failed,
         deliveries::installation_analytics, deliveries::app_analytics,
         deliveries::webhook_secret, deliveries::rotate_webhook_secret, deliveries::enable_webhook,
@@ -264,6 +272,33 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/installations/{id}/pause", post(installations::pause))
         .route("/installations/{id}/resume", post(installations::resume))
         .route("/installations/{id}/upgrade", post(installations::upgrade))
+        .route("/installations/{id}/actions", post(installations::act))
+        .route("/installations/{id}/connections", get(connections::list))
+        .route(
+            "/installations/{id}/connections/{name}",
+            put(connections::set_key).delete(connections::disconnect),
+        )
+        .route(
+            "/apps/{id}/connections/{name}/client",
+            put(connections::set_client),
+        )
+        .route(
+            "/installations/{id}/connections/{name}/sign-in",
+            post(connections::sign_in),
+        )
+        .route("/installations/{id}/triggers", get(triggers::list))
+        .route("/recordings", get(recordings::list))
+        .route("/recordings/{id}", get(recordings::get))
+        .route("/apps/{id}/recordings", get(recordings::of_app))
+        .route("/installations/{id}/recordings-sharing", put(recordings::share))
+        .route(
+            "/installations/{id}/triggers/{name}/secret",
+            get(triggers::secret),
+        )
+        .route(
+            "/installations/{id}/triggers/{name}/secret/rotate",
+            post(triggers::rotate),
+        )
         .route(
             "/installations/{id}/analytics",
             get(deliveries::installation_analytics),
@@ -302,6 +337,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/oauth/revoke", post(oauth::revoke))
         .route("/oauth/introspect", post(oauth::introspect))
         .route("/.well-known/oauth-authorization-server", get(oauth::metadata))
+        .route(
+            "/hooks/in/{installation}/{name}",
+            post(triggers::inbound).put(triggers::inbound),
+        )
         .route("/healthz", get(healthz))
 }
 

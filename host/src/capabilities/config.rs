@@ -1,7 +1,8 @@
 //! `bazaar:platform/config` (no scope): this installation's configuration values.
 
 use crate::policy::Interface;
-use crate::runtime::bindings::bazaar::platform::config::Host;
+use crate::runtime::bindings::platform::config::Host;
+use crate::runtime::recording::Source;
 use crate::runtime::state::PluginState;
 
 impl Host for PluginState {
@@ -12,6 +13,22 @@ impl Host for PluginState {
         if self.enter(Interface::Config).is_err() {
             return Ok(None);
         }
-        Ok(self.installation.config.get(&key).cloned())
+        match &self.tape {
+            Some(Source::Replay(player)) => Ok(player.host_call("config", "get").unwrap_or(None)),
+            tape => {
+                let value = self.installation.config.get(&key).cloned();
+                if let Some(Source::Record(recorder)) = tape {
+                    // A secret is recorded as a placeholder of its length: the replay copies as
+                    // many bytes, and the recording holds nothing of it.
+                    let secret = self.installation.secret_config.contains(&key);
+                    let recorded = match (&value, secret) {
+                        (Some(v), true) => Some("*".repeat(v.len())),
+                        _ => value.clone(),
+                    };
+                    recorder.host_call::<Option<String>>("config", "get", &Ok(recorded), secret);
+                }
+                Ok(value)
+            }
+        }
     }
 }

@@ -12,7 +12,7 @@ use super::{HostResult, answer};
 use crate::policy::Interface;
 use crate::policy::egress::{EgressRefusal, HttpPolicy};
 use crate::runtime::bindings::Error;
-use crate::runtime::bindings::bazaar::platform::http::{Host, Method, Request, Response};
+use crate::runtime::bindings::platform::http::{Host, Method, Request, Response};
 use crate::runtime::state::PluginState;
 use crate::webhooks::address;
 
@@ -22,20 +22,17 @@ impl Host for PluginState {
         answer(
             async {
                 self.enter(Interface::Http)?;
-                self.http_requests += 1;
-                if self.http_requests > self.limits.max_http_requests {
-                    return Err(self.limit_hit(format!(
-                        "more than {} HTTP requests in one invocation",
-                        self.limits.max_http_requests
-                    )));
-                }
-                let limits = self.limits;
-                send(
-                    &self.http,
-                    request,
-                    limits.max_http_response_bytes,
-                    limits.timeout_ms,
-                )
+                self.count_http_request()?;
+                self.taped(Interface::Http, "send", async |s| {
+                    let limits = s.limits;
+                    send(
+                        &s.http,
+                        request,
+                        limits.max_http_response_bytes,
+                        limits.timeout_ms,
+                    )
+                    .await
+                })
                 .await
             }
             .await,
@@ -43,7 +40,22 @@ impl Host for PluginState {
     }
 }
 
-async fn send(
+impl PluginState {
+    /// Counts one outbound request (`http` and `connections` together) against the limit.
+    pub(super) fn count_http_request(&mut self) -> Result<(), Error> {
+        self.http_requests += 1;
+        if self.http_requests > self.limits.max_http_requests {
+            return Err(self.limit_hit(format!(
+                "more than {} HTTP requests in one invocation",
+                self.limits.max_http_requests
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Sends `request` under the egress `policy`, with the response capped at `max_body` bytes.
+pub(super) async fn send(
     policy: &HttpPolicy,
     request: Request,
     max_body: usize,

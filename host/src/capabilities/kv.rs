@@ -4,7 +4,7 @@
 use super::{HostResult, answer};
 use crate::policy::Interface;
 use crate::runtime::bindings::Error;
-use crate::runtime::bindings::bazaar::platform::kv::Host;
+use crate::runtime::bindings::platform::kv::Host;
 use crate::runtime::state::PluginState;
 use crate::store::now_ms;
 
@@ -40,39 +40,37 @@ impl Host for PluginState {
     #[tracing::instrument(name = "host_call", skip_all, fields(interface = "kv", function = "get", installation = %self.installation.id, outcome = tracing::field::Empty))]
     async fn get(&mut self, key: String) -> HostResult<Option<Vec<u8>>> {
         answer(
-            async {
-                self.enter(Interface::Kv)?;
+            self.call(Interface::Kv, "get", async |s| {
                 check_key(&key)?;
                 let row: Option<(Vec<u8>,)> =
                     sqlx::query_as("SELECT value FROM plugin_kv WHERE installation_id = $1 AND key = $2")
-                        .bind(&self.installation.id)
+                        .bind(&s.installation.id)
                         .bind(&key)
-                        .fetch_optional(self.store().reader())
+                        .fetch_optional(s.store().reader())
                         .await
                         .map_err(db)?;
                 Ok(row.map(|(v,)| v))
-            }
+            })
             .await,
         )
     }
 
     #[tracing::instrument(name = "host_call", skip_all, fields(interface = "kv", function = "set", installation = %self.installation.id, outcome = tracing::field::Empty))]
     async fn set(&mut self, key: String, value: Vec<u8>) -> HostResult<()> {
-        answer(async {
-            self.enter(Interface::Kv)?;
+        answer(self.call(Interface::Kv, "set", async |s| {
             check_key(&key)?;
             if value.len() > MAX_VALUE_BYTES {
                 return Err(Error::LimitExceeded(format!(
                     "a value may be at most {MAX_VALUE_BYTES} bytes"
                 )));
             }
-            let quota = self.limits.kv_quota_bytes;
-            let mut tx = self.store().writer().begin().await.map_err(db)?;
+            let quota = s.limits.kv_quota_bytes;
+            let mut tx = s.store().writer().begin().await.map_err(db)?;
             let (used,): (i64,) = sqlx::query_as(
                 "SELECT COALESCE(SUM(LENGTH(key) + LENGTH(value)), 0) FROM plugin_kv \
                  WHERE installation_id = $1 AND key <> $2",
             )
-            .bind(&self.installation.id)
+            .bind(&s.installation.id)
             .bind(&key)
             .fetch_one(&mut *tx)
             .await
@@ -86,7 +84,7 @@ impl Host for PluginState {
                 "INSERT INTO plugin_kv (installation_id, key, value, updated_at) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (installation_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
             )
-            .bind(&self.installation.id)
+            .bind(&s.installation.id)
             .bind(&key)
             .bind(value)
             .bind(now_ms())
@@ -94,44 +92,42 @@ impl Host for PluginState {
             .await
             .map_err(db)?;
             tx.commit().await.map_err(db)
-        }
+        })
         .await)
     }
 
     #[tracing::instrument(name = "host_call", skip_all, fields(interface = "kv", function = "delete", installation = %self.installation.id, outcome = tracing::field::Empty))]
     async fn delete(&mut self, key: String) -> HostResult<()> {
         answer(
-            async {
-                self.enter(Interface::Kv)?;
+            self.call(Interface::Kv, "delete", async |s| {
                 check_key(&key)?;
                 sqlx::query("DELETE FROM plugin_kv WHERE installation_id = $1 AND key = $2")
-                    .bind(&self.installation.id)
+                    .bind(&s.installation.id)
                     .bind(&key)
-                    .execute(self.store().writer())
+                    .execute(s.store().writer())
                     .await
                     .map_err(db)?;
                 Ok(())
-            }
+            })
             .await,
         )
     }
 
     #[tracing::instrument(name = "host_call", skip_all, fields(interface = "kv", function = "list_keys", installation = %self.installation.id, outcome = tracing::field::Empty))]
     async fn list_keys(&mut self, prefix: String, limit: u32) -> HostResult<Vec<String>> {
-        answer(async {
-            self.enter(Interface::Kv)?;
+        answer(self.call(Interface::Kv, "list_keys", async |s| {
             let rows: Vec<(String,)> = sqlx::query_as(
                 "SELECT key FROM plugin_kv WHERE installation_id = $1 AND substr(key, 1, $2) = $3 ORDER BY key LIMIT $4",
             )
-            .bind(&self.installation.id)
+            .bind(&s.installation.id)
             .bind(prefix.chars().count() as i64)
             .bind(&prefix)
             .bind(i64::from(limit.clamp(1, 1000)))
-            .fetch_all(self.store().reader())
+            .fetch_all(s.store().reader())
             .await
             .map_err(db)?;
             Ok(rows.into_iter().map(|(k,)| k).collect())
-        }
+        })
         .await)
     }
 }

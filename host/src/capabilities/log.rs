@@ -1,6 +1,6 @@
 //! `bazaar:platform/log` (no scope): lines into the invocation's capped log.
 
-use crate::runtime::bindings::bazaar::platform::log::{Host, Level};
+use crate::runtime::bindings::platform::log::{Host, Level};
 use crate::runtime::state::PluginState;
 
 impl Host for PluginState {

@@ -3,11 +3,14 @@
 //! Which scope each interface needs is decided in [`crate::policy`], not here.
 
 pub mod config;
+pub mod connections;
+pub mod credentials;
 pub mod http;
 pub mod kv;
 pub mod log;
 pub mod projects;
 pub mod tasks;
+pub mod trace;
 
 /// What a host function returns: the guest's result inside, a trap (host bug) outside.
 pub(crate) type HostResult<T> = wasmtime::Result<Result<T, crate::runtime::bindings::Error>>;

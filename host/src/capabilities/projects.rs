@@ -6,7 +6,7 @@ use crate::platform::page::PageRequest;
 use crate::platform::projects::{self, StatusFilter};
 use crate::policy::Interface;
 use crate::runtime::bindings::Project;
-use crate::runtime::bindings::bazaar::platform::{projects as read, projects_write as write};
+use crate::runtime::bindings::platform::{projects as read, projects_write as write};
 use crate::runtime::state::PluginState;
 
 pub(crate) fn to_wit(p: projects::Project) -> Project {
@@ -23,10 +23,9 @@ impl read::Host for PluginState {
     #[tracing::instrument(name = "host_call", skip_all, fields(interface = "projects", function = "get", installation = %self.installation.id, outcome = tracing::field::Empty))]
     async fn get(&mut self, id: String) -> HostResult<Project> {
         answer(
-            async {
-                self.enter(Interface::Projects)?;
-                Ok(to_wit(projects::get(self.store(), self.org_id(), &id).await?))
-            }
+            self.call(Interface::Projects, "get", async |s| {
+                Ok(to_wit(projects::get(s.store(), s.org_id(), &id).await?))
+            })
             .await,
         )
     }
@@ -34,12 +33,11 @@ impl read::Host for PluginState {
     #[tracing::instrument(name = "host_call", skip_all, fields(interface = "projects", function = "list_active", installation = %self.installation.id, outcome = tracing::field::Empty))]
     async fn list_active(&mut self, limit: u32) -> HostResult<Vec<Project>> {
         answer(
-            async {
-                self.enter(Interface::Projects)?;
+            self.call(Interface::Projects, "list_active", async |s| {
                 let page = PageRequest::new(Some(limit.clamp(1, 100)), None, None)?;
-                let list = projects::list(self.store(), self.org_id(), StatusFilter::Active, &page).await?;
+                let list = projects::list(s.store(), s.org_id(), StatusFilter::Active, &page).await?;
                 Ok(list.items.into_iter().map(to_wit).collect())
-            }
+            })
             .await,
         )
     }
@@ -49,12 +47,11 @@ impl write::Host for PluginState {
     #[tracing::instrument(name = "host_call", skip_all, fields(interface = "projects-write", function = "create", installation = %self.installation.id, outcome = tracing::field::Empty))]
     async fn create(&mut self, name: String, description: String) -> HostResult<Project> {
         answer(
-            async {
-                self.enter(Interface::ProjectsWrite)?;
+            self.call(Interface::ProjectsWrite, "create", async |s| {
                 Ok(to_wit(
-                    projects::create(self.store(), self.org_id(), &name, &description).await?,
+                    projects::create(s.store(), s.org_id(), &name, &description).await?,
                 ))
-            }
+            })
             .await,
         )
     }

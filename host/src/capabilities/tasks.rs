@@ -6,7 +6,7 @@ use crate::platform::page::PageRequest;
 use crate::platform::tasks::{self, NewTask, TaskChange, TaskFilter};
 use crate::policy::Interface;
 use crate::runtime::bindings::Task;
-use crate::runtime::bindings::bazaar::platform::{tasks as read, tasks_write as write};
+use crate::runtime::bindings::platform::{tasks as read, tasks_write as write};
 use crate::runtime::state::PluginState;
 
 pub(crate) fn to_wit(t: tasks::Task) -> Task {
@@ -26,10 +26,9 @@ impl read::Host for PluginState {
     #[tracing::instrument(name = "host_call", skip_all, fields(interface = "tasks", function = "get", installation = %self.installation.id, outcome = tracing::field::Empty))]
     async fn get(&mut self, id: String) -> HostResult<Task> {
         answer(
-            async {
-                self.enter(Interface::Tasks)?;
-                Ok(to_wit(tasks::get(self.store(), self.org_id(), &id).await?))
-            }
+            self.call(Interface::Tasks, "get", async |s| {
+                Ok(to_wit(tasks::get(s.store(), s.org_id(), &id).await?))
+            })
             .await,
         )
     }
@@ -37,16 +36,15 @@ impl read::Host for PluginState {
     #[tracing::instrument(name = "host_call", skip_all, fields(interface = "tasks", function = "list_by_project", installation = %self.installation.id, outcome = tracing::field::Empty))]
     async fn list_by_project(&mut self, project_id: String, limit: u32) -> HostResult<Vec<Task>> {
         answer(
-            async {
-                self.enter(Interface::Tasks)?;
+            self.call(Interface::Tasks, "list_by_project", async |s| {
                 let filter = TaskFilter {
                     project_id: Some(project_id),
                     status: None,
                 };
                 let page = PageRequest::new(Some(limit.clamp(1, 100)), None, None)?;
-                let list = tasks::list(self.store(), self.org_id(), &filter, &page).await?;
+                let list = tasks::list(s.store(), s.org_id(), &filter, &page).await?;
                 Ok(list.items.into_iter().map(to_wit).collect())
-            }
+            })
             .await,
         )
     }
@@ -62,8 +60,7 @@ impl write::Host for PluginState {
         labels: Vec<String>,
     ) -> HostResult<Task> {
         answer(
-            async {
-                self.enter(Interface::TasksWrite)?;
+            self.call(Interface::TasksWrite, "create", async |s| {
                 let new = NewTask {
                     project_id,
                     title,
@@ -71,8 +68,8 @@ impl write::Host for PluginState {
                     labels,
                     due_date: None,
                 };
-                Ok(to_wit(tasks::create(self.store(), self.org_id(), new).await?))
-            }
+                Ok(to_wit(tasks::create(s.store(), s.org_id(), new).await?))
+            })
             .await,
         )
     }
@@ -80,16 +77,13 @@ impl write::Host for PluginState {
     #[tracing::instrument(name = "host_call", skip_all, fields(interface = "tasks-write", function = "set_labels", installation = %self.installation.id, outcome = tracing::field::Empty))]
     async fn set_labels(&mut self, id: String, labels: Vec<String>) -> HostResult<Task> {
         answer(
-            async {
-                self.enter(Interface::TasksWrite)?;
+            self.call(Interface::TasksWrite, "set_labels", async |s| {
                 let change = TaskChange {
                     labels: Some(labels),
                     ..Default::default()
                 };
-                Ok(to_wit(
-                    tasks::update(self.store(), self.org_id(), &id, change).await?,
-                ))
-            }
+                Ok(to_wit(tasks::update(s.store(), s.org_id(), &id, change).await?))
+            })
             .await,
         )
     }
@@ -97,12 +91,11 @@ impl write::Host for PluginState {
     #[tracing::instrument(name = "host_call", skip_all, fields(interface = "tasks-write", function = "complete", installation = %self.installation.id, outcome = tracing::field::Empty))]
     async fn complete(&mut self, id: String) -> HostResult<Task> {
         answer(
-            async {
-                self.enter(Interface::TasksWrite)?;
+            self.call(Interface::TasksWrite, "complete", async |s| {
                 Ok(to_wit(
-                    tasks::set_completed(self.store(), self.org_id(), &id, true).await?,
+                    tasks::set_completed(s.store(), s.org_id(), &id, true).await?,
                 ))
-            }
+            })
             .await,
         )
     }

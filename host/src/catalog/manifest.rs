@@ -4,9 +4,11 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+pub use super::trigger_spec::{TriggerAuth, TriggerSpec};
 use crate::platform::Scope;
 use crate::platform::outbox::kinds;
 use crate::policy;
+pub use crate::policy::connections::{ConnectionKind, ConnectionSpec};
 use crate::runtime::Limits;
 
 /// What kind of business an app is in, for browsing.
@@ -108,6 +110,17 @@ pub struct Manifest {
     /// Hosts a plugin may call with `http` (`api.example.com`, `*.example.com`).
     #[serde(default)]
     pub allowed_hosts: Vec<String>,
+    /// Where a plugin shows UI in Bazaar's pages (contract 0.2.0 on; its component exports
+    /// `extension`).
+    #[serde(default)]
+    pub ui: Vec<ExtensionPoint>,
+    /// Accounts or keys the tenant connects, attached by the host to requests for their hosts;
+    /// the plugin names a connection and never sees its credential.
+    #[serde(default)]
+    pub connections: Vec<ConnectionSpec>,
+    /// URLs where tools call the plugin back, each checked by the host before the plugin runs.
+    #[serde(default)]
+    pub triggers: Vec<TriggerSpec>,
     #[serde(default)]
     pub limits: Option<RequestedLimits>,
     pub pricing: Pricing,
@@ -117,6 +130,55 @@ pub struct Manifest {
     /// External apps: where signed webhooks are sent.
     #[serde(default)]
     pub webhook_url: Option<String>,
+}
+
+/// A place in Bazaar's pages where a plugin's UI appears.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExtensionPoint {
+    /// A panel on each task's page.
+    TaskPanel,
+    /// A card on each project's page.
+    ProjectCard,
+    /// A section of the installation's settings page.
+    SettingsPage,
+}
+
+impl ExtensionPoint {
+    pub const ALL: [ExtensionPoint; 3] = [
+        ExtensionPoint::TaskPanel,
+        ExtensionPoint::ProjectCard,
+        ExtensionPoint::SettingsPage,
+    ];
+
+    /// Its name in manifests and URLs (`task-panel`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ExtensionPoint::TaskPanel => "task-panel",
+            ExtensionPoint::ProjectCard => "project-card",
+            ExtensionPoint::SettingsPage => "settings-page",
+        }
+    }
+
+    /// Where it appears, for the consent page ("a panel on each task's page").
+    pub fn describe(self) -> &'static str {
+        match self {
+            ExtensionPoint::TaskPanel => "a panel on each task's page",
+            ExtensionPoint::ProjectCard => "a card on each project's page",
+            ExtensionPoint::SettingsPage => "a section of its settings page",
+        }
+    }
+}
+
+impl std::str::FromStr for ExtensionPoint {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        ExtensionPoint::ALL
+            .into_iter()
+            .find(|p| p.name() == s)
+            .ok_or_else(|| format!("`{s}` is not a place for UI (task-panel, project-card, settings-page)"))
+    }
 }
 
 /// One problem with a manifest, tied to its field (`scopes[1].purpose`).
@@ -241,10 +303,29 @@ impl Manifest {
         self.validate_events(plugin, &mut errors);
         self.validate_config(&mut errors);
         self.validate_hosts(plugin, &mut errors);
+        self.validate_ui(plugin, &mut errors);
+        let nested = crate::policy::connections::validate(&self.connections, &self.allowed_hosts, plugin)
+            .into_iter()
+            .chain(super::trigger_spec::validate(&self.triggers, plugin));
+        errors.extend(nested.map(|(field, message)| at(field, message)));
         self.validate_limits(plugin, &mut errors);
         self.validate_pricing(&mut errors);
         self.validate_external(plugin, &mut errors);
         errors
+    }
+
+    fn validate_ui(&self, plugin: bool, errors: &mut Vec<FieldError>) {
+        if !plugin && !self.ui.is_empty() {
+            errors.push(at("ui", "only plugins show UI in Bazaar's pages"));
+        }
+        for (i, point) in self.ui.iter().enumerate() {
+            if self.ui[..i].contains(point) {
+                errors.push(at(
+                    format!("ui[{i}]"),
+                    format!("`{}` is listed twice", point.name()),
+                ));
+            }
+        }
     }
 
     fn validate_scopes(&self, errors: &mut Vec<FieldError>) {

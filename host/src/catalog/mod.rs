@@ -4,3 +4,4 @@ pub mod apps;
 pub mod manifest;
 pub mod review;
 pub mod search;
+pub mod trigger_spec;

@@ -31,6 +31,69 @@ fn check_imports(manifest: &Manifest, bytes: &[u8], findings: &mut Vec<Finding>)
     for problem in &audit.findings {
         findings.push(finding("error", "imports", problem.clone()));
     }
+    if let Some(version) = &audit.contract {
+        let ui = if audit.ui { ", with UI" } else { "" };
+        findings.push(finding(
+            "info",
+            "contract",
+            format!("built against bazaar:platform@{version}{ui}"),
+        ));
+    }
+    if !manifest.ui.is_empty() && !audit.ui {
+        findings.push(finding(
+            "error",
+            "contract",
+            "the manifest names places for UI (`ui`), but the component does not export \
+             bazaar:platform/extension: build it against contract 0.2.0 or later (world `plugin-with-ui`)",
+        ));
+    }
+    let uses_connections = audit
+        .imports
+        .iter()
+        .any(|i| i.name.starts_with("bazaar:platform/connections@"));
+    for connection in &manifest.connections {
+        findings.push(finding(
+            "info",
+            "connections",
+            format!("connection `{}`: {}", connection.name, connection.describe()),
+        ));
+    }
+    match (uses_connections, manifest.connections.is_empty()) {
+        (true, true) => findings.push(finding(
+            "error",
+            "connections",
+            "the component imports bazaar:platform/connections, but the manifest declares no `connections`",
+        )),
+        (false, false) => findings.push(finding(
+            "warning",
+            "connections",
+            "the manifest declares connections the component never uses (it does not import bazaar:platform/connections)",
+        )),
+        _ => {}
+    }
+    let answers_triggers = audit
+        .exports
+        .iter()
+        .any(|e| e.starts_with("bazaar:platform/triggers@"));
+    for trigger in &manifest.triggers {
+        findings.push(finding(
+            "info",
+            "triggers",
+            format!(
+                "web trigger `{}` ({}): {}",
+                trigger.name,
+                trigger.title,
+                trigger.describe_auth()
+            ),
+        ));
+    }
+    if !manifest.triggers.is_empty() && !answers_triggers {
+        findings.push(finding(
+            "error",
+            "triggers",
+            "the manifest declares `triggers`, but the component does not export bazaar:platform/triggers:              build it against contract 0.2.0 (world `full-plugin`, which the SDKs use)",
+        ));
+    }
     let declared = manifest.scope_set();
     for import in &audit.imports {
         let Some(scope) = import.scope.as_deref().and_then(|s| s.parse::<Scope>().ok()) else {
@@ -91,6 +154,13 @@ pub fn sandbox_run(manifest: &Manifest) -> SandboxRun {
         allowed_hosts: manifest.allowed_hosts.clone(),
         allow_private_network: false,
         limits: manifest.limits(),
+        // Reviewers hold no tenant's credentials: declared but not connected, so a
+        // connection's calls fail `forbidden` here.
+        connections: manifest
+            .connections
+            .iter()
+            .map(|c| (c.clone(), String::new()))
+            .collect(),
     }
 }
 

@@ -138,13 +138,15 @@ pub async fn publish_examples(
         }
         let manifest = std::fs::read_to_string(dir.join("bazaar.toml"))
             .map_err(|e| PlatformError::Internal(format!("reading {name}'s manifest: {e}")))?;
-        // A Rust example's build is in PLUGINS; a TypeScript or Python one's, beside it.
+        // A Rust example's build is in PLUGINS; a TypeScript or Python one's, beside it (and
+        // maybe copied into PLUGINS by scripts/build-plugins): the newer build wins.
         let built_here = dir.join("target/bazaar").join(format!("{name}.wasm"));
         let wasm = plugins.join(format!("{}.wasm", name.replace('-', "_")));
-        let wasm = if !wasm.exists() && built_here.exists() {
-            built_here
-        } else {
-            wasm
+        let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+        let wasm = match (modified(&wasm), modified(&built_here)) {
+            (None, Some(_)) => built_here,
+            (Some(copied), Some(here)) if here > copied => built_here,
+            _ => wasm,
         };
         let bytes = std::fs::read(&wasm).map_err(|e| {
             PlatformError::Invalid(format!(

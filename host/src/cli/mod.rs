@@ -138,7 +138,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Wit(WitCommand::Export { dir }) => {
             for folder in scaffold::kit::export_wit(&dir)? {
-                println!("wrote {} ({})", folder.display(), scaffold::kit::contract());
+                let version = folder.file_name().unwrap_or_default().to_string_lossy();
+                println!("wrote {} (bazaar:platform@{version})", folder.display());
             }
             Ok(())
         }

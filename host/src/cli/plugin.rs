@@ -35,6 +35,10 @@ pub enum PluginCommand {
         /// Hosts the plugin may call with `http` (repeatable)
         #[arg(long)]
         allow_host: Vec<String>,
+        /// The token or key of a connection bazaar.toml declares, NAME=SECRET (repeatable): the
+        /// host attaches it to the plugin's requests for the connection's hosts, as in production
+        #[arg(long, value_parser = parse_key_value)]
+        connection: Vec<(String, String)>,
         /// Let `http` reach loopback and private addresses (local development only)
         #[arg(long)]
         allow_private_network: bool,
@@ -48,6 +52,19 @@ pub enum PluginCommand {
         #[arg(long)]
         timeout_ms: Option<u64>,
         /// Print the report as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a recorded call again (from `GET /v1/recordings/{id}`), feeding back what it
+    /// received, on the recorded component or a new build: the same outcome and fuel, or where
+    /// the new build diverges
+    Replay {
+        /// The recording (JSON)
+        recording: PathBuf,
+        /// The component (.wasm) to run it on: the recorded one, or a new build
+        #[arg(long)]
+        component: PathBuf,
+        /// Print the result as JSON
         #[arg(long)]
         json: bool,
     },
@@ -130,6 +147,16 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
                     audit.size_bytes,
                     audit.sha256
                 );
+                let contract = audit.contract.as_deref().map_or_else(
+                    || "none (it exports no bazaar:platform/handler)".to_owned(),
+                    |v| format!("bazaar:platform@{v}"),
+                );
+                let ui = if audit.ui {
+                    ", with UI (exports extension)"
+                } else {
+                    ""
+                };
+                println!("built against: {contract}{ui}");
                 println!("imports:");
                 for import in &audit.imports {
                     let scope = import.scope.as_deref().unwrap_or("no scope");
@@ -166,6 +193,7 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
             grant,
             config,
             allow_host,
+            connection,
             allow_private_network,
             fuel,
             memory,
@@ -173,13 +201,22 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
             json,
         } => {
             let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let manifest = project_manifest();
+            if let Some((name, _)) = connection.iter().find(|(name, _)| {
+                !manifest
+                    .as_ref()
+                    .is_some_and(|m| m.connections.iter().any(|c| c.name == *name))
+            }) {
+                anyhow::bail!("--connection {name}: ./bazaar.toml declares no connection `{name}`");
+            }
             let event_file = EventFile::read(&event)?;
             let mut grants = ScopeSet::parse_text(&grant.join(" "))?;
             let mut allowed_hosts = allow_host;
             let mut defaults = bazaar::runtime::Limits::EVENT;
+            let mut connections = Vec::new();
             // In a project, run as an installation of it would: the manifest's scopes, hosts
             // and limits, unless the flags say otherwise.
-            if let Some(manifest) = project_manifest() {
+            if let Some(manifest) = manifest {
                 if grant.is_empty() {
                     grants = manifest.scope_set();
                 }
@@ -187,6 +224,14 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
                     allowed_hosts = manifest.allowed_hosts.clone();
                 }
                 defaults = manifest.limits();
+                connections = manifest
+                    .connections
+                    .iter()
+                    .map(|spec| {
+                        let secret = connection.iter().find(|(name, _)| *name == spec.name);
+                        (spec.clone(), secret.map(|(_, s)| s.clone()).unwrap_or_default())
+                    })
+                    .collect();
                 eprintln!(
                     "as installed from ./bazaar.toml: scopes [{}], hosts [{}]",
                     grants.names().join(", "),
@@ -198,6 +243,7 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
                 config: config.into_iter().collect(),
                 allowed_hosts,
                 allow_private_network,
+                connections,
                 limits: bazaar::runtime::Limits {
                     fuel: fuel.unwrap_or(defaults.fuel),
                     memory_bytes: memory.unwrap_or(defaults.memory_bytes),
@@ -226,6 +272,67 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
                         String::new()
                     }
                 );
+                for line in &report.log {
+                    println!("  [{}] {}", line.level, line.message);
+                }
+            }
+            if report.outcome != bazaar::runtime::Outcome::Ok {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        PluginCommand::Replay {
+            recording,
+            component,
+            json,
+        } => {
+            let text = std::fs::read_to_string(&recording)
+                .with_context(|| format!("reading {}", recording.display()))?;
+            let recorded: bazaar::runtime::recording::Recording = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a Bazaar recording", recording.display()))?;
+            if recorded.format != bazaar::runtime::recording::FORMAT {
+                anyhow::bail!(
+                    "{} is a recording of format {}; this bazaar reads format {}",
+                    recording.display(),
+                    recorded.format,
+                    bazaar::runtime::recording::FORMAT
+                );
+            }
+            let bytes =
+                std::fs::read(&component).with_context(|| format!("reading {}", component.display()))?;
+            let sandbox = Sandbox::new(false, None).await?;
+            let prepared = sandbox.runtime.prepare(&bytes)?;
+            let replayed = sandbox.runtime.replay(&prepared, &recorded).await;
+            let report = &replayed.report;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&replayed)?);
+            } else {
+                println!("call:      {}", recorded.input.describe());
+                println!(
+                    "component: {}",
+                    if replayed.same_component {
+                        "the one recorded"
+                    } else {
+                        "a different build"
+                    }
+                );
+                println!(
+                    "recorded:  {} - {} (fuel {})",
+                    recorded.outcome, recorded.message, recorded.fuel_used
+                );
+                let fuel = match report.fuel_used.cmp(&recorded.fuel_used) {
+                    std::cmp::Ordering::Equal => "the same fuel".to_owned(),
+                    _ => format!("fuel {}", report.fuel_used),
+                };
+                println!(
+                    "replayed:  {} - {} ({fuel})",
+                    report.outcome.class(),
+                    report.message
+                );
+                match &replayed.divergence {
+                    None => println!("diverged:  no: every host call was answered from the recording"),
+                    Some(at) => println!("diverged:  {at}"),
+                }
                 for line in &report.log {
                     println!("  [{}] {}", line.level, line.message);
                 }

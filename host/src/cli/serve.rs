@@ -26,7 +26,10 @@ pub async fn serve(
     demo: Option<Demo>,
 ) -> anyhow::Result<()> {
     let config = load_config(file, store, listen)?;
-    init_logging(&config.log);
+    let mut telemetry = bazaar::telemetry::init(&config.log, config.otlp_endpoint.as_deref())?;
+    if let Some(endpoint) = &config.otlp_endpoint {
+        tracing::info!(%endpoint, "exporting traces over OTLP");
+    }
     let store = server::open_store(&config)
         .await
         .context("opening the database")?;
@@ -72,6 +75,7 @@ pub async fn serve(
     server::serve_until_signal(running, grace).await?;
     store.close().await;
     tracing::info!("stopped");
+    telemetry.shutdown();
     Ok(())
 }
 

@@ -4,12 +4,12 @@
 //!
 //! A hook runs under `Limits::HOOK` (20 M fuel, 16 MiB, 100 ms). Its `invalid` verdict rejects
 //! the request with the plugin's message. A hook that crashes, runs out of budget or fails in
-//! another way does not block the person's work: the failure is logged and the request goes on.
+//! another way does not block the person's work: the request goes on, and the failure goes to the
+//! app log the tenant reads.
 
 use std::sync::Arc;
 
 use super::{Runnable, load_for_run};
-use crate::catalog::apps;
 use crate::platform::{PlatformError, Result};
 use crate::runtime::{Limits, Outcome, Runtime, Task};
 use crate::secrets::Secrets;
@@ -60,25 +60,24 @@ pub async fn validate_task(
                 continue;
             }
         };
-        let prepared = match runtime.prepared(&component_sha256) {
-            Some(prepared) => prepared,
-            None => {
-                let bytes = apps::component(store, &component_sha256).await?;
-                runtime
-                    .prepare(&bytes)
-                    .map_err(|e| PlatformError::Internal(e.to_string()))?
-            }
-        };
+        let prepared = super::extensions::prepared(store, runtime, &component_sha256).await?;
         let report = runtime
             .validate_task(&prepared, Arc::new(installation), Limits::HOOK, task.clone())
             .await;
-        match report.outcome {
+        match &report.outcome {
             Outcome::Ok => {}
             Outcome::PluginError { kind, message } if kind == "invalid" => {
                 return Err(PlatformError::Invalid(format!("{app_name}: {message}")));
             }
             other => {
                 tracing::warn!(installation = %installation_id, outcome = other.class(), message = %report.message, "hook failed; the request goes on");
+                // The tenant learns it from the app log, since the request went on.
+                if let Err(e) =
+                    super::app_log::record_failure(store, &installation_id, "hook validate-task", &report)
+                        .await
+                {
+                    tracing::warn!(error = %e, "the app log could not be written");
+                }
             }
         }
     }

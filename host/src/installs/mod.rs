@@ -1,7 +1,10 @@
 //! Installations: an organization's consent to a published app version, with its granted
 //! scopes and configuration (secret fields sealed at rest, never returned).
 
+pub mod app_log;
 pub mod checks;
+pub mod extensions;
+pub mod triggers;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -644,6 +647,37 @@ pub async fn upgrade(
     get(store, org_id, id).await
 }
 
+/// Lets the app's developer fetch this installation's recordings of failed calls, or stops it.
+pub async fn share_recordings(store: &Store, org_id: &str, id: &str, share: bool) -> Result<()> {
+    row(store, org_id, id).await?;
+    sqlx::query("UPDATE installations SET share_recordings = $1 WHERE id = $2 AND org_id = $3")
+        .bind(i64::from(share))
+        .bind(id)
+        .bind(org_id)
+        .execute(store.writer())
+        .await?;
+    Ok(())
+}
+
+/// Whether the installation shares its recordings with its app's developer.
+pub async fn shares_recordings(store: &Store, id: &str) -> Result<bool> {
+    let found: Option<(i64,)> = sqlx::query_as("SELECT share_recordings FROM installations WHERE id = $1")
+        .bind(id)
+        .fetch_optional(store.reader())
+        .await?;
+    Ok(found.is_some_and(|(share,)| share == 1))
+}
+
+/// The installations of `app_id` that share their recordings with its developer.
+pub async fn sharing_recordings(store: &Store, app_id: &str) -> Result<Vec<String>> {
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT id FROM installations WHERE app_id = $1 AND share_recordings = 1")
+            .bind(app_id)
+            .fetch_all(store.reader())
+            .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
 /// Uninstalls: the installation and everything the app stored for it (KV data, files) are
 /// deleted, and `app.uninstalled` is emitted.
 pub async fn uninstall(store: &Store, files_root: &Path, org_id: &str, id: &str) -> Result<()> {
@@ -653,6 +687,10 @@ pub async fn uninstall(store: &Store, files_root: &Path, org_id: &str, id: &str)
     let mut tx = conn.begin().await?;
     crate::capabilities::kv::delete_installation_data(&mut *tx, id).await?;
     crate::webhooks::keys::forget(&mut *tx, id).await?;
+    app_log::forget(&mut *tx, id).await?;
+    crate::capabilities::credentials::forget(&mut tx, id).await?;
+    triggers::forget(&mut tx, id).await?;
+    crate::runtime::recordings::forget(&mut tx, id).await?;
     sqlx::query("DELETE FROM installations WHERE id = $1 AND org_id = $2")
         .bind(id)
         .bind(org_id)
@@ -716,6 +754,8 @@ pub struct Runnable {
     pub installation: crate::runtime::Installation,
     pub component_sha256: String,
     pub limits: crate::runtime::Limits,
+    /// The inbound web triggers its manifest declares.
+    pub triggers: Vec<crate::catalog::manifest::TriggerSpec>,
 }
 
 /// Loads an installation for a run (`id` alone: delivery workers act across organizations).
@@ -745,8 +785,10 @@ pub async fn load_for_run(store: &Store, secrets: &Secrets, id: &str) -> Result<
         .ok_or_else(|| PlatformError::Conflict(format!("{} is not a plugin", app.name)))?;
     let stored: BTreeMap<String, String> = serde_json::from_str(&row.config).unwrap_or_default();
     let mut config = BTreeMap::new();
+    let mut secret_config = Vec::new();
     for (key, value) in stored {
         let value = if Secrets::is_sealed(&value) {
+            secret_config.push(key.clone());
             secrets
                 .open(&value)
                 .map_err(|e| PlatformError::Internal(e.to_string()))?
@@ -758,13 +800,17 @@ pub async fn load_for_run(store: &Store, secrets: &Secrets, id: &str) -> Result<
     Ok(Runnable {
         installation: crate::runtime::Installation {
             id: row.id,
+            app_id: row.app_id,
             org_id: row.org_id,
             grants: ScopeSet::parse_text(&row.granted_scopes)
                 .map_err(|e| PlatformError::Internal(e.to_string()))?,
             config,
             allowed_hosts: version.manifest.allowed_hosts.clone(),
+            connections: version.manifest.connections.clone(),
+            secret_config,
         },
         component_sha256,
         limits: version.manifest.limits(),
+        triggers: version.manifest.triggers.clone(),
     })
 }

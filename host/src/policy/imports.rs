@@ -3,8 +3,9 @@
 
 use crate::platform::{Scope, ScopeSet};
 
-/// Versions of `bazaar:platform` this host links. A released version is frozen.
-pub const SUPPORTED_VERSIONS: [&str; 1] = ["0.1.0"];
+/// Versions of `bazaar:platform` this host links, oldest first; the last is the newest, which
+/// `bazaar plugin new` targets. A released version is frozen (`wit/0.1.0`).
+pub const SUPPORTED_VERSIONS: [&str; 2] = ["0.1.0", "0.2.0"];
 
 /// What one import of a component means.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,10 +44,16 @@ pub enum Interface {
     Tasks,
     TasksWrite,
     Http,
+    /// The records of UI blocks (0.2.0 on).
+    Ui,
+    /// HTTP with a connection's credential attached by the host (0.2.0 on).
+    Connections,
+    /// The plugin's own spans in the call's trace (0.2.0 on).
+    Trace,
 }
 
 impl Interface {
-    pub const ALL: [Interface; 9] = [
+    pub const ALL: [Interface; 12] = [
         Interface::Types,
         Interface::Log,
         Interface::Config,
@@ -56,6 +63,9 @@ impl Interface {
         Interface::Tasks,
         Interface::TasksWrite,
         Interface::Http,
+        Interface::Ui,
+        Interface::Connections,
+        Interface::Trace,
     ];
 
     /// The interface's WIT name (`projects-write`).
@@ -70,19 +80,22 @@ impl Interface {
             Interface::Tasks => "tasks",
             Interface::TasksWrite => "tasks-write",
             Interface::Http => "http",
+            Interface::Ui => "ui",
+            Interface::Connections => "connections",
+            Interface::Trace => "trace",
         }
     }
 
     /// The scope that grants the interface; `None` for the scope-free ones.
     pub fn scope(self) -> Option<Scope> {
         match self {
-            Interface::Types | Interface::Log | Interface::Config => None,
+            Interface::Types | Interface::Log | Interface::Config | Interface::Ui | Interface::Trace => None,
             Interface::Kv => Some(Scope::Storage),
             Interface::Projects => Some(Scope::ProjectsRead),
             Interface::ProjectsWrite => Some(Scope::ProjectsWrite),
             Interface::Tasks => Some(Scope::TasksRead),
             Interface::TasksWrite => Some(Scope::TasksWrite),
-            Interface::Http => Some(Scope::Network),
+            Interface::Http | Interface::Connections => Some(Scope::Network),
         }
     }
 
@@ -98,6 +111,19 @@ impl Interface {
             Interface::Tasks => "read the organization's tasks",
             Interface::TasksWrite => "create, label and complete tasks",
             Interface::Http => "send HTTP requests to the hosts its manifest declares",
+            Interface::Ui => "describe UI blocks for the pages its manifest names",
+            Interface::Connections => {
+                "call the accounts you connect, with credentials Bazaar keeps and it never sees"
+            }
+            Interface::Trace => "add its own steps to the call's trace",
+        }
+    }
+
+    /// The first contract version that has the interface.
+    pub fn since(self) -> &'static str {
+        match self {
+            Interface::Ui | Interface::Connections | Interface::Trace => "0.2.0",
+            _ => "0.1.0",
         }
     }
 
@@ -151,6 +177,12 @@ pub fn rule_for(import: &str) -> ImportRule {
                 };
             }
             match Interface::named(interface) {
+                Some(i) if older(version, i.since()) => ImportRule::Refused {
+                    reason: format!(
+                        "bazaar:platform@{version} has no interface `{interface}` (it came in {})",
+                        i.since()
+                    ),
+                },
                 Some(i) => match i.scope() {
                     None => ImportRule::Free { what: i.what() },
                     Some(scope) => ImportRule::Scoped {
@@ -177,6 +209,12 @@ pub fn rule_for(import: &str) -> ImportRule {
             },
         },
     }
+}
+
+/// Whether supported version `a` came before `b`.
+fn older(a: &str, b: &str) -> bool {
+    let at = |v: &str| SUPPORTED_VERSIONS.iter().position(|s| *s == v);
+    at(a) < at(b)
 }
 
 /// Why a component may not run with the scopes granted.
@@ -255,6 +293,25 @@ mod tests {
     }
 
     #[test]
+    fn versions_not_served_and_interfaces_newer_than_their_version_are_refused() {
+        assert!(matches!(
+            rule_for("bazaar:platform/ui@0.2.0"),
+            ImportRule::Free { .. }
+        ));
+        for import in [
+            "bazaar:platform/ui@0.1.0",
+            "bazaar:platform/kv@0.3.0",
+            "bazaar:platform/kv@1.0.0",
+        ] {
+            assert!(matches!(rule_for(import), ImportRule::Refused { .. }), "{import}");
+        }
+        let ImportRule::Refused { reason } = rule_for("bazaar:platform/kv@0.3.0") else {
+            unreachable!()
+        };
+        assert!(reason.contains("supported: 0.1.0, 0.2.0"), "{reason}");
+    }
+
+    #[test]
     fn each_bazaar_interface_needs_its_scope() {
         let kv = "bazaar:platform/kv@0.1.0";
         let err = check_grants([kv], ScopeSet::default()).unwrap_err();
@@ -267,14 +324,18 @@ mod tests {
         );
         assert!(err.to_string().contains("`storage`"));
         assert!(check_grants([kv], grants(&[Scope::Storage])).is_ok());
-        for (interface, scope) in [
-            ("projects", Scope::ProjectsRead),
-            ("projects-write", Scope::ProjectsWrite),
-            ("tasks", Scope::TasksRead),
-            ("tasks-write", Scope::TasksWrite),
-            ("http", Scope::Network),
+        for (interface, scope, version) in [
+            ("projects", Scope::ProjectsRead, "0.1.0"),
+            ("projects-write", Scope::ProjectsWrite, "0.1.0"),
+            ("tasks", Scope::TasksRead, "0.1.0"),
+            ("tasks-write", Scope::TasksWrite, "0.1.0"),
+            ("http", Scope::Network, "0.1.0"),
+            // The same rule in every version served.
+            ("kv", Scope::Storage, "0.2.0"),
+            ("tasks-write", Scope::TasksWrite, "0.2.0"),
+            ("http", Scope::Network, "0.2.0"),
         ] {
-            let import = format!("bazaar:platform/{interface}@0.1.0");
+            let import = format!("bazaar:platform/{interface}@{version}");
             assert!(
                 check_grants(
                     [import.as_str()],

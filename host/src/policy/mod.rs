@@ -9,6 +9,7 @@
 //! - [`ROUTES`]: which scope each `/v1` route needs (the handlers name it in their signatures;
 //!   a test checks them and the OpenAPI document against this table).
 
+pub mod connections;
 pub mod egress;
 pub mod imports;
 
@@ -148,7 +149,13 @@ pub const ROUTES: &[(&str, &str, Option<Scope>)] = &[
     ("POST", "/v1/apps", Some(Scope::AppsWrite)),
     ("GET", "/v1/apps/{id}", Some(Scope::AppsWrite)),
     ("GET", "/v1/apps/{id}/analytics", Some(Scope::AppsRead)),
+    ("GET", "/v1/apps/{id}/recordings", Some(Scope::AppsWrite)),
     ("POST", "/v1/apps/{id}/client-secret", Some(Scope::AppsWrite)),
+    (
+        "PUT",
+        "/v1/apps/{id}/connections/{name}/client",
+        Some(Scope::AppsWrite),
+    ),
     ("GET", "/v1/apps/{id}/versions", Some(Scope::AppsWrite)),
     ("POST", "/v1/apps/{id}/versions", Some(Scope::AppsWrite)),
     (
@@ -216,6 +223,51 @@ pub const ROUTES: &[(&str, &str, Option<Scope>)] = &[
     (
         "POST",
         "/v1/installations/{id}/upgrade",
+        Some(Scope::InstallationsWrite),
+    ),
+    // Seeing the place is checked too: `projects:read` for a card, `installations:write` for
+    // the settings page (crate::api::installations::act).
+    ("POST", "/v1/installations/{id}/actions", Some(Scope::TasksRead)),
+    (
+        "GET",
+        "/v1/installations/{id}/connections",
+        Some(Scope::InstallationsRead),
+    ),
+    (
+        "PUT",
+        "/v1/installations/{id}/connections/{name}",
+        Some(Scope::InstallationsWrite),
+    ),
+    (
+        "DELETE",
+        "/v1/installations/{id}/connections/{name}",
+        Some(Scope::InstallationsWrite),
+    ),
+    (
+        "POST",
+        "/v1/installations/{id}/connections/{name}/sign-in",
+        Some(Scope::InstallationsWrite),
+    ),
+    (
+        "GET",
+        "/v1/installations/{id}/triggers",
+        Some(Scope::InstallationsRead),
+    ),
+    (
+        "PUT",
+        "/v1/installations/{id}/recordings-sharing",
+        Some(Scope::InstallationsWrite),
+    ),
+    ("GET", "/v1/recordings", Some(Scope::InstallationsRead)),
+    ("GET", "/v1/recordings/{id}", Some(Scope::InstallationsRead)),
+    (
+        "GET",
+        "/v1/installations/{id}/triggers/{name}/secret",
+        Some(Scope::InstallationsWrite),
+    ),
+    (
+        "POST",
+        "/v1/installations/{id}/triggers/{name}/secret/rotate",
         Some(Scope::InstallationsWrite),
     ),
     (

@@ -26,6 +26,11 @@ pub struct Audit {
     pub sha256: String,
     pub imports: Vec<AuditedImport>,
     pub exports: Vec<String>,
+    /// The `bazaar:platform` version the component is built against (`0.2.0`), read from its
+    /// `handler` export.
+    pub contract: Option<String>,
+    /// Whether it exports the UI interface (`extension`) and so can show blocks in pages.
+    pub ui: bool,
     /// The scopes the component needs, in the platform's order.
     pub required_scopes: Vec<String>,
     /// Reasons to reject the component; empty when it may be published.
@@ -116,10 +121,22 @@ pub fn audit(bytes: &[u8]) -> Result<Audit, AuditError> {
             }
         })
         .collect();
-    if !exports.iter().any(|e| e.starts_with("bazaar:platform/handler@")) {
-        findings
-            .push("the component does not export bazaar:platform/handler; build it with bazaar-sdk".into());
+    let contract = exports
+        .iter()
+        .find_map(|e| e.strip_prefix("bazaar:platform/handler@"))
+        .map(str::to_owned);
+    match contract.as_deref() {
+        None => findings
+            .push("the component does not export bazaar:platform/handler; build it with bazaar-sdk".into()),
+        Some(version) if !crate::policy::SUPPORTED_VERSIONS.contains(&version) => findings.push(format!(
+            "the component is built against bazaar:platform@{version}; this host serves {}",
+            crate::policy::SUPPORTED_VERSIONS.join(", ")
+        )),
+        Some(_) => {}
     }
+    let ui = exports
+        .iter()
+        .any(|e| e.strip_prefix("bazaar:platform/extension@") == contract.as_deref());
     Ok(Audit {
         size_bytes: bytes.len(),
         sha256: sha2::Sha256::digest(bytes)
@@ -128,6 +145,8 @@ pub fn audit(bytes: &[u8]) -> Result<Audit, AuditError> {
             .collect(),
         imports: audited,
         exports,
+        contract,
+        ui,
         required_scopes: required.names(),
         findings,
     })

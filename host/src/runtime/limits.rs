@@ -1,9 +1,9 @@
 //! The limits of one invocation, and the memory cap that enforces one of them.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What one call may use. Production and `bazaar plugin run` use the same defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
     /// Wasm instructions, roughly (wasmtime fuel).
     pub fuel: u64,
@@ -99,6 +99,8 @@ const _: () =
 pub struct MemoryCap {
     pub max_bytes: usize,
     pub hit: bool,
+    /// The largest linear memory the call grew to, in bytes.
+    pub peak: usize,
 }
 
 impl wasmtime::ResourceLimiter for MemoryCap {
@@ -112,6 +114,7 @@ impl wasmtime::ResourceLimiter for MemoryCap {
             self.hit = true;
             return Ok(false);
         }
+        self.peak = self.peak.max(desired);
         Ok(true)
     }
 

@@ -4,11 +4,16 @@
 pub mod audit;
 pub mod bindings;
 pub mod cache;
+mod compat;
 pub mod files;
 pub mod limits;
 pub mod outcome;
 pub mod output;
+pub mod recording;
+pub mod recordings;
+pub mod spans;
 pub mod state;
+pub mod ui;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -24,10 +29,14 @@ pub use limits::Limits;
 pub use outcome::{Outcome, Report};
 pub use state::{HostServices, Installation};
 
-use bindings::{Plugin, PluginPre};
+use bindings::{v0_1, v0_2};
 use cache::ComponentCache;
 use output::PluginLog;
+use recording::{Player, Recorder, Recording, Source};
 use state::PluginState;
+
+/// The export that answers inbound web triggers.
+const TRIGGERS_EXPORT: &str = "bazaar:platform/triggers@0.2.0";
 
 /// How often the epoch advances; wall-clock deadlines are counted in these ticks.
 const EPOCH_TICK: Duration = Duration::from_millis(5);
@@ -41,6 +50,11 @@ pub enum RuntimeError {
     Compile(String),
     #[error("the component cannot be linked: {0}")]
     Link(String),
+    #[error(
+        "the component is built against {0}, which this host does not serve (it serves bazaar:platform {versions})",
+        versions = crate::policy::SUPPORTED_VERSIONS.join(", ")
+    )]
+    Contract(String),
     #[error("the plugin engine could not start: {0}")]
     Engine(String),
 }
@@ -49,9 +63,150 @@ pub enum RuntimeError {
 pub struct Prepared {
     pub sha256: String,
     pub imports: Vec<String>,
+    /// The contract version it is built against (`0.1.0`).
+    pub contract: &'static str,
     /// Each import's rule, mapped once here so that a call checks its grants without parsing.
     rules: Vec<(String, crate::policy::ImportRule)>,
-    pre: PluginPre<PluginState>,
+    pre: Pre,
+    /// Where its `triggers` export is, when it has one (0.2.0 on).
+    triggers: Option<bindings::triggers::GuestIndices>,
+}
+
+impl Prepared {
+    /// Whether the component exports the UI interface (`extension`), so it can render blocks.
+    pub fn has_ui(&self) -> bool {
+        matches!(self.pre, Pre::V0_2Ui(_))
+    }
+
+    /// Whether the component answers inbound web triggers (exports `triggers`).
+    pub fn has_triggers(&self) -> bool {
+        self.triggers.is_some()
+    }
+}
+
+/// The component linked against the world it was built for.
+enum Pre {
+    V0_1(v0_1::PluginPre<PluginState>),
+    V0_2(v0_2::plain::PluginPre<PluginState>),
+    V0_2Ui(v0_2::PluginWithUiPre<PluginState>),
+}
+
+impl Pre {
+    fn new(
+        instance_pre: wasmtime::component::InstancePre<PluginState>,
+        contract: &str,
+        exports: &[String],
+    ) -> Result<Pre, RuntimeError> {
+        let link = |e: wasmtime::Error| RuntimeError::Link(format!("{e:#}"));
+        match contract {
+            "0.1.0" => v0_1::PluginPre::new(instance_pre).map(Pre::V0_1).map_err(link),
+            "0.2.0" if exports.iter().any(|e| e == "bazaar:platform/extension@0.2.0") => {
+                v0_2::PluginWithUiPre::new(instance_pre)
+                    .map(Pre::V0_2Ui)
+                    .map_err(link)
+            }
+            "0.2.0" => v0_2::plain::PluginPre::new(instance_pre)
+                .map(Pre::V0_2)
+                .map_err(link),
+            other => Err(RuntimeError::Contract(format!("bazaar:platform@{other}"))),
+        }
+    }
+
+    fn instance_pre(&self) -> &wasmtime::component::InstancePre<PluginState> {
+        match self {
+            Pre::V0_1(pre) => pre.instance_pre(),
+            Pre::V0_2(pre) => pre.instance_pre(),
+            Pre::V0_2Ui(pre) => pre.instance_pre(),
+        }
+    }
+
+    /// A fresh instance, and the call made on it.
+    async fn call(
+        &self,
+        store: &mut Store<PluginState>,
+        call: Call,
+        triggers: Option<&bindings::triggers::GuestIndices>,
+    ) -> wasmtime::Result<Result<Answer, bindings::Error>> {
+        if let Call::Trigger(request) = call {
+            let Some(indices) = triggers else {
+                return Ok(Err(bindings::Error::Internal(
+                    "the component exports no triggers".into(),
+                )));
+            };
+            let instance = self.instance_pre().instantiate_async(&mut *store).await?;
+            let guest = indices.load(&mut *store, &instance)?;
+            return guest
+                .call_on_request(store, &request)
+                .await
+                .map(|r| r.map(Answer::Trigger));
+        }
+        let done = |r: Result<(), bindings::Error>| r.map(|()| Answer::Done);
+        let no_ui = || {
+            Ok(Err(bindings::Error::Internal(
+                "the component has no UI export".into(),
+            )))
+        };
+        match self {
+            Pre::V0_1(pre) => {
+                let plugin = pre.instantiate_async(&mut *store).await?;
+                match call {
+                    Call::OnEvent(e) => plugin
+                        .bazaar_platform_handler()
+                        .call_on_event(store, &e)
+                        .await
+                        .map(done),
+                    Call::ValidateTask(t) => plugin
+                        .bazaar_platform_hooks()
+                        .call_validate_task(store, &t)
+                        .await
+                        .map(done),
+                    Call::Render(_) | Call::Action(..) | Call::Trigger(_) => no_ui(),
+                }
+            }
+            Pre::V0_2(pre) => {
+                let plugin = pre.instantiate_async(&mut *store).await?;
+                match call {
+                    Call::OnEvent(e) => plugin
+                        .bazaar_platform_handler()
+                        .call_on_event(store, &e)
+                        .await
+                        .map(done),
+                    Call::ValidateTask(t) => plugin
+                        .bazaar_platform_hooks()
+                        .call_validate_task(store, &t)
+                        .await
+                        .map(done),
+                    Call::Render(_) | Call::Action(..) | Call::Trigger(_) => no_ui(),
+                }
+            }
+            Pre::V0_2Ui(pre) => {
+                let plugin = pre.instantiate_async(&mut *store).await?;
+                match call {
+                    Call::OnEvent(e) => plugin
+                        .bazaar_platform_handler()
+                        .call_on_event(store, &e)
+                        .await
+                        .map(done),
+                    Call::ValidateTask(t) => plugin
+                        .bazaar_platform_hooks()
+                        .call_validate_task(store, &t)
+                        .await
+                        .map(done),
+                    Call::Render(context) => plugin
+                        .bazaar_platform_extension()
+                        .call_render(store, &context)
+                        .await
+                        .map(|r| r.map(Answer::Blocks)),
+                    Call::Action(context, action, values) => plugin
+                        .bazaar_platform_extension()
+                        .call_on_action(store, &context, &action, &values)
+                        .await
+                        .map(|r| r.map(Answer::Reply)),
+                    Call::Trigger(_) => no_ui(),
+                }
+            }
+        }
+    }
 }
 
 /// The server's plugin host, started on first use and shared by the API (hooks) and the
@@ -81,9 +236,64 @@ impl SharedRuntime {
 }
 
 /// Which export to call.
+#[derive(Clone)]
 enum Call {
     OnEvent(Event),
     ValidateTask(Task),
+    Render(ui::Context),
+    Action(ui::Context, String, Vec<(String, String)>),
+    Trigger(bindings::triggers::Inbound),
+}
+
+impl Call {
+    fn input(&self) -> recording::Input {
+        use recording::Input;
+        match self.clone() {
+            Call::OnEvent(event) => Input::OnEvent { event },
+            Call::ValidateTask(task) => Input::ValidateTask { task },
+            Call::Render(context) => Input::Render { context },
+            Call::Action(context, action, values) => Input::OnAction {
+                context,
+                action,
+                values,
+            },
+            Call::Trigger(request) => Input::OnRequest { request },
+        }
+    }
+
+    fn from_input(input: recording::Input) -> Call {
+        use recording::Input;
+        match input {
+            Input::OnEvent { event } => Call::OnEvent(event),
+            Input::ValidateTask { task } => Call::ValidateTask(task),
+            Input::Render { context } => Call::Render(context),
+            Input::OnAction {
+                context,
+                action,
+                values,
+            } => Call::Action(context, action, values),
+            Input::OnRequest { request } => Call::Trigger(request),
+        }
+    }
+}
+
+/// What a successful call returned.
+enum Answer {
+    Done,
+    Blocks(Vec<ui::Block>),
+    Reply(ui::Reply),
+    Trigger(bindings::triggers::Answer),
+}
+
+/// What a replay found.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Replayed {
+    pub report: Report,
+    /// Whether the component replayed is the one recorded (by SHA-256).
+    pub same_component: bool,
+    /// Where the run first left the recording: a host call it made differently, or one the
+    /// recording has that it never made.
+    pub divergence: Option<String>,
 }
 
 /// The process's plugin host.
@@ -93,6 +303,8 @@ pub struct Runtime {
     cache: ComponentCache,
     services: Arc<HostServices>,
     prepared: Mutex<HashMap<String, Arc<Prepared>>>,
+    /// Whether calls are recorded (on unless turned off, e.g. to measure what recording costs).
+    recording: std::sync::atomic::AtomicBool,
 }
 
 impl Runtime {
@@ -102,7 +314,14 @@ impl Runtime {
         let mut linker = Linker::<PluginState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| RuntimeError::Engine(e.to_string()))?;
-        Plugin::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut linker, |state| state)
+        // Every version this host serves, side by side: their interface names differ by version.
+        v0_2::PluginWithUi::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut linker, |state| state)
+            .map_err(|e| RuntimeError::Engine(e.to_string()))?;
+        v0_1::Plugin::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut linker, |state| state)
+            .map_err(|e| RuntimeError::Engine(e.to_string()))?;
+        // 0.1.0's `types` are 0.2.0's Rust types; its (empty) instance still needs its own name.
+        linker
+            .instance("bazaar:platform/types@0.1.0")
             .map_err(|e| RuntimeError::Engine(e.to_string()))?;
         start_epoch_ticker(&engine);
         Ok(Runtime {
@@ -111,6 +330,7 @@ impl Runtime {
             cache: ComponentCache::new(cache_dir),
             services: Arc::new(services),
             prepared: Mutex::default(),
+            recording: std::sync::atomic::AtomicBool::new(true),
         })
     }
 
@@ -134,13 +354,31 @@ impl Runtime {
             .linker
             .instantiate_pre(&component)
             .map_err(|e| RuntimeError::Link(format!("{e:#}")))?;
-        let pre = PluginPre::new(instance_pre).map_err(|e| RuntimeError::Link(format!("{e:#}")))?;
+        let contract = crate::policy::SUPPORTED_VERSIONS
+            .into_iter()
+            .find(|v| audit.contract.as_deref() == Some(*v))
+            .ok_or_else(|| {
+                RuntimeError::Contract(audit.contract.as_deref().map_or_else(
+                    || "no bazaar:platform version (it exports no handler)".to_owned(),
+                    |v| format!("bazaar:platform@{v}"),
+                ))
+            })?;
+        let triggers = match audit.exports.iter().any(|e| e == TRIGGERS_EXPORT) {
+            true => Some(
+                bindings::triggers::GuestIndices::new(&instance_pre)
+                    .map_err(|e| RuntimeError::Link(format!("{e:#}")))?,
+            ),
+            false => None,
+        };
+        let pre = Pre::new(instance_pre, contract, &audit.exports)?;
         let imports: Vec<String> = audit.imports.into_iter().map(|i| i.name).collect();
         let prepared = Arc::new(Prepared {
             sha256: audit.sha256.clone(),
+            contract,
             rules: crate::policy::rules_of(imports.iter().map(String::as_str)),
             imports,
             pre,
+            triggers,
         });
         if let Ok(mut map) = self.prepared.lock() {
             map.insert(audit.sha256, prepared.clone());
@@ -154,7 +392,7 @@ impl Runtime {
     }
 
     /// Runs the plugin's `on-event` in a fresh instance.
-    #[tracing::instrument(skip_all, fields(installation = %installation.id, event = %event.id, kind = %event.kind))]
+    #[tracing::instrument(skip_all, fields(installation = %installation.id, event = %event.id, kind = %event.kind, outcome = tracing::field::Empty, fuel = tracing::field::Empty, memory_peak_bytes = tracing::field::Empty, duration_us = tracing::field::Empty))]
     pub async fn on_event(
         &self,
         prepared: &Prepared,
@@ -164,10 +402,11 @@ impl Runtime {
     ) -> Report {
         self.invoke(prepared, installation, limits, Call::OnEvent(event))
             .await
+            .0
     }
 
     /// Runs the plugin's `validate-task` hook in a fresh instance.
-    #[tracing::instrument(skip_all, fields(installation = %installation.id, task = %task.id))]
+    #[tracing::instrument(skip_all, fields(installation = %installation.id, task = %task.id, outcome = tracing::field::Empty, fuel = tracing::field::Empty, memory_peak_bytes = tracing::field::Empty, duration_us = tracing::field::Empty))]
     pub async fn validate_task(
         &self,
         prepared: &Prepared,
@@ -177,6 +416,111 @@ impl Runtime {
     ) -> Report {
         self.invoke(prepared, installation, limits, Call::ValidateTask(task))
             .await
+            .0
+    }
+
+    /// Runs the plugin's `render` in a fresh instance: its blocks, when the call succeeded
+    /// within the limits (at most [`ui::MAX_BLOCKS`] blocks and [`ui::MAX_TEXT_BYTES`] of text).
+    #[tracing::instrument(skip_all, fields(installation = %installation.id, surface = ?context.surface, outcome = tracing::field::Empty, fuel = tracing::field::Empty, memory_peak_bytes = tracing::field::Empty, duration_us = tracing::field::Empty))]
+    pub async fn render(
+        &self,
+        prepared: &Prepared,
+        installation: Arc<Installation>,
+        limits: Limits,
+        context: ui::Context,
+    ) -> (Report, Option<Vec<ui::Block>>) {
+        match self
+            .invoke(prepared, installation, limits, Call::Render(context))
+            .await
+        {
+            (report, Some(Answer::Blocks(blocks))) => (report, Some(blocks)),
+            (report, _) => (report, None),
+        }
+    }
+
+    /// Runs the plugin's `on-action` in a fresh instance: what it asks to show next.
+    #[tracing::instrument(skip_all, fields(installation = %installation.id, surface = ?context.surface, action = %action, outcome = tracing::field::Empty, fuel = tracing::field::Empty, memory_peak_bytes = tracing::field::Empty, duration_us = tracing::field::Empty))]
+    pub async fn on_action(
+        &self,
+        prepared: &Prepared,
+        installation: Arc<Installation>,
+        limits: Limits,
+        context: ui::Context,
+        action: String,
+        values: Vec<(String, String)>,
+    ) -> (Report, Option<ui::Reply>) {
+        match self
+            .invoke(
+                prepared,
+                installation,
+                limits,
+                Call::Action(context, action, values),
+            )
+            .await
+        {
+            (report, Some(Answer::Reply(reply))) => (report, Some(reply)),
+            (report, _) => (report, None),
+        }
+    }
+
+    /// Runs the plugin's `on-request` for a verified inbound web trigger in a fresh instance:
+    /// its answer, when it gave one within the limits (status 200 to 599, at most
+    /// [`ui::MAX_TEXT_BYTES`] of body).
+    #[tracing::instrument(skip_all, fields(installation = %installation.id, trigger = %request.trigger, outcome = tracing::field::Empty, fuel = tracing::field::Empty, memory_peak_bytes = tracing::field::Empty, duration_us = tracing::field::Empty))]
+    pub async fn on_request(
+        &self,
+        prepared: &Prepared,
+        installation: Arc<Installation>,
+        limits: Limits,
+        request: bindings::triggers::Inbound,
+    ) -> (Report, Option<bindings::triggers::Answer>) {
+        match self
+            .invoke(prepared, installation, limits, Call::Trigger(request))
+            .await
+        {
+            (report, Some(Answer::Trigger(answer))) => (report, Some(answer)),
+            (report, _) => (report, None),
+        }
+    }
+
+    /// Turns recording on or off for the calls that follow (on by default).
+    pub fn set_recording(&self, on: bool) {
+        self.recording.store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Runs a recorded call again on `prepared` (the same component, or a new build of it),
+    /// feeding back what the recording holds in the same order: nothing is read, written or
+    /// sent. The report is the replay's; the divergence, if any, names the first host call (or
+    /// clock or random draw) where the new run left the recording.
+    #[tracing::instrument(skip_all, fields(installation = %recording.installation_id, input = %recording.input.describe(), outcome = tracing::field::Empty, fuel = tracing::field::Empty, memory_peak_bytes = tracing::field::Empty, duration_us = tracing::field::Empty))]
+    pub async fn replay(&self, prepared: &Prepared, recording: &Recording) -> Replayed {
+        let grants = crate::platform::ScopeSet::parse_text(&recording.grants.join(" ")).unwrap_or_default();
+        let installation = Arc::new(Installation {
+            id: recording.installation_id.clone(),
+            app_id: recording.app_id.clone(),
+            org_id: recording.org_id.clone(),
+            grants,
+            config: Default::default(),
+            allowed_hosts: Vec::new(),
+            connections: Vec::new(),
+            secret_config: Vec::new(),
+        });
+        let player = Player::new(recording.tape.clone());
+        let call = Call::from_input(recording.input.clone());
+        let (report, _) = self
+            .invoke_taped(
+                prepared,
+                installation,
+                recording.limits,
+                call,
+                Some(Source::Replay(player.clone())),
+            )
+            .await;
+        Replayed {
+            same_component: prepared.sha256 == recording.component_sha256,
+            divergence: player.divergence(),
+            report,
+        }
     }
 
     async fn invoke(
@@ -185,31 +529,88 @@ impl Runtime {
         installation: Arc<Installation>,
         limits: Limits,
         call: Call,
-    ) -> Report {
+    ) -> (Report, Option<Answer>) {
+        let tape = self
+            .recording
+            .load(std::sync::atomic::Ordering::Relaxed)
+            .then(|| Source::Record(Recorder::default()));
+        self.invoke_taped(prepared, installation, limits, call, tape)
+            .await
+    }
+
+    /// Runs one call with its clocks, randomness and host answers recorded (or replayed).
+    async fn invoke_taped(
+        &self,
+        prepared: &Prepared,
+        installation: Arc<Installation>,
+        limits: Limits,
+        call: Call,
+        tape: Option<Source>,
+    ) -> (Report, Option<Answer>) {
         let limits = limits.capped();
         let log = PluginLog::new(limits.max_log_bytes, limits.max_log_lines);
         let started = Instant::now();
-        let (outcome, fuel_used) = match self.admit(prepared, &installation, &limits, &call) {
-            Err(message) => (Outcome::Refused { message }, 0),
-            Ok(()) => self.run(prepared, installation, limits, call, log.clone()).await,
+        let recorded = match &tape {
+            Some(Source::Record(recorder)) => Some((recorder.clone(), call.input(), installation.clone())),
+            _ => None,
         };
+        let (outcome, fuel_used, memory_peak, answer) =
+            match self.admit(prepared, &installation, &limits, &call) {
+                Err(message) => (Outcome::Refused { message }, 0, 0, None),
+                Ok(()) => {
+                    self.run(prepared, installation, limits, call, log.clone(), tape)
+                        .await
+                }
+            };
         let kept = log.take();
+        let message = outcome.describe(&limits);
+        let recording = recorded.map(|(recorder, input, installation)| {
+            Arc::new(Recording {
+                format: recording::FORMAT,
+                component_sha256: prepared.sha256.clone(),
+                contract: prepared.contract.to_owned(),
+                installation_id: installation.id.clone(),
+                app_id: installation.app_id.clone(),
+                org_id: installation.org_id.clone(),
+                grants: installation.grants.names(),
+                limits,
+                input,
+                tape: recorder.take(),
+                outcome: outcome.class().to_owned(),
+                message: message.clone(),
+                fuel_used,
+            })
+        });
         let report = Report {
-            message: outcome.describe(&limits),
+            message,
             outcome,
             fuel_used,
             duration_us: started.elapsed().as_micros() as u64,
             log: kept.lines,
             log_dropped_bytes: kept.dropped_bytes,
             log_dropped_lines: kept.dropped_lines,
+            recording,
         };
+        // The call's span (the caller's `#[instrument]`): what a trace shows of it.
+        let span = tracing::Span::current();
+        span.record("outcome", report.outcome.class());
+        // As i64: OpenTelemetry's integers are signed (a u64 would arrive as text).
+        span.record("fuel", i64::try_from(report.fuel_used).unwrap_or(i64::MAX));
+        span.record(
+            "memory_peak_bytes",
+            i64::try_from(memory_peak).unwrap_or(i64::MAX),
+        );
+        span.record(
+            "duration_us",
+            i64::try_from(report.duration_us).unwrap_or(i64::MAX),
+        );
         tracing::debug!(
             outcome = report.outcome.class(),
             fuel = report.fuel_used,
             us = report.duration_us,
             "plugin call"
         );
-        report
+        (report, answer)
     }
 
     /// Refuses a call before anything runs: ungranted imports, oversized input.
@@ -226,7 +627,32 @@ impl Runtime {
             Call::ValidateTask(t) => {
                 t.title.len() + t.description.len() + t.labels.iter().map(String::len).sum::<usize>()
             }
+            Call::Render(context) => context.subject_id.len(),
+            Call::Trigger(request) => {
+                request.body.len()
+                    + request
+                        .headers
+                        .iter()
+                        .map(|(k, v)| k.len() + v.len())
+                        .sum::<usize>()
+            }
+            Call::Action(context, action, values) => {
+                context.subject_id.len()
+                    + action.len()
+                    + values.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>()
+            }
         };
+        if matches!(call, Call::Render(_) | Call::Action(..)) && !prepared.has_ui() {
+            return Err(format!(
+                "the component has no UI: it is built against bazaar:platform@{} without the `plugin-with-ui` world",
+                prepared.contract
+            ));
+        }
+        if matches!(call, Call::Trigger(_)) && !prepared.has_triggers() {
+            return Err(
+                "the component answers no web triggers: it does not export bazaar:platform/triggers".into(),
+            );
+        }
         if size > limits.max_event_bytes {
             return Err(format!(
                 "the input is {size} bytes, more than the limit of {}",
@@ -244,6 +670,7 @@ impl Runtime {
         installation: Arc<Installation>,
         limits: &Limits,
         log: PluginLog,
+        tape: Option<Source>,
     ) -> Result<Store<PluginState>, Outcome> {
         let mut wasi = WasiCtxBuilder::new();
         wasi.stdout(log.stream("stdout"))
@@ -251,6 +678,25 @@ impl Runtime {
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false);
+        if let Some(source) = &tape {
+            wasi.wall_clock(recording::WallClock(source.clone()))
+                .monotonic_clock(recording::MonotonicClock {
+                    source: source.clone(),
+                    started: Instant::now(),
+                })
+                .secure_random(recording::Random {
+                    source: source.clone(),
+                    secure: true,
+                })
+                .insecure_random(recording::Random {
+                    source: source.clone(),
+                    secure: false,
+                })
+                .insecure_random_seed(match source {
+                    Source::Record(recorder) => recorder.new_seed(),
+                    Source::Replay(player) => player.insecure_seed(),
+                });
+        }
         files::preopen(
             &mut wasi,
             &self.services.files_root,
@@ -260,7 +706,8 @@ impl Runtime {
         .map_err(|e| Outcome::HostFailure {
             message: format!("opening the installation's folder: {e}"),
         })?;
-        let state = PluginState::new(wasi.build(), installation, self.services.clone(), log, *limits);
+        let mut state = PluginState::new(wasi.build(), installation, self.services.clone(), log, *limits);
+        state.tape = tape;
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.memory);
         store.set_fuel(limits.fuel).map_err(|e| Outcome::HostFailure {
@@ -279,36 +726,36 @@ impl Runtime {
         limits: Limits,
         call: Call,
         log: PluginLog,
-    ) -> (Outcome, u64) {
-        let mut store = match self.new_store(installation, &limits, log) {
+        tape: Option<Source>,
+    ) -> (Outcome, u64, usize, Option<Answer>) {
+        let mut store = match self.new_store(installation, &limits, log, tape) {
             Ok(store) => store,
-            Err(outcome) => return (outcome, 0),
+            Err(outcome) => return (outcome, 0, 0, None),
         };
 
         // The epoch deadline stops guest code; the timeout also bounds time spent in host calls.
         let deadline = Duration::from_millis(limits.timeout_ms) + EPOCH_TICK * 2;
-        let result = tokio::time::timeout(deadline, async {
-            let plugin = prepared.pre.instantiate_async(&mut store).await?;
-            match call {
-                Call::OnEvent(event) => {
-                    plugin
-                        .bazaar_platform_handler()
-                        .call_on_event(&mut store, &event)
-                        .await
-                }
-                Call::ValidateTask(task) => {
-                    plugin
-                        .bazaar_platform_hooks()
-                        .call_validate_task(&mut store, &task)
-                        .await
-                }
-            }
-        })
+        let result = tokio::time::timeout(
+            deadline,
+            prepared.pre.call(&mut store, call, prepared.triggers.as_ref()),
+        )
         .await;
         let fuel_used = limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
+        let mut answer = None;
         let outcome = match result {
             Err(_elapsed) => Outcome::Deadline,
-            Ok(Ok(Ok(()))) => Outcome::Ok,
+            Ok(Ok(Ok(returned))) => match match &returned {
+                Answer::Blocks(blocks) | Answer::Reply(ui::Reply::Show(blocks)) => ui::oversized(blocks),
+                Answer::Reply(ui::Reply::Notice(text)) => ui::oversized_notice(text),
+                Answer::Trigger(answer) => ui::unfit_answer(answer),
+                Answer::Done => None,
+            } {
+                Some(message) => Outcome::LimitExceeded { message },
+                None => {
+                    answer = Some(returned);
+                    Outcome::Ok
+                }
+            },
             Ok(Ok(Err(error))) => {
                 let outcome = Outcome::from_plugin_error(error);
                 match &outcome {
@@ -333,10 +780,13 @@ impl Runtime {
         };
         // A guest that ignored a refused call past its budget still broke its limits.
         let outcome = match (outcome, store.data().limit_hit.clone()) {
-            (Outcome::Ok | Outcome::PluginError { .. }, Some(message)) => Outcome::LimitExceeded { message },
+            (Outcome::Ok | Outcome::PluginError { .. }, Some(message)) => {
+                answer = None;
+                Outcome::LimitExceeded { message }
+            }
             (outcome, _) => outcome,
         };
-        (outcome, fuel_used)
+        (outcome, fuel_used, store.data().memory.peak, answer)
     }
 }
 
@@ -363,23 +813,35 @@ impl Runtime {
                 installation,
                 &limits,
                 PluginLog::new(limits.max_log_bytes, limits.max_log_lines),
+                None,
             )
             .map_err(|o| o.describe(&limits))?;
         store.set_epoch_deadline(u64::MAX / 2);
-        let plugin = prepared
-            .pre
-            .instantiate_async(&mut store)
-            .await
-            .map_err(|e| e.to_string())?;
         let mut durations = Vec::with_capacity(count);
-        for _ in 0..count {
-            let started = Instant::now();
-            let result = plugin
-                .bazaar_platform_handler()
-                .call_on_event(&mut store, event)
-                .await;
-            durations.push(started.elapsed());
-            result.map_err(|e| e.to_string())?.map_err(|e| format!("{e:?}"))?;
+        // Each world has its own generated types: the same loop, once per world.
+        macro_rules! reuse {
+            ($pre:expr) => {{
+                let plugin = $pre
+                    .instantiate_async(&mut store)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                for _ in 0..count {
+                    let started = Instant::now();
+                    let result = plugin
+                        .bazaar_platform_handler()
+                        .call_on_event(&mut store, event)
+                        .await;
+                    durations.push(started.elapsed());
+                    result
+                        .map_err(|e| e.to_string())?
+                        .map_err(|e| format!("{e:?}"))?;
+                }
+            }};
+        }
+        match &prepared.pre {
+            Pre::V0_1(pre) => reuse!(pre),
+            Pre::V0_2(pre) => reuse!(pre),
+            Pre::V0_2Ui(pre) => reuse!(pre),
         }
         Ok(durations)
     }

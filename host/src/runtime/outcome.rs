@@ -119,9 +119,16 @@ impl Outcome {
             Some(trap) => Outcome::Trap {
                 reason: trap.to_string(),
             },
-            None => Outcome::Trap {
-                reason: format!("{error:#}").lines().next().unwrap_or_default().to_owned(),
-            },
+            None => {
+                let first = format!("{error:#}").lines().next().unwrap_or_default().to_owned();
+                // The canonical ABI checks every string the guest hands over.
+                let reason = if first.contains("utf-8") || first.contains("utf8") {
+                    format!("the plugin returned a string that is not valid UTF-8 ({first})")
+                } else {
+                    first
+                };
+                Outcome::Trap { reason }
+            }
         }
     }
 }
@@ -139,4 +146,7 @@ pub struct Report {
     pub log_dropped_bytes: u64,
     /// Log lines dropped because of the caps.
     pub log_dropped_lines: u64,
+    /// What came into the sandbox, to run the call again (when the runtime records).
+    #[serde(skip)]
+    pub recording: Option<std::sync::Arc<super::recording::Recording>>,
 }

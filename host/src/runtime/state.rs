@@ -5,26 +5,37 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::Error;
 use super::limits::{Limits, MemoryCap};
 use super::output::PluginLog;
+use super::recording::Source;
 use crate::platform::ScopeSet;
 use crate::policy::Interface;
+use crate::policy::connections::ConnectionSpec;
 use crate::policy::egress::HttpPolicy;
+use crate::secrets::Secrets;
 use crate::store::Store;
 
 /// The installation a call runs for: who, with what grants and configuration.
 #[derive(Debug, Clone)]
 pub struct Installation {
     pub id: String,
+    /// The installed app.
+    pub app_id: String,
     pub org_id: String,
     pub grants: ScopeSet,
     pub config: BTreeMap<String, String>,
     /// Hosts the app's manifest declares for outbound HTTP (`api.example.com`, `*.example.com`).
     pub allowed_hosts: Vec<String>,
+    /// Connections the manifest declares; their credentials stay in the host.
+    pub connections: Vec<ConnectionSpec>,
+    /// Keys of `config` whose values are secret: recordings hold placeholders for them.
+    pub secret_config: Vec<String>,
 }
 
 /// What the host functions reach, shared by every call.
@@ -35,6 +46,10 @@ pub struct HostServices {
     pub files_root: PathBuf,
     /// Lets outbound HTTP reach private addresses: for local development and tests only.
     pub allow_private_network: bool,
+    /// Opens the sealed credentials of connections.
+    pub secrets: Arc<Secrets>,
+    /// This server's public origin: OAuth clients' callback, for token refreshes.
+    pub issuer: Arc<str>,
 }
 
 /// The data of one invocation's `Store`.
@@ -52,6 +67,10 @@ pub struct PluginState {
     /// The first per-invocation limit the guest ran into (host calls, HTTP requests): the
     /// invocation is `limit_exceeded` whatever the guest returns after it.
     pub(crate) limit_hit: Option<String>,
+    /// Where host calls' answers go (a recording) or come from (a replay).
+    pub(crate) tape: Option<Source>,
+    /// The plugin's own spans (`bazaar:platform/trace`).
+    pub(crate) guest_spans: super::spans::GuestSpans,
 }
 
 impl PluginState {
@@ -69,6 +88,7 @@ impl PluginState {
             memory: MemoryCap {
                 max_bytes: limits.memory_bytes,
                 hit: false,
+                peak: 0,
             },
             installation,
             services,
@@ -78,7 +98,47 @@ impl PluginState {
             host_calls: 0,
             http_requests: 0,
             limit_hit: None,
+            tape: None,
+            guest_spans: Default::default(),
         }
+    }
+
+    /// One host call: its grant and budget checked (always, so that a replay counts the same),
+    /// then [`Self::taped`].
+    pub(crate) async fn call<T, F>(
+        &mut self,
+        interface: Interface,
+        function: &'static str,
+        work: F,
+    ) -> Result<T, Error>
+    where
+        T: Serialize + DeserializeOwned,
+        F: AsyncFnOnce(&mut Self) -> Result<T, Error>,
+    {
+        self.enter(interface)?;
+        self.taped(interface, function, work).await
+    }
+
+    /// A host call's work, or its recorded answer when replaying; its answer is recorded when
+    /// recording. A replay does no work: nothing is read, written or sent.
+    pub(crate) async fn taped<T, F>(
+        &mut self,
+        interface: Interface,
+        function: &'static str,
+        work: F,
+    ) -> Result<T, Error>
+    where
+        T: Serialize + DeserializeOwned,
+        F: AsyncFnOnce(&mut Self) -> Result<T, Error>,
+    {
+        if let Some(Source::Replay(player)) = &self.tape {
+            return player.host_call(interface.name(), function);
+        }
+        let answer = work(self).await;
+        if let Some(Source::Record(recorder)) = &self.tape {
+            recorder.host_call(interface.name(), function, &answer, false);
+        }
+        answer
     }
 
     /// Every host function that reaches the platform starts here: the grant is checked again
@@ -127,7 +187,7 @@ impl WasiView for PluginState {
     }
 }
 
-impl super::bindings::bazaar::platform::types::Host for PluginState {}
+impl super::bindings::platform::types::Host for PluginState {}
 
 #[cfg(test)]
 mod tests {
@@ -138,15 +198,20 @@ mod tests {
         let store = Store::open_data_dir(dir.path()).await.unwrap();
         let installation = Arc::new(Installation {
             id: "ins_test".into(),
+            app_id: "app_test".into(),
             org_id: "org_test".into(),
             grants,
             config: BTreeMap::new(),
             allowed_hosts: Vec::new(),
+            connections: Vec::new(),
+            secret_config: Vec::new(),
         });
         let services = Arc::new(HostServices {
             store,
             files_root: dir.path().join("files"),
             allow_private_network: false,
+            secrets: Arc::new(Secrets::load(None, dir.path()).unwrap()),
+            issuer: "http://127.0.0.1".into(),
         });
         let wasi = wasmtime_wasi::WasiCtxBuilder::new().build();
         (

@@ -14,11 +14,6 @@ use crate::events::analytics;
 use crate::platform::Scope;
 use crate::store::now_ms;
 
-const WIT: [(&str, &str); 3] = [
-    ("types.wit", include_str!("../../../wit/types.wit")),
-    ("capabilities.wit", include_str!("../../../wit/capabilities.wit")),
-    ("plugin.wit", include_str!("../../../wit/plugin.wit")),
-];
 /// Each language's SDK guide: its anchor, its name, the guide.
 const SDK_GUIDES: [(&str, &str, &str); 3] = [
     ("sdk-rust", "Rust", include_str!("../../../sdks/rust/README.md")),
@@ -242,15 +237,76 @@ pub async fn app_page(State(state): State<AppState>, visitor: Visitor, Path(id):
             "<h2>Analytics across installations, last 24 hours</h2>",
         ));
     }
+    if plugin {
+        body.push_str(&super::recordings::portal_section(&state, &app.id).await);
+    }
     page(&app.name, Some(&visitor), &body)
+}
+
+/// The names of the interfaces and worlds a version's WIT declares.
+fn declared(files: &[(&str, &str)]) -> Vec<String> {
+    files
+        .iter()
+        .flat_map(|(_, text)| text.lines())
+        .filter_map(|line| {
+            let line = line.trim();
+            let rest = line
+                .strip_prefix("interface ")
+                .or_else(|| line.strip_prefix("world "))?;
+            Some(rest.trim_end_matches('{').trim().to_owned())
+        })
+        .collect()
+}
+
+/// One section per contract version, newest first: what it added, then its WIT files.
+fn contract_docs() -> String {
+    let contracts = &crate::contract::CONTRACTS;
+    let newest = crate::contract::newest().version;
+    let mut out = format!(
+        "<p>Bazaar serves every version below side by side: a plugin built against any of them runs          unchanged, with the same scopes and limits. <code>bazaar plugin new</code> targets the newest,          {newest}. A released version never changes.</p>"
+    );
+    for (i, contract) in contracts.iter().enumerate().rev() {
+        let added: Vec<String> = match i.checked_sub(1) {
+            None => Vec::new(),
+            Some(previous) => {
+                let before = declared(contracts[previous].files);
+                declared(contract.files)
+                    .into_iter()
+                    .filter(|name| !before.contains(name))
+                    .map(|name| format!("<code>{}</code>", esc(&name)))
+                    .collect()
+            }
+        };
+        let summary = if added.is_empty() {
+            "The first release.".to_owned()
+        } else {
+            format!("Adds {}.", added.join(", "))
+        };
+        let files: String = contract
+            .files
+            .iter()
+            .map(|(path, text)| {
+                let name = path.rsplit('/').next().unwrap_or(path);
+                format!("<h4>{}</h4><pre>{}</pre>", esc(name), esc(text))
+            })
+            .collect();
+        out.push_str(&format!(
+            "<section id=\"wit-{v}\"><h3>{package}{newest}</h3><p>{summary}</p>{files}</section>",
+            v = esc(contract.version),
+            package = esc(&contract.package()),
+            newest = if contract.version == newest {
+                " (newest)"
+            } else {
+                ""
+            },
+        ));
+    }
+    out
 }
 
 /// `/developer/docs`: generated from the WIT files and the OpenAPI document, and the SDK guide.
 pub async fn docs(visitor: Visitor) -> Response {
-    let wit: String = WIT
-        .iter()
-        .map(|(name, text)| format!("<h3>{}</h3><pre>{}</pre>", esc(name), esc(text)))
-        .collect();
+    let wit = contract_docs();
     let doc: serde_json::Value = serde_json::from_str(&crate::api::openapi_json()).unwrap_or_default();
     let mut rows = String::new();
     if let Some(paths) = doc["paths"].as_object() {
@@ -307,7 +363,7 @@ pub async fn docs(visitor: Visitor) -> Response {
          <section id=\"sdk\"><h2>Writing a plugin</h2><p>In {languages}: <code>bazaar plugin new NAME --lang \
          rust|ts|js|python</code>, then <code>bazaar plugin build</code>. Every language gets the same contract, \
          limits, audit and review.</p>{guides}</section>\
-         <section id=\"wit\"><h2>The WIT contract (bazaar:platform@0.1.0)</h2>{wit}</section>\
+         <section id=\"wit\"><h2>The WIT contract</h2>{wit}</section>\
          <section id=\"events\"><h2>Events</h2><table><thead><tr><th>Kind</th><th>An app subscribing in its manifest</th>\
          <th>A REST hook's credential needs</th></tr></thead><tbody>{events}</tbody></table></section>\
          <section id=\"api\"><h2>API reference</h2><table><thead><tr><th>Route</th><th>What it does</th><th>Scope</th></tr></thead>\

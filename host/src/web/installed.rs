@@ -211,6 +211,37 @@ pub async fn detail(State(state): State<AppState>, visitor: Visitor, Path(id): P
             "<section><h2>Settings</h2><form data-api=\"PATCH /v1/installations/{id}/config\">{fields}{save}<p role=\"alert\"></p></form></section>"
         ));
     }
+    if let Some(version) = &version {
+        body.push_str(
+            &super::connections::section(&state, &installation, &version.manifest.connections, admin).await,
+        );
+        body.push_str(
+            &super::triggers::section(&state, &installation, &version.manifest.triggers, admin).await,
+        );
+    }
+    // The app's own settings UI, for admins (it acts with the installation's scopes).
+    if admin {
+        let placed = crate::installs::extensions::installations_at(
+            &state.store,
+            &org,
+            crate::catalog::manifest::ExtensionPoint::SettingsPage,
+        )
+        .await
+        .unwrap_or_default();
+        let mine: Vec<_> = placed
+            .into_iter()
+            .filter(|p| p.installation_id == installation.id)
+            .collect();
+        if !mine.is_empty() {
+            let point = crate::catalog::manifest::ExtensionPoint::SettingsPage;
+            let region = super::work::render_regions(&state, mine, point, "").await;
+            body.push_str(&format!(
+                "<section><h2>More settings, from the app</h2>{region}</section>"
+            ));
+        }
+    }
+    body.push_str(&app_log_section(&state, &installation.id).await);
+    body.push_str(&super::recordings::installed_section(&state, &org, &installation.id, admin).await);
     // Usage over the last 24 hours.
     let now = now_ms();
     if let Ok(usage) = analytics::read(
@@ -324,5 +355,37 @@ pub fn usage_section(usage: &analytics::Analytics) -> String {
         bar_chart("Failures per hour", &failures, "failures"),
         bar_chart("p95 duration per hour", &p95, "ms"),
         bar_chart("Fuel per hour", &fuel, "fuel"),
+    )
+}
+
+/// The app log: calls of this installation that failed inside a page or a request.
+async fn app_log_section(state: &AppState, installation_id: &str) -> String {
+    let entries = crate::installs::app_log::recent(&state.store, installation_id, 20)
+        .await
+        .unwrap_or_default();
+    if entries.is_empty() {
+        return "<section id=\"app-log\"><h2>App log</h2><p>No failed UI render, action or hook.</p></section>".into();
+    }
+    let rows: String = entries
+        .iter()
+        .map(|e| {
+            let log = if e.log.is_empty() {
+                String::new()
+            } else {
+                format!("<details><summary>Its log</summary><pre>{}</pre></details>", esc(&e.log.join("\n")))
+            };
+            format!(
+                "<tr><td>{}</td><td><code>{}</code></td><td><span class=\"badge bad\">{}</span></td><td>{}{log}</td></tr>",
+                esc(&e.at),
+                esc(&e.call),
+                esc(&e.outcome),
+                esc(&e.message)
+            )
+        })
+        .collect();
+    format!(
+        "<section id=\"app-log\"><h2>App log</h2><p class=\"meta\">Calls that failed inside a page or a request \
+         (the page or request went on without them), newest first.</p><table><thead><tr><th>When</th><th>Call</th>\
+         <th>Outcome</th><th>What happened</th></tr></thead><tbody>{rows}</tbody></table></section>"
     )
 }

@@ -343,11 +343,18 @@ pub async fn install_page(
             format!("<label>{} {input}</label>", esc(&f.label))
         })
         .collect();
+    let built = built_against(&state, &version).await;
+    let places = format!(
+        "{}{}{}",
+        appears_in(&version.manifest),
+        connections_asked(&version.manifest),
+        triggers_asked(&version.manifest)
+    );
     let body = format!(
-        "<h1>Install {name}</h1><form data-api=\"POST /v1/installations\" data-then=\"/installed/{{id}}\">\
+        "<h1>Install {name}</h1>{built}<form data-api=\"POST /v1/installations\" data-then=\"/installed/{{id}}\">\
          <input type=\"hidden\" name=\"app\" value=\"{slug}\">\
          <fieldset><legend>Allow {name} to:</legend><ul>{scopes}</ul></fieldset>\
-         {events}{config}<button type=\"submit\">Install</button><p role=\"alert\"></p></form>",
+         {places}{events}{config}<button type=\"submit\">Install</button><p role=\"alert\"></p></form>",
         name = esc(&app.name),
         slug = esc(&app.slug),
         config = if fields.is_empty() {
@@ -358,6 +365,69 @@ pub async fn install_page(
     );
     page(&format!("Install {}", app.name), Some(&visitor), &body)
 }
+/// "Built for Bazaar's plugin contract 0.2.0", read from the component's exports.
+async fn built_against(state: &AppState, version: &apps::Version) -> String {
+    let Some(sha) = &version.component_sha256 else {
+        return String::new();
+    };
+    let audit = apps::component(&state.store, sha)
+        .await
+        .ok()
+        .and_then(|bytes| crate::runtime::audit::audit(&bytes).ok());
+    match audit.and_then(|a| a.contract) {
+        Some(contract) => format!(
+            "<p class=\"meta\">A plugin built for Bazaar's plugin contract <code>bazaar:platform@{}</code>; it runs inside Bazaar, in a sandbox.</p>",
+            esc(&contract)
+        ),
+        None => String::new(),
+    }
+}
+
+/// Where the app shows its UI in Bazaar's pages, from its manifest.
+pub fn appears_in(manifest: &crate::catalog::manifest::Manifest) -> String {
+    if manifest.ui.is_empty() {
+        return String::new();
+    }
+    let items: String = manifest
+        .ui
+        .iter()
+        .map(|p| format!("<li>{}</li>", esc(p.describe())))
+        .collect();
+    format!(
+        "<section><h2>Where it appears</h2><p>It shows its own content, drawn by Bazaar (never its own code), in:</p><ul>{items}</ul></section>"
+    )
+}
+
+/// The accounts and keys the app asks the tenant to connect, from its manifest.
+pub fn connections_asked(manifest: &crate::catalog::manifest::Manifest) -> String {
+    if manifest.connections.is_empty() {
+        return String::new();
+    }
+    let items: String = manifest
+        .connections
+        .iter()
+        .map(|c| format!("<li>{}</li>", esc(&c.describe())))
+        .collect();
+    format!(
+        "<section><h2>Accounts it connects</h2><p>After installing, you connect them on the app's page:</p><ul>{items}</ul></section>"
+    )
+}
+
+/// The tools that may call the app back, from its manifest.
+pub fn triggers_asked(manifest: &crate::catalog::manifest::Manifest) -> String {
+    if manifest.triggers.is_empty() {
+        return String::new();
+    }
+    let items: String = manifest
+        .triggers
+        .iter()
+        .map(|t| format!("<li>{}: {}</li>", esc(&t.title), esc(&t.describe_auth())))
+        .collect();
+    format!(
+        "<section><h2>Tools that call it back</h2><p>Bazaar gives each a URL and a secret, and refuses requests          that do not prove they come from it:</p><ul>{items}</ul></section>"
+    )
+}
+
 /// The events an app receives, each with what receiving it takes (the policy's words).
 fn event_list(events: &[search::EventAccess]) -> String {
     if events.is_empty() {

@@ -6,10 +6,14 @@
 //! script (`/assets/app.js`) sends them as JSON with the session's CSRF token, so the pages have
 //! no private back door. No external network is needed at build or run time.
 
+mod connections;
 mod developer;
 mod installed;
 mod marketplace;
+mod recordings;
 mod review;
+mod triggers;
+mod work;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, State};
@@ -17,6 +21,8 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
+
+pub use crate::html::{blocks, esc};
 
 use crate::AppState;
 use crate::platform::credentials::{self, SessionIdentity};
@@ -35,8 +41,12 @@ pub fn router() -> Router<AppState> {
         .route("/marketplace", get(marketplace::browse))
         .route("/marketplace/{slug}", get(marketplace::app_page))
         .route("/marketplace/{slug}/install", get(marketplace::install_page))
+        .route("/projects", get(work::projects))
+        .route("/projects/{id}", get(work::project))
+        .route("/tasks/{id}", get(work::task))
         .route("/installed", get(installed::list))
         .route("/installed/{id}", get(installed::detail))
+        .route("/connections/callback", get(connections::callback))
         .route("/developer", get(developer::portal))
         .route("/developer/apps/{id}", get(developer::app_page))
         .route("/developer/docs", get(developer::docs))
@@ -57,22 +67,6 @@ fn asset(kind: &'static str, body: &'static str) -> Response {
         body,
     )
         .into_response()
-}
-
-/// Escapes text for HTML.
-pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// The signed-in person behind a page, with their organizations.
@@ -166,7 +160,7 @@ pub fn page(title: &str, visitor: Option<&Visitor>, main: &str) -> Response {
                 format!("<span class=\"org\">{}</span>", esc(&v.org_name))
             };
             format!(
-                "<nav aria-label=\"Main\"><a href=\"/marketplace\">Marketplace</a><a href=\"/installed\">Installed apps</a>\
+                "<nav aria-label=\"Main\"><a href=\"/projects\">Projects</a><a href=\"/marketplace\">Marketplace</a><a href=\"/installed\">Installed apps</a>\
                  <a href=\"/developer\">Developer</a>{review}</nav><div class=\"who\">{switch}\
                  <form class=\"inline\" data-api=\"DELETE /v1/sessions/current\" data-then=\"/signin\">\
                  <button type=\"submit\">Sign out</button><p role=\"alert\"></p></form></div>"
@@ -340,13 +334,5 @@ mod tests {
             "{quiet}"
         );
         assert!(bar_chart("Fuel per hour", &[], "fuel").contains("No data yet."));
-    }
-
-    #[test]
-    fn text_is_escaped_for_html() {
-        assert_eq!(
-            esc("<a href=\"x\">'&'</a>"),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
-        );
     }
 }

@@ -20,18 +20,24 @@ the interfaces of those scopes; calling another one raises ``PluginError`` of ki
 """
 
 from ._errors import PluginError
-from ._plugin import Event, Plugin, export
-from . import config, http, kv, log, projects, tasks
+from ._plugin import Event, Plugin, export, export_triggers, export_ui
+from . import config, connections, http, kv, log, projects, tasks, trace, triggers, ui
 
 __all__ = [
     "Event",
     "Plugin",
     "PluginError",
     "config",
+    "connections",
     "export",
+    "export_triggers",
+    "export_ui",
     "http",
     "kv",
     "log",
     "projects",
     "tasks",
+    "trace",
+    "triggers",
+    "ui",
 ]

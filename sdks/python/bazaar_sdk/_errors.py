@@ -91,6 +91,7 @@ _SCOPES = {
     "tasks": "tasks:read",
     "tasks_write": "tasks:write",
     "http": "network",
+    "connections": "network",
 }
 
 
@@ -103,7 +104,7 @@ def _load(name: str) -> Any:
 
 # Imported now, while the build snapshots the interpreter: a component reads no files when it
 # runs, so a module not imported at build time cannot be imported in a call.
-_BINDINGS = {name: _load(name) for name in ["log", "config", "types", *_SCOPES]}
+_BINDINGS = {name: _load(name) for name in ["log", "config", "types", "ui", "trace", *_SCOPES]}
 
 
 def interface(name: str) -> Any:
@@ -113,6 +114,11 @@ def interface(name: str) -> Any:
     if bindings is None:
         scope = _SCOPES.get(name, "?")
         wit = name.replace("_", "-")
+        if name == "connections" and _BINDINGS.get("http") is not None:
+            raise PluginError.forbidden(
+                "`bazaar:platform/connections` needs a [[connections]] entry in this plugin's "
+                "bazaar.toml: declare the connection and build again"
+            )
         raise PluginError.forbidden(
             f"`bazaar:platform/{wit}` needs the `{scope}` scope, which this plugin's bazaar.toml "
             "does not ask for: add it to its [[scopes]] and build again"

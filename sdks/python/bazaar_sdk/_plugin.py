@@ -3,7 +3,7 @@
 import json
 import traceback
 from dataclasses import dataclass
-from typing import Any, Tuple, Type
+from typing import Any, Dict, List, Tuple, Type
 
 from componentize_py_types import Err
 
@@ -51,6 +51,26 @@ class Plugin:
         ``PluginError.invalid(message)`` to reject the change. Runs inside the person's request,
         with a small budget."""
 
+    def render(self, context: Any) -> List[Any]:
+        """The blocks (from :mod:`bazaar_sdk.ui`) to show where ``bazaar.toml``'s ``ui`` names;
+        ``context.subject_id`` is the task or project shown. Runs inside the person's page load,
+        with the hook budget. Export it with :func:`export_ui`."""
+        return []
+
+    def on_action(self, context: Any, action: str, values: Dict[str, str]) -> Any:
+        """A person pressed one of the plugin's buttons. Return ``ui.notice(message)`` to show a
+        message and render again, or ``ui.show(blocks)``."""
+        raise PluginError.invalid(f"this plugin has no action `{action}`")
+
+    def on_request(self, request: Any) -> Any:
+        """A tool called one of ``bazaar.toml``'s ``triggers`` (``request.trigger``,
+        ``request.method``, ``request.headers``, ``request.body``), and Bazaar checked its
+        signature. Return ``triggers.json(...)`` or ``triggers.text(...)``. Runs with the hook
+        budget. Export it with :func:`export_triggers`."""
+        from . import triggers
+
+        return triggers.text(404, f"this plugin has no trigger `{request.trigger}`")
+
 
 def _traceback(error: BaseException) -> str:
     """The traceback without source lines: a component cannot read its source files, and
@@ -62,9 +82,9 @@ def _traceback(error: BaseException) -> str:
     return "\n".join(["Traceback (most recent call last):", *frames, f"{type(error).__name__}: {error}"])
 
 
-def _guard(body: Any) -> None:
+def _guard(body: Any) -> Any:
     try:
-        body()
+        return body()
     except PluginError as error:
         raise Err(error.to_wit()) from None
     except Exception as error:  # a bug of the plugin: reported, never a trap
@@ -96,3 +116,30 @@ def export(plugin: Plugin) -> Tuple[Type[Any], Type[Any]]:
             _guard(lambda: plugin.validate_task(task))
 
     return Handler, Hooks
+
+
+def export_ui(plugin: Plugin) -> Type[Any]:
+    """The component's UI export for ``plugin``: write ``Extension = export_ui(MyPlugin())`` in
+    the module ``app`` (beside ``Handler, Hooks = export(...)``) when ``bazaar.toml`` names
+    places for UI."""
+
+    class Extension:
+        def render(self, context: Any) -> List[Any]:
+            return _guard(lambda: plugin.render(context))
+
+        def on_action(self, context: Any, action: str, values: List[Tuple[str, str]]) -> Any:
+            return _guard(lambda: plugin.on_action(context, action, dict(values)))
+
+    return Extension
+
+
+def export_triggers(plugin: Plugin) -> Type[Any]:
+    """The component's web-trigger export for ``plugin``: write
+    ``Triggers = export_triggers(MyPlugin())`` in the module ``app`` when ``bazaar.toml`` declares
+    ``[[triggers]]``."""
+
+    class Triggers:
+        def on_request(self, request: Any) -> Any:
+            return _guard(lambda: plugin.on_request(request))
+
+    return Triggers

@@ -26,6 +26,42 @@ pub mod log {
     }
 }
 
+/// The plugin's own steps in the call's trace (no scope), nested inside the call's span and
+/// inside each other; a team exporting traces sees them beside the host's. At most 100 spans and
+/// 20 attributes each; past that, calls are ignored.
+///
+/// ```ignore
+/// let span = trace::span("fetch items", &[("vendor", "acme")]);
+/// span.set("items", &items.len().to_string());
+/// // ... the span ends when `span` is dropped
+/// ```
+pub mod trace {
+    /// An open span of the call's trace; it ends when dropped.
+    pub struct Span(u32);
+
+    /// Starts a span named `name` inside the innermost open one.
+    pub fn span(name: &str, attributes: &[(&str, &str)]) -> Span {
+        let attributes: Vec<(String, String)> = attributes
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Span(super::wit::trace::enter(name, &attributes))
+    }
+
+    impl Span {
+        /// Adds an attribute.
+        pub fn set(&self, key: &str, value: &str) {
+            super::wit::trace::set_attribute(self.0, key, value);
+        }
+    }
+
+    impl Drop for Span {
+        fn drop(&mut self) {
+            super::wit::trace::exit(self.0);
+        }
+    }
+}
+
 /// This installation's configuration (no scope).
 pub mod config {
     /// The value of a configuration field, if the admin set it.
@@ -131,8 +167,10 @@ pub mod tasks {
 /// Outbound HTTP to the hosts the manifest declares (scope `network`).
 pub mod http {
     use super::Error;
-    use super::wit::http::{Method, Request};
+    use super::wit::http::Request;
 
+    /// The request's method (`Method::Post`, ...).
+    pub use super::wit::http::Method;
     /// A response: status, headers and the whole body.
     pub use super::wit::http::Response;
 
@@ -159,7 +197,17 @@ pub mod http {
         headers: &[(&str, &str)],
         body: Option<Vec<u8>>,
     ) -> Result<Response, Error> {
-        let request = Request {
+        Ok(super::wit::http::send(&request(method, url, headers, body))?)
+    }
+
+    /// The WIT request for these parts (shared with [`super::connections`]).
+    pub(super) fn request(
+        method: Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Request {
+        Request {
             method,
             url: url.to_owned(),
             headers: headers
@@ -167,8 +215,58 @@ pub mod http {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
             body,
-        };
-        Ok(super::wit::http::send(&request)?)
+        }
+    }
+}
+
+/// Requests that carry an account or key the tenant connected (scope `network`), as the
+/// manifest declares under `[[connections]]`. The host adds the credential, for the connection's
+/// hosts only; the plugin never sees it.
+///
+/// ```ignore
+/// let issue = connections::post_json("github", "https://api.github.com/repos/acme/web/issues",
+///     &serde_json::json!({ "title": task.title }))?;
+/// ```
+pub mod connections {
+    use super::Error;
+    use super::wit::http::{Method, Response};
+
+    /// Whether the tenant has connected a connection, and the account, when the vendor said.
+    pub use super::wit::connections::ConnectionStatus;
+
+    /// Sends a GET request through the connection `name`.
+    pub fn get(name: &str, url: &str) -> Result<Response, Error> {
+        send(name, Method::Get, url, &[], None)
+    }
+
+    /// POSTs `value` as JSON through the connection `name`.
+    pub fn post_json<T: serde::Serialize>(name: &str, url: &str, value: &T) -> Result<Response, Error> {
+        let body = serde_json::to_vec(value)?;
+        send(
+            name,
+            Method::Post,
+            url,
+            &[("content-type", "application/json")],
+            Some(body),
+        )
+    }
+
+    /// Sends any request through the connection `name`. A header of the credential's name that
+    /// the plugin sets is replaced by the host's.
+    pub fn send(
+        name: &str,
+        method: Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Result<Response, Error> {
+        let request = super::http::request(method, url, headers, body);
+        Ok(super::wit::connections::send(name, &request)?)
+    }
+
+    /// Whether the tenant has connected `name` (never its credential).
+    pub fn status(name: &str) -> Result<ConnectionStatus, Error> {
+        Ok(super::wit::connections::status(name)?)
     }
 }
 

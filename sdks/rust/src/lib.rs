@@ -30,9 +30,11 @@
 extern crate self as bazaar_sdk;
 
 mod capabilities;
+pub mod triggers;
 mod types;
+pub mod ui;
 
-pub use capabilities::{config, files, http, kv, log, projects, tasks};
+pub use capabilities::{config, connections, files, http, kv, log, projects, tasks, trace};
 pub use types::{Error, Event, Project, Task};
 
 /// The generated bindings of Bazaar's WIT package. Not part of the SDK's API: use the typed
@@ -40,8 +42,8 @@ pub use types::{Error, Event, Project, Task};
 #[doc(hidden)]
 pub mod wit {
     wit_bindgen::generate!({
-        path: "../../wit",
-        world: "plugin",
+        path: "../../wit/0.2.0",
+        world: "full-plugin",
         pub_export_macro: true,
         export_macro_name: "__export",
         default_bindings_module: "::bazaar_sdk::wit",
@@ -68,6 +70,32 @@ pub trait Plugin {
         let _ = task;
         Ok(())
     }
+
+    /// The blocks to show where the manifest's `ui` names (a task's panel, a project's card,
+    /// the settings page); `context.subject_id` is the task or project shown. Runs inside the
+    /// person's page load, with the hook budget: keep it quick.
+    fn render(context: ui::Context) -> Result<Vec<ui::Block>, Error> {
+        let _ = context;
+        Ok(Vec::new())
+    }
+
+    /// A person pressed one of the plugin's buttons: `action` is the button's, `values` its
+    /// form's. Return [`ui::Reply::Notice`] to show a message and render again, or
+    /// [`ui::Reply::Show`] to show other blocks.
+    fn on_action(context: ui::Context, action: String, values: ui::Values) -> Result<ui::Reply, Error> {
+        let _ = (context, values);
+        Err(Error::Invalid(format!("this plugin has no action `{action}`")))
+    }
+
+    /// A tool called one of the manifest's `triggers` (GitHub's webhook, say), and the host
+    /// checked its signature. Runs with the hook budget; answer quickly, with
+    /// [`triggers::json`] or [`triggers::text`].
+    fn on_request(request: triggers::Inbound) -> Result<triggers::Answer, Error> {
+        Ok(triggers::text(
+            404,
+            &format!("this plugin has no trigger `{}`", request.trigger),
+        ))
+    }
 }
 
 /// Exports a [`Plugin`] implementation as the component's entry points.
@@ -92,6 +120,31 @@ macro_rules! export_plugin {
                 task: $crate::wit::bazaar::platform::types::Task,
             ) -> ::core::result::Result<(), $crate::wit::bazaar::platform::types::Error> {
                 <$plugin as $crate::Plugin>::validate_task($crate::Task::from(task)).map_err(::core::convert::Into::into)
+            }
+        }
+
+        impl $crate::wit::exports::bazaar::platform::extension::Guest for __BazaarExport {
+            fn render(
+                context: $crate::ui::Context,
+            ) -> ::core::result::Result<::std::vec::Vec<$crate::ui::Block>, $crate::wit::bazaar::platform::types::Error> {
+                <$plugin as $crate::Plugin>::render(context).map_err(::core::convert::Into::into)
+            }
+
+            fn on_action(
+                context: $crate::ui::Context,
+                action: ::std::string::String,
+                values: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
+            ) -> ::core::result::Result<$crate::ui::Reply, $crate::wit::bazaar::platform::types::Error> {
+                <$plugin as $crate::Plugin>::on_action(context, action, $crate::ui::Values(values))
+                    .map_err(::core::convert::Into::into)
+            }
+        }
+
+        impl $crate::wit::exports::bazaar::platform::triggers::Guest for __BazaarExport {
+            fn on_request(
+                request: $crate::triggers::Inbound,
+            ) -> ::core::result::Result<$crate::triggers::Answer, $crate::wit::bazaar::platform::types::Error> {
+                <$plugin as $crate::Plugin>::on_request(request).map_err(::core::convert::Into::into)
             }
         }
 

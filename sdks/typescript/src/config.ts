@@ -1,5 +1,5 @@
 /** This installation's configuration, as the tenant admin filled it in. Scope: none. */
-import * as wit from "bazaar:platform/config@0.1.0";
+import * as wit from "bazaar:platform/config@0.2.0";
 import { PluginError } from "./errors";
 
 /** The value of one configuration field, or `null` when it is not set. */

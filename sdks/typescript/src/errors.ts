@@ -1,4 +1,4 @@
-import type { Error as WitError } from "bazaar:platform/types@0.1.0";
+import type { Error as WitError } from "bazaar:platform/types@0.2.0";
 
 /** What kind of failure an {@link PluginError} is; `unavailable` is retried, the rest are final. */
 export type ErrorKind = WitError["tag"];

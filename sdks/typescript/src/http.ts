@@ -2,7 +2,7 @@
  * Outbound HTTP to the hosts the app's manifest declares. Scope: `network`. Never to private
  * addresses; calls, time and response size are capped per invocation.
  */
-import * as wit from "bazaar:platform/http@0.1.0";
+import * as wit from "bazaar:platform/http@0.2.0";
 import { host } from "./errors";
 import { fromUtf8, utf8 } from "./text";
 

@@ -20,20 +20,26 @@
  * manifest (`bazaar.toml`) asks for: `bazaar plugin build` makes the component import exactly
  * the interfaces of those scopes.
  */
-import type { Event as WitEvent, Task } from "bazaar:platform/types@0.1.0";
-import { toWitError } from "./errors";
+import type { Event as WitEvent, Task } from "bazaar:platform/types@0.2.0";
+import type { Block, Context, Reply } from "bazaar:platform/ui@0.2.0";
+import { PluginError, toWitError } from "./errors";
 import * as log from "./log";
+import { type Answer, type Inbound, text } from "./triggers";
 import { Event } from "./types";
 
 export { PluginError, type ErrorKind } from "./errors";
 export { Event, type Project, type Task } from "./types";
 export { fromUtf8, utf8 } from "./text";
 export * as config from "./config";
+export * as connections from "./connections";
 export * as http from "./http";
 export * as kv from "./kv";
 export * as log from "./log";
 export * as projects from "./projects";
 export * as tasks from "./tasks";
+export * as trace from "./trace";
+export * as triggers from "./triggers";
+export * as ui from "./ui";
 
 /** What a plugin does; every method is optional. */
 export interface Plugin {
@@ -47,12 +53,36 @@ export interface Plugin {
    * reject the change with `message`. Runs inside the person's request, with a small budget.
    */
   validateTask?(task: Task): void;
+  /**
+   * The blocks to show where `bazaar.toml`'s `ui` names (a task's panel, a project's card, the
+   * settings page); `context.subjectId` is the task or project shown. Runs inside the person's
+   * page load, with the hook budget. Export `extension` for it to be called.
+   */
+  render?(context: Context): Block[];
+  /**
+   * A person pressed one of the plugin's buttons: `action` is the button's, `values` its form's.
+   * Return `ui.notice(message)` to show a message and render again, or `ui.show(blocks)`.
+   */
+  onAction?(context: Context, action: string, values: Map<string, string>): Reply;
+  /**
+   * A tool called one of `bazaar.toml`'s `triggers`, and Bazaar checked its signature. Runs with
+   * the hook budget. Export `triggers` for it to be called.
+   */
+  onRequest?(request: Inbound): Answer;
 }
 
-/** The component's exports for `plugin`: `export const { handler, hooks } = definePlugin(...)`. */
+/**
+ * The component's exports: `export const { handler, hooks } = definePlugin(...)`, and
+ * `extension` too for a plugin with UI.
+ */
 export function definePlugin(plugin: Plugin): {
   handler: { onEvent(event: WitEvent): void };
   hooks: { validateTask(task: Task): void };
+  extension: {
+    render(context: Context): Block[];
+    onAction(context: Context, action: string, values: Array<[string, string]>): Reply;
+  };
+  triggers: { onRequest(request: Inbound): Answer };
 } {
   return {
     handler: {
@@ -65,13 +95,29 @@ export function definePlugin(plugin: Plugin): {
         guard(() => plugin.validateTask?.(task));
       },
     },
+    extension: {
+      render(context: Context): Block[] {
+        return guard(() => plugin.render?.(context) ?? []);
+      },
+      onAction(context: Context, action: string, values: Array<[string, string]>): Reply {
+        return guard(() => {
+          if (!plugin.onAction) throw PluginError.invalid(`this plugin has no action \`${action}\``);
+          return plugin.onAction(context, action, new Map(values));
+        });
+      },
+    },
+    triggers: {
+      onRequest(request: Inbound): Answer {
+        return guard(() => plugin.onRequest?.(request) ?? text(404, `this plugin has no trigger \`${request.trigger}\``));
+      },
+    },
   };
 }
 
 /** Runs `body`; what it throws crosses the boundary as the contract's error, never as a trap. */
-function guard(body: () => void): void {
+function guard<T>(body: () => T): T {
   try {
-    body();
+    return body();
   } catch (thrown) {
     const error = toWitError(thrown);
     if (error.tag === "internal" && thrown instanceof Error) {

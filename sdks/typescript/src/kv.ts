@@ -2,7 +2,7 @@
  * A key-value store private to this installation, deleted on uninstall. Scope: `storage`.
  * Keys are at most 256 bytes, values at most 64 KiB, within the installation's quota.
  */
-import * as wit from "bazaar:platform/kv@0.1.0";
+import * as wit from "bazaar:platform/kv@0.2.0";
 import { host } from "./errors";
 import { fromUtf8, utf8 } from "./text";
 

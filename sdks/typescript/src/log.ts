@@ -1,5 +1,5 @@
 /** Writes to the plugin's log, which the developer and the tenant admin can read. Scope: none. */
-import * as wit from "bazaar:platform/log@0.1.0";
+import * as wit from "bazaar:platform/log@0.2.0";
 
 export function debug(message: string): void {
   wit.write("debug", message);

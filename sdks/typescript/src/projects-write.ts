@@ -1,6 +1,6 @@
 /** Changes to the organization's projects. Scope: `projects:write`. */
-import * as wit from "bazaar:platform/projects-write@0.1.0";
-import type { Project } from "bazaar:platform/types@0.1.0";
+import * as wit from "bazaar:platform/projects-write@0.2.0";
+import type { Project } from "bazaar:platform/types@0.2.0";
 import { host } from "./errors";
 
 /** Creates an active project; emits `project.created`. */

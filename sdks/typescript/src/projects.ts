@@ -1,6 +1,6 @@
 /** The organization's projects. Reading needs `projects:read`; `create` needs `projects:write`. */
-import * as wit from "bazaar:platform/projects@0.1.0";
-import type { Project } from "bazaar:platform/types@0.1.0";
+import * as wit from "bazaar:platform/projects@0.2.0";
+import type { Project } from "bazaar:platform/types@0.2.0";
 import { host } from "./errors";
 
 export { create } from "./projects-write";

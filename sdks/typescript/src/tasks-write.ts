@@ -1,6 +1,6 @@
 /** Changes to the organization's tasks. Scope: `tasks:write`. */
-import * as wit from "bazaar:platform/tasks-write@0.1.0";
-import type { Task } from "bazaar:platform/types@0.1.0";
+import * as wit from "bazaar:platform/tasks-write@0.2.0";
+import type { Task } from "bazaar:platform/types@0.2.0";
 import { host } from "./errors";
 
 /** Creates an open task in an active project; emits `task.created`. */

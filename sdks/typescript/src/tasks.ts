@@ -1,6 +1,6 @@
 /** The organization's tasks. Reading needs `tasks:read`; changes need `tasks:write`. */
-import * as wit from "bazaar:platform/tasks@0.1.0";
-import type { Task } from "bazaar:platform/types@0.1.0";
+import * as wit from "bazaar:platform/tasks@0.2.0";
+import type { Task } from "bazaar:platform/types@0.2.0";
 import { host } from "./errors";
 
 export { complete, create, setLabels } from "./tasks-write";

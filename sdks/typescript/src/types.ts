@@ -1,4 +1,4 @@
-import type { Event as WitEvent, Project, Task } from "bazaar:platform/types@0.1.0";
+import type { Event as WitEvent, Project, Task } from "bazaar:platform/types@0.2.0";
 import { PluginError } from "./errors";
 
 export type { Project, Task };

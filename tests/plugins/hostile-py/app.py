@@ -1,6 +1,6 @@
 """Misbehaves as the event's kind says; ``test.ok`` behaves."""
 
-from bazaar_sdk import Event, Plugin, PluginError, export, kv, log, tasks
+from bazaar_sdk import Event, Plugin, PluginError, export, export_triggers, kv, log, tasks, triggers
 
 calls = 0
 
@@ -38,4 +38,21 @@ class Hostile(Plugin):
             log.info(f"ok {kind}")
 
 
+    def on_request(self, request):
+        """The echo trigger says what it got; ``loop`` never answers."""
+        if request.trigger == "loop":
+            while True:
+                pass
+        return triggers.json(
+            201,
+            {
+                "trigger": request.trigger,
+                "method": request.method,
+                "event": triggers.header(request, "x-event"),
+                "body": bytes(request.body).decode(),
+            },
+        )
+
+
 Handler, Hooks = export(Hostile())
+Triggers = export_triggers(Hostile())

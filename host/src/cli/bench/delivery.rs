@@ -99,6 +99,8 @@ pub async fn run_delivery(bench: &DeliveryBench) -> anyhow::Result<DeliveryBench
                 store: store.clone(),
                 files_root: dir.path().join("plugin-files"),
                 allow_private_network: true,
+                secrets: secrets.clone(),
+                issuer: "http://127.0.0.1".into(),
             },
             dir.path().join("component-cache"),
         ),

@@ -99,7 +99,10 @@ fn parse_and_check(payload: &str) -> bool {
 #[derive(Debug, Clone)]
 pub struct PluginBenchReport {
     pub event_bytes: usize,
+    /// Fresh isolated calls as production makes them: recorded for replay.
     pub fresh: Percentiles,
+    /// The same, with recording off: what recording costs.
+    pub fresh_unrecorded: Percentiles,
     pub reused: Percentiles,
     pub native: Option<Percentiles>,
 }
@@ -137,6 +140,7 @@ pub async fn run(workload: &Workload, iterations: usize) -> anyhow::Result<Plugi
         allowed_hosts: Vec::new(),
         allow_private_network: false,
         limits: Limits::EVENT,
+        connections: Vec::new(),
     };
     let installation = sandbox.installation(&run);
     let event = sandbox.event(workload.event.clone());
@@ -152,12 +156,18 @@ pub async fn run(workload: &Workload, iterations: usize) -> anyhow::Result<Plugi
 
     let per_round = iterations.div_ceil(ROUNDS).max(1);
     let mut fresh = Vec::with_capacity(per_round * ROUNDS);
+    let mut unrecorded = Vec::with_capacity(per_round * ROUNDS);
     let mut reused = Vec::with_capacity(per_round * ROUNDS);
     let mut native = Vec::with_capacity(per_round * ROUNDS);
     for _ in 0..ROUNDS {
         for _ in 0..per_round {
             fresh.push(fresh_call(&sandbox, &prepared, &installation, &event).await?);
         }
+        sandbox.runtime.set_recording(false);
+        for _ in 0..per_round {
+            unrecorded.push(fresh_call(&sandbox, &prepared, &installation, &event).await?);
+        }
+        sandbox.runtime.set_recording(true);
         reused.extend(
             sandbox
                 .runtime
@@ -177,6 +187,7 @@ pub async fn run(workload: &Workload, iterations: usize) -> anyhow::Result<Plugi
     Ok(PluginBenchReport {
         event_bytes: event.payload.len(),
         fresh: Percentiles::of(fresh),
+        fresh_unrecorded: Percentiles::of(unrecorded),
         reused: Percentiles::of(reused),
         native: workload.native.map(|_| Percentiles::of(native)),
     })
@@ -214,6 +225,7 @@ pub fn print(workload: &Workload, iterations: usize, report: &PluginBenchReport)
     );
     let mut rows = vec![
         ("fresh isolated instance", report.fresh),
+        ("fresh, not recorded", report.fresh_unrecorded),
         ("one reused instance", report.reused),
     ];
     if let Some(native) = report.native {
@@ -229,6 +241,10 @@ pub fn print(workload: &Workload, iterations: usize, report: &PluginBenchReport)
     let mut ratios = vec![
         format!("fresh/reused {:.2}×", fresh.median_us / report.reused.median_us),
         format!("fresh p99/median {:.2}×", fresh.p99_us / fresh.median_us),
+        format!(
+            "recording costs {:+.1} %",
+            (fresh.median_us / report.fresh_unrecorded.median_us - 1.0) * 100.0
+        ),
     ];
     if let Some(native) = report.native {
         ratios.insert(

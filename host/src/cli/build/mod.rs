@@ -155,20 +155,24 @@ fn kit_path(project: &Path, inside: &str) -> Result<PathBuf, BuildError> {
         })
 }
 
-/// The interfaces the manifest's scopes grant, and the others.
+/// The interfaces the manifest's scopes grant, and the others; `connections` only for a
+/// manifest that declares some.
 fn split_interfaces(manifest: &Manifest) -> (Vec<Interface>, Vec<Interface>) {
     let granted = manifest.scope_set();
-    Interface::ALL
-        .into_iter()
-        .partition(|i| i.scope().is_none_or(|scope| granted.contains(scope)))
+    Interface::ALL.into_iter().partition(|i| {
+        i.scope().is_none_or(|scope| granted.contains(scope))
+            && (*i != Interface::Connections || !manifest.connections.is_empty())
+    })
 }
 
-/// The build's WIT folder: the contract, and a world `build` importing `granted`.
-fn world(out: &Path, granted: &[Interface]) -> Result<PathBuf, BuildError> {
+/// The build's WIT folder: the contract, and a world `build` importing `granted` and exporting
+/// the UI interface when the manifest names places for UI, and `triggers` when it declares some.
+fn world(out: &Path, granted: &[Interface], ui: bool, triggers: bool) -> Result<PathBuf, BuildError> {
     let dir = out.join("wit");
     let _ = std::fs::remove_dir_all(&dir);
     for (path, text) in kit::wit_files() {
-        kit::write_file(&out.join(path), text)?;
+        let name = Path::new(path).file_name().unwrap_or_default();
+        kit::write_file(&dir.join(name), text)?;
     }
     let mut world = format!(
         "package {};\n\n/// What `bazaar plugin build` links: the interfaces the manifest's scopes grant.\nworld build {{\n",
@@ -177,7 +181,14 @@ fn world(out: &Path, granted: &[Interface]) -> Result<PathBuf, BuildError> {
     for interface in granted.iter().filter(|i| **i != Interface::Types) {
         writeln!(world, "    import {};", interface.name()).ok();
     }
-    world += "\n    export handler;\n    export hooks;\n}\n";
+    world += "\n    export handler;\n    export hooks;\n";
+    if ui {
+        world += "    export extension;\n";
+    }
+    if triggers {
+        world += "    export triggers;\n";
+    }
+    world += "}\n";
     kit::write_file(&dir.join("build.wit"), &world)?;
     Ok(dir)
 }
@@ -203,23 +214,31 @@ fn javascript(project: &Path, language: Language) -> Result<PathBuf, BuildError>
     let tools = Toolchain::JavaScript.ensure()?;
     let out = out_dir(project);
     let (granted, ungranted) = split_interfaces(&manifest);
-    let wit = world(&out, &granted)?;
-    let namespace = kit::contract().split('@').next().unwrap_or_default().to_owned();
-    let version = kit::contract()
-        .split_once('@')
-        .map(|(_, v)| format!("@{v}"))
-        .unwrap_or_default();
-    let module = |i: &Interface| format!("{namespace}/{}{version}", i.name());
+    let wit = world(
+        &out,
+        &granted,
+        !manifest.ui.is_empty(),
+        !manifest.triggers.is_empty(),
+    )?;
+    let version = bazaar::contract::newest().version;
+    let module = |i: &Interface| format!("bazaar:platform/{}@{version}", i.name());
     let functions: std::collections::BTreeMap<String, Vec<String>> =
         typescript::functions()?.into_iter().collect();
     let stubs: serde_json::Map<String, serde_json::Value> = ungranted
         .iter()
         .map(|i| {
             let scope = i.scope().map(|s| s.to_string()).unwrap_or_default();
-            let message = format!(
-                "`{}` needs the `{scope}` scope, which this plugin's bazaar.toml does not ask for: add it to its [[scopes]] and build again",
-                module(i)
-            );
+            let message = if *i == Interface::Connections && manifest.scope_set().contains(bazaar::platform::Scope::Network) {
+                format!(
+                    "`{}` needs a [[connections]] entry in this plugin's bazaar.toml: declare the connection and build again",
+                    module(i)
+                )
+            } else {
+                format!(
+                    "`{}` needs the `{scope}` scope, which this plugin's bazaar.toml does not ask for: add it to its [[scopes]] and build again",
+                    module(i)
+                )
+            };
             let names = functions.get(i.name()).cloned().unwrap_or_default();
             (module(i), serde_json::json!({ "message": message, "functions": names }))
         })
@@ -250,7 +269,12 @@ fn python(project: &Path) -> Result<PathBuf, BuildError> {
     let tools = Toolchain::Python.ensure()?;
     let out = out_dir(project);
     let (granted, _) = split_interfaces(&manifest);
-    let wit = world(&out, &granted)?;
+    let wit = world(
+        &out,
+        &granted,
+        !manifest.ui.is_empty(),
+        !manifest.triggers.is_empty(),
+    )?;
     let sdk = kit_path(project, "sdks/python")?;
     let component = out.join(format!("{}.wasm", manifest.slug));
     let mut command = Command::new("python3");

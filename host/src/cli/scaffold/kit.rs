@@ -18,19 +18,14 @@ macro_rules! workspace_file {
     };
 }
 
-/// The contract's WIT files, as released.
-const WIT: &[(&str, &str)] = &[
-    workspace_file!("wit/capabilities.wit"),
-    workspace_file!("wit/plugin.wit"),
-    workspace_file!("wit/types.wit"),
-];
-
 /// The Rust SDK's sources (its manifest is composed by [`rust_sdk_manifest`]).
 const RUST_SDK: &[(&str, &str)] = &[
     workspace_file!("sdks/rust/README.md"),
     workspace_file!("sdks/rust/src/capabilities.rs"),
     workspace_file!("sdks/rust/src/lib.rs"),
+    workspace_file!("sdks/rust/src/triggers.rs"),
     workspace_file!("sdks/rust/src/types.rs"),
+    workspace_file!("sdks/rust/src/ui.rs"),
 ];
 
 /// The TypeScript SDK (for TypeScript and JavaScript plugins), whole.
@@ -38,6 +33,7 @@ const TYPESCRIPT_SDK: &[(&str, &str)] = &[
     workspace_file!("sdks/typescript/README.md"),
     workspace_file!("sdks/typescript/package.json"),
     workspace_file!("sdks/typescript/src/config.ts"),
+    workspace_file!("sdks/typescript/src/connections.ts"),
     workspace_file!("sdks/typescript/src/errors.ts"),
     workspace_file!("sdks/typescript/src/http.ts"),
     workspace_file!("sdks/typescript/src/index.ts"),
@@ -48,7 +44,10 @@ const TYPESCRIPT_SDK: &[(&str, &str)] = &[
     workspace_file!("sdks/typescript/src/tasks-write.ts"),
     workspace_file!("sdks/typescript/src/tasks.ts"),
     workspace_file!("sdks/typescript/src/text.ts"),
+    workspace_file!("sdks/typescript/src/trace.ts"),
+    workspace_file!("sdks/typescript/src/triggers.ts"),
     workspace_file!("sdks/typescript/src/types.ts"),
+    workspace_file!("sdks/typescript/src/ui.ts"),
     workspace_file!("sdks/typescript/src/wit.d.ts"),
 ];
 
@@ -59,11 +58,15 @@ const PYTHON_SDK: &[(&str, &str)] = &[
     workspace_file!("sdks/python/bazaar_sdk/_errors.py"),
     workspace_file!("sdks/python/bazaar_sdk/_plugin.py"),
     workspace_file!("sdks/python/bazaar_sdk/config.py"),
+    workspace_file!("sdks/python/bazaar_sdk/connections.py"),
     workspace_file!("sdks/python/bazaar_sdk/http.py"),
     workspace_file!("sdks/python/bazaar_sdk/kv.py"),
     workspace_file!("sdks/python/bazaar_sdk/log.py"),
     workspace_file!("sdks/python/bazaar_sdk/projects.py"),
     workspace_file!("sdks/python/bazaar_sdk/tasks.py"),
+    workspace_file!("sdks/python/bazaar_sdk/trace.py"),
+    workspace_file!("sdks/python/bazaar_sdk/triggers.py"),
+    workspace_file!("sdks/python/bazaar_sdk/ui.py"),
 ];
 
 const RUST_SDK_MANIFEST: &str = workspace_file!("sdks/rust/Cargo.toml").1;
@@ -120,20 +123,15 @@ pub enum KitError {
     Manifest(String),
 }
 
-/// The contract's WIT files, by their path in the workspace (`wit/kv.wit`), and their text.
+/// The newest contract's WIT files, by their path in the workspace (`wit/0.2.0/ui.wit`), and
+/// their text: what the kit vendors and the SDKs are built against.
 pub fn wit_files() -> &'static [(&'static str, &'static str)] {
-    WIT
+    bazaar::contract::newest().files
 }
 
-/// The contract version the kit's WIT declares, e.g. `bazaar:platform@0.1.0`.
-pub fn contract() -> &'static str {
-    WIT.iter()
-        .find_map(|(_, text)| {
-            text.lines()
-                .find_map(|line| line.trim().strip_prefix("package "))
-                .map(|rest| rest.trim_end_matches(';').trim())
-        })
-        .unwrap_or("bazaar:platform")
+/// The contract version the kit targets: the newest, e.g. `bazaar:platform@0.2.0`.
+pub fn contract() -> String {
+    bazaar::contract::newest().package()
 }
 
 /// The version of the SDKs this binary carries (the workspace's version).
@@ -234,7 +232,7 @@ pub fn files(language: Language) -> Result<BTreeMap<String, String>, KitError> {
             sdk = language.sdk_folder(),
         ),
     );
-    for (path, text) in WIT {
+    for (path, text) in wit_files() {
         files.insert((*path).to_owned(), (*text).to_owned());
     }
     for (path, text) in language.sdk() {
@@ -368,13 +366,16 @@ pub fn write(
 /// Writes the WIT of every contract version this binary supports into `dir`, one folder per
 /// version; returns the folders written.
 pub fn export_wit(dir: &Path) -> Result<Vec<PathBuf>, KitError> {
-    let version = contract().rsplit('@').next().unwrap_or("unversioned");
-    let target = dir.join(version);
-    for (path, text) in WIT {
-        let name = path.trim_start_matches("wit/");
-        write_file(&target.join(name), text)?;
+    let mut written = Vec::new();
+    for contract in &bazaar::contract::CONTRACTS {
+        let target = dir.join(contract.version);
+        for (path, text) in contract.files {
+            let name = path.trim_start_matches(&format!("wit/{}/", contract.version));
+            write_file(&target.join(name), text)?;
+        }
+        written.push(target);
     }
-    Ok(vec![target])
+    Ok(written)
 }
 
 #[cfg(test)]
@@ -404,8 +405,9 @@ mod tests {
         listed(&base.join("sdks"), &mut on_disk, &base);
         on_disk.retain(|path| path != "sdks/rust/Cargo.toml" && !path.contains("__pycache__"));
         on_disk.sort();
-        let mut carried: Vec<String> = WIT
+        let mut carried: Vec<String> = bazaar::contract::CONTRACTS
             .iter()
+            .flat_map(|c| c.files)
             .chain(RUST_SDK)
             .chain(TYPESCRIPT_SDK)
             .chain(PYTHON_SDK)
@@ -437,16 +439,18 @@ mod tests {
     }
 
     #[test]
-    fn the_contract_version_is_read_from_the_wit() {
-        assert_eq!(contract(), "bazaar:platform@0.1.0");
+    fn the_kit_targets_the_newest_contract_and_exports_every_version() {
+        assert_eq!(contract(), "bazaar:platform@0.2.0");
+        assert!(wit_files().iter().all(|(path, _)| path.starts_with("wit/0.2.0/")));
         let dir = tempfile::tempdir().unwrap();
         let written = export_wit(dir.path()).unwrap();
-        assert_eq!(written, vec![dir.path().join("0.1.0")]);
-        for (path, text) in WIT {
-            let exported =
-                std::fs::read_to_string(dir.path().join("0.1.0").join(path.trim_start_matches("wit/")))
-                    .unwrap();
-            assert_eq!(&exported, text);
+        assert_eq!(written, vec![dir.path().join("0.1.0"), dir.path().join("0.2.0")]);
+        for contract in &bazaar::contract::CONTRACTS {
+            for (path, text) in contract.files {
+                let exported =
+                    std::fs::read_to_string(dir.path().join(path.trim_start_matches("wit/"))).unwrap();
+                assert_eq!(&exported, text);
+            }
         }
     }
 
@@ -459,8 +463,8 @@ mod tests {
         assert!(first.edited(dir.path()).is_empty());
         let read = Record::read(dir.path()).unwrap().unwrap();
         assert_eq!(read.files, first.files);
-        std::fs::write(dir.path().join("bazaar/wit/plugin.wit"), "edited").unwrap();
-        assert_eq!(first.edited(dir.path()), vec!["wit/plugin.wit".to_owned()]);
+        std::fs::write(dir.path().join("bazaar/wit/0.2.0/plugin.wit"), "edited").unwrap();
+        assert_eq!(first.edited(dir.path()), vec!["wit/0.2.0/plugin.wit".to_owned()]);
         files.remove("old.txt");
         let second = write(dir.path(), Language::Rust, &files, Some(&first)).unwrap();
         assert!(!dir.path().join("bazaar/old.txt").exists());

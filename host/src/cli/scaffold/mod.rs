@@ -193,7 +193,7 @@ mod tests {
             std::fs::read_to_string(&lib_path).unwrap(),
             "// the partner's work"
         );
-        assert_eq!(created.record.contract, "bazaar:platform@0.1.0");
+        assert_eq!(created.record.contract, "bazaar:platform@0.2.0");
     }
 
     #[test]
@@ -207,8 +207,8 @@ mod tests {
         let sdk = manifest["dependencies"]["bazaar-sdk"]["path"].as_str().unwrap();
         assert_eq!(sdk, "bazaar/sdks/rust");
         assert!(created.root.join(sdk).join("src/lib.rs").exists());
-        // The SDK's bindings read the WIT from `../../wit`, as in the repository.
-        assert!(created.root.join(sdk).join("../../wit/plugin.wit").exists());
+        // The SDK's bindings read the newest WIT from `../../wit/0.2.0`, as in the repository.
+        assert!(created.root.join(sdk).join("../../wit/0.2.0/plugin.wit").exists());
         let lib = std::fs::read_to_string(created.root.join("src/lib.rs")).unwrap();
         let cargo_config = std::fs::read_to_string(created.root.join(".cargo/config.toml")).unwrap();
         assert!(cargo_config.contains("stack-size=65536"));

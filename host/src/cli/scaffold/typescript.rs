@@ -257,7 +257,7 @@ mod tests {
             generated == committed,
             "sdks/typescript/src/wit.d.ts is stale: run `cargo run -- wit typescript sdks/typescript/src/wit.d.ts`"
         );
-        assert!(generated.contains("declare module \"bazaar:platform/kv@0.1.0\""));
+        assert!(generated.contains("declare module \"bazaar:platform/kv@0.2.0\""));
         assert!(
             generated.contains("export function listKeys(prefix: string, limit: number): Array<string>;")
         );

@@ -181,7 +181,7 @@ mod tests {
         assert!(!update.changed_anything());
         assert_eq!(
             update.summary(),
-            vec!["the kit is up to date: bazaar-sdk 0.1.0, contract bazaar:platform@0.1.0".to_owned()]
+            vec!["the kit is up to date: bazaar-sdk 0.1.0, contract bazaar:platform@0.2.0".to_owned()]
         );
     }
 
@@ -196,18 +196,19 @@ mod tests {
         record
             .files
             .insert("sdks/rust/src/lib.rs".into(), kit::digest(old_lib));
-        std::fs::remove_file(root.join("bazaar/wit/types.wit")).unwrap();
-        record.files.remove("wit/types.wit");
-        std::fs::write(root.join("bazaar/wit/legacy.wit"), "old").unwrap();
-        record.files.insert("wit/legacy.wit".into(), kit::digest("old"));
+        // A kit of contract 0.1.0 kept its WIT directly in `wit/`.
+        std::fs::remove_file(root.join("bazaar/wit/0.2.0/ui.wit")).unwrap();
+        record.files.remove("wit/0.2.0/ui.wit");
+        std::fs::write(root.join("bazaar/wit/types.wit"), "old").unwrap();
+        record.files.insert("wit/types.wit".into(), kit::digest("old"));
         record.sdk = "0.0.9".into();
         std::fs::write(&record_path, toml::to_string(&record).unwrap()).unwrap();
 
         let update = update(&root, false).unwrap();
         assert_eq!(update.changed, vec!["sdks/rust/src/lib.rs".to_owned()]);
-        assert_eq!(update.added, vec!["wit/types.wit".to_owned()]);
-        assert_eq!(update.removed, vec!["wit/legacy.wit".to_owned()]);
-        assert!(!root.join("bazaar/wit/legacy.wit").exists());
+        assert_eq!(update.added, vec!["wit/0.2.0/ui.wit".to_owned()]);
+        assert_eq!(update.removed, vec!["wit/types.wit".to_owned()]);
+        assert!(!root.join("bazaar/wit/types.wit").exists());
         assert!(update.summary()[0].contains("bazaar-sdk 0.0.9 -> 0.1.0"));
         assert!(Record::read(&root).unwrap().unwrap().edited(&root).is_empty());
     }

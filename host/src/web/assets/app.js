@@ -2,8 +2,12 @@
 // in data-api="METHOD /v1/...", and this sends its fields as JSON with the session's CSRF token.
 //   data-then="/path/{id}"  where to go after success ({id}: the answer's id; none: reload)
 //   data-show="#element"    show the JSON answer there instead of navigating
+//   data-follow             go to the answer's `location` (an https or http URL): a sign-in
+//                           at a vendor
 //   data-confirm="text"     ask first
 //   data-body="file"        send the chosen file's bytes (application/wasm)
+//   data-region="#ext-..."  an app's UI action: put the answer's notice and HTML (rendered and
+//                           escaped by Bazaar, never the app's own markup) into that region
 // Field names: "config.key" nests into {config: {key}}; data-list collects checked boxes into an
 // array; data-json parses a textarea as JSON; data-number sends a number; empty optional fields
 // are left out.
@@ -72,7 +76,19 @@
         }
         return;
       }
-      if (form.dataset.show) {
+      if (form.dataset.region) {
+        const region = document.querySelector(form.dataset.region);
+        const notice = document.createElement('p');
+        notice.className = 'notice';
+        notice.setAttribute('role', 'status');
+        notice.textContent = json?.notice ?? '';
+        const content = document.createElement('template');
+        content.innerHTML = json?.html ?? '';
+        region.replaceChildren(region.querySelector('h2.app'), ...(json?.notice ? [notice] : []), content.content);
+      } else if (form.dataset.follow !== undefined) {
+        const to = new URL(json?.location ?? '', window.location.href);
+        if (to.protocol === 'https:' || to.protocol === 'http:') window.location.href = to.href;
+      } else if (form.dataset.show) {
         const out = document.querySelector(form.dataset.show);
         out.textContent = JSON.stringify(json, null, 2);
         out.hidden = false;

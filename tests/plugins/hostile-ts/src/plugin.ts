@@ -1,5 +1,5 @@
 // Misbehaves as the event's kind says; `test.ok` behaves.
-import { definePlugin, kv, log, PluginError, tasks } from "bazaar-sdk";
+import { definePlugin, fromUtf8, kv, log, PluginError, tasks, triggers as answer } from "bazaar-sdk";
 
 let calls = 0;
 
@@ -7,7 +7,17 @@ function recurse(n: number): number {
   return recurse(n + 1) + 1;
 }
 
-export const { handler, hooks } = definePlugin({
+export const { handler, hooks, triggers } = definePlugin({
+  // The echo trigger says what it got; `loop` never answers.
+  onRequest(request) {
+    if (request.trigger === "loop") for (;;) {}
+    return answer.json(201, {
+      trigger: request.trigger,
+      method: request.method,
+      event: answer.header(request, "x-event"),
+      body: fromUtf8(request.body),
+    });
+  },
   onEvent(event) {
     calls += 1;
     switch (event.kind) {

@@ -1,7 +1,8 @@
 //! A plugin that misbehaves on purpose, chosen by the event kind, to test the sandbox's limits.
 //! `test.ok` is its one healthy behaviour: parse the payload and return.
 
-use bazaar_sdk::{Error, Event, Plugin, log};
+use bazaar_sdk::ui::{self, Block, Context};
+use bazaar_sdk::{Error, Event, Plugin, config, log};
 
 struct Hostile;
 
@@ -13,6 +14,14 @@ static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0
 fn recurse(depth: u64) -> u64 {
     let frame = std::hint::black_box([depth as u8; 512]);
     recurse(depth + 1) + u64::from(frame[depth as usize % 512])
+}
+
+/// Bytes no Rust string may hold, as a buggy or hostile guest in any language can hand over.
+#[allow(unsafe_code)]
+fn not_utf8() -> String {
+    // SAFETY: deliberately not UTF-8, and never read as a string here: the host must refuse it
+    // when it lifts the result.
+    unsafe { String::from_utf8_unchecked(vec![b'o', b'k', 0xff, 0xfe]) }
 }
 
 impl Plugin for Hostile {
@@ -88,6 +97,29 @@ impl Plugin for Hostile {
             }
             "test.unavailable" => Err(Error::Unavailable("try again later".into())),
             other => Err(Error::Invalid(format!("unknown test kind {other}"))),
+        }
+    }
+
+    /// UI that misbehaves: on a task panel the installation's `render` setting chooses how, or
+    /// else the subject id; the settings page always gets the markup-laden heading.
+    fn render(context: Context) -> Result<Vec<Block>, Error> {
+        let mode = match context.surface {
+            ui::Surface::TaskPanel => config::get("render").unwrap_or(context.subject_id),
+            _ => context.subject_id,
+        };
+        match mode.as_str() {
+            "ui.loop" => {
+                log::warn("rendering forever");
+                let mut n: u64 = 0;
+                loop {
+                    n = std::hint::black_box(n.wrapping_add(1));
+                }
+            }
+            "ui.huge" => Ok((0..2_000).map(|i| ui::text(format!("block {i}"))).collect()),
+            "ui.big-text" => Ok(vec![ui::text("x".repeat(1 << 20))]),
+            "ui.panic" => panic!("the panel gave up"),
+            "ui.bad-utf8" => Ok(vec![ui::heading(not_utf8())]),
+            _ => Ok(vec![ui::heading("<script>alert('hostile')</script>")]),
         }
     }
 }

@@ -93,6 +93,7 @@ impl Sandbox {
             allow_private_network,
             secrets: secrets.clone(),
             issuer: "http://127.0.0.1".into(),
+            journal: None,
         };
         let cache_dir = cache_dir.unwrap_or_else(|| dir.path().join("component-cache"));
         let runtime = Runtime::new(services, Some(cache_dir))?;

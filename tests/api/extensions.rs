@@ -159,12 +159,12 @@ async fn task_panels_render_act_and_fail_safely() {
     let (status, _) = stranger.page(&format!("/tasks/{task}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    // The tenant reads what happened in the app log of the hostile panel.
+    // The tenant reads what happened in the invocations of the hostile panel.
     let (_, page) = admin.page(&format!("/installed/{chaos}")).await;
-    let log = page.split("id=\"app-log\"").nth(1).unwrap_or_default();
+    let log = page.split("id=\"invocations\"").nth(1).unwrap_or_default();
     assert!(log.contains("render task-panel"), "{page}");
     assert!(
-        log.contains("fuel_exhausted") || log.contains("deadline"),
+        log.contains(">fuel_exhausted</span>") || log.contains(">deadline</span>"),
         "{log}"
     );
     assert!(

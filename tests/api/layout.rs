@@ -25,7 +25,7 @@ const OWNERS: &[(&str, &str)] = &[
     ("components", "catalog"),
     ("ratings", "catalog"),
     ("installations", "installs"),
-    ("app_log", "installs"),
+    ("invocations", "runtime"),
     ("app_connection_clients", "capabilities"),
     ("installation_connections", "capabilities"),
     ("connection_sign_ins", "capabilities"),
@@ -85,6 +85,11 @@ const READ_JOINS: &[(&str, &str, &str)] = &[
         "installs/extensions.rs",
         "app_versions",
         "likewise, the manifests that name the place",
+    ),
+    (
+        "runtime/journal.rs",
+        "installations",
+        "a call that ended as its installation was uninstalled leaves no row: one query per installation per batch",
     ),
     (
         "webhooks/rest_hooks.rs",

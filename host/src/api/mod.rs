@@ -14,6 +14,7 @@ pub mod oauth;
 pub mod org;
 pub mod projects;
 pub mod ratelimit;
+pub mod invocations;
 pub mod recordings;
 pub mod rest_hooks;
 pub mod review;
@@ -96,6 +97,7 @@ list_type!(DeliveryList, crate::events::queue::Delivery);
         connections::sign_in,
         triggers::list, triggers::secret, triggers::rotate,
         recordings::list, recordings::of_app, recordings::get, recordings::share,
+        invocations::list, invocations::of_app,
         deliveries::list, deliveries::get, deliveries::replay, deliveries::replay_failed,
         deliveries::installation_analytics, deliveries::app_analytics,
         deliveries::webhook_secret, deliveries::rotate_webhook_secret, deliveries::enable_webhook,
@@ -287,6 +289,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             post(connections::sign_in),
         )
         .route("/installations/{id}/triggers", get(triggers::list))
+        .route("/invocations", get(invocations::list))
+        .route("/apps/{id}/invocations", get(invocations::of_app))
         .route("/recordings", get(recordings::list))
         .route("/recordings/{id}", get(recordings::get))
         .route("/apps/{id}/recordings", get(recordings::of_app))

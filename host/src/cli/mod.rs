@@ -148,10 +148,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("wrote {} ({})", out.display(), scaffold::kit::contract());
             Ok(())
         }
-        Command::Bench(command) => {
-            init_logging("warn");
-            bench::command::run(command).await
-        }
+        // The benchmarks install their own subscriber, to turn tracing on and off.
+        Command::Bench(command) => bench::command::run(command).await,
     }
 }
 

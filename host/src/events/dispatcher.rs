@@ -518,12 +518,6 @@ async fn run_plugin(shared: &Shared, claim: Claimed, event: &StoredEvent, runnab
             },
         )
         .await;
-    if let Some(recording) = &report.recording {
-        let retention = i64::try_from(shared.services.config.retention_hours).unwrap_or(720) * 3_600_000;
-        if let Err(e) = crate::runtime::recordings::keep(&services.store, recording, retention).await {
-            tracing::warn!(error = %e, "the call's recording could not be kept");
-        }
-    }
     let next = match &report.outcome {
         Outcome::Ok => Next::Succeeded,
         outcome if outcome.retryable() => retry_or_dead(shared, &claim, None),

@@ -31,7 +31,7 @@ pub fn inner(rendered: &Rendered, point: ExtensionPoint, subject_id: &str) -> St
     match &rendered.shown {
         Err(reason) => format!(
             "<p class=\"placeholder\">This app could not show its content: {}. The details are in its \
-             <a href=\"/installed/{}\">app log</a>.</p>",
+             <a href=\"/installed/{}?outcome=failed#invocations\">invocations</a>.</p>",
             esc(reason),
             esc(&rendered.placed.installation_id)
         ),
@@ -334,7 +334,7 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_render_shows_a_placeholder_that_points_to_the_app_log() {
+    fn a_failed_render_shows_a_placeholder_that_points_to_the_failed_invocations() {
         let rendered = Rendered {
             placed: Placed {
                 installation_id: "ins_9".into(),
@@ -345,6 +345,6 @@ mod tests {
         };
         let html = region(&rendered, ExtensionPoint::ProjectCard, "prj_1", None);
         assert!(html.contains("could not show its content: the plugin ran past its time limit"));
-        assert!(html.contains("href=\"/installed/ins_9\""));
+        assert!(html.contains("href=\"/installed/ins_9?outcome=failed#invocations\""));
     }
 }

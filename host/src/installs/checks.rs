@@ -5,7 +5,7 @@
 //! A hook runs under `Limits::HOOK` (20 M fuel, 16 MiB, 100 ms). Its `invalid` verdict rejects
 //! the request with the plugin's message. A hook that crashes, runs out of budget or fails in
 //! another way does not block the person's work: the request goes on, and the failure goes to the
-//! app log the tenant reads.
+//! installation's journal the tenant reads.
 
 use std::sync::Arc;
 
@@ -70,14 +70,8 @@ pub async fn validate_task(
                 return Err(PlatformError::Invalid(format!("{app_name}: {message}")));
             }
             other => {
+                // The tenant learns it from the installation's journal, since the request went on.
                 tracing::warn!(installation = %installation_id, outcome = other.class(), message = %report.message, "hook failed; the request goes on");
-                // The tenant learns it from the app log, since the request went on.
-                if let Err(e) =
-                    super::app_log::record_failure(store, &installation_id, "hook validate-task", &report)
-                        .await
-                {
-                    tracing::warn!(error = %e, "the app log could not be written");
-                }
             }
         }
     }

@@ -3,11 +3,11 @@
 //!
 //! A render runs under `Limits::HOOK` (the page waits for it) in a fresh sandbox with the
 //! installation's scopes. One that fails, is slow or returns too much shows a placeholder: the
-//! page still renders, and the failure goes to the app log the tenant reads.
+//! page still renders, and the failure goes to the journal the tenant reads.
 
 use std::sync::Arc;
 
-use super::{Runnable, app_log, load_for_run};
+use super::{Runnable, load_for_run};
 use crate::catalog::manifest::{ExtensionPoint, Manifest};
 use crate::platform::{PlatformError, Result};
 use crate::runtime::ui::{Block, Context, Reply, Surface};
@@ -99,10 +99,6 @@ pub async fn render(
             let (report, blocks) = runtime
                 .render(&prepared, Arc::new(runnable.installation), Limits::HOOK, context)
                 .await;
-            let call = format!("render {}", point.name());
-            if let Err(e) = app_log::record_failure(store, &placed.installation_id, &call, &report).await {
-                tracing::warn!(error = %e, "the app log could not be written");
-            }
             (hosts, blocks.ok_or(report.message))
         }
     };
@@ -120,7 +116,7 @@ pub struct Acted {
 }
 
 /// Runs `action` of an installation's UI at `point`, then what it asks to show: its blocks, or a
-/// fresh render with its notice. A failing action is an error the person sees (and the app log
+/// fresh render with its notice. A failing action is an error the person sees (and the journal
 /// keeps).
 #[allow(clippy::too_many_arguments)]
 #[tracing::instrument(skip_all, fields(installation = %placed.installation_id, point = point.name(), action = %action))]
@@ -140,7 +136,6 @@ pub async fn act(
         surface: surface(point),
         subject_id: subject_id.to_owned(),
     };
-    let call = format!("action {action}");
     let (report, reply) = runtime
         .on_action(
             &prepared,
@@ -151,9 +146,6 @@ pub async fn act(
             values,
         )
         .await;
-    if let Err(e) = app_log::record_failure(store, &placed.installation_id, &call, &report).await {
-        tracing::warn!(error = %e, "the app log could not be written");
-    }
     match (reply, report.outcome) {
         (Some(Reply::Show(blocks)), _) => Ok(Acted {
             notice: None,

@@ -1,7 +1,6 @@
 //! Installations: an organization's consent to a published app version, with its granted
 //! scopes and configuration (secret fields sealed at rest, never returned).
 
-pub mod app_log;
 pub mod checks;
 pub mod extensions;
 pub mod triggers;
@@ -687,7 +686,7 @@ pub async fn uninstall(store: &Store, files_root: &Path, org_id: &str, id: &str)
     let mut tx = conn.begin().await?;
     crate::capabilities::kv::delete_installation_data(&mut *tx, id).await?;
     crate::webhooks::keys::forget(&mut *tx, id).await?;
-    app_log::forget(&mut *tx, id).await?;
+    crate::runtime::journal::forget(&mut tx, id).await?;
     crate::capabilities::credentials::forget(&mut tx, id).await?;
     triggers::forget(&mut tx, id).await?;
     crate::runtime::recordings::forget(&mut tx, id).await?;

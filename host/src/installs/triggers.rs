@@ -12,7 +12,7 @@ use serde::Serialize;
 use sha2::Sha256;
 use utoipa::ToSchema;
 
-use super::{app_log, extensions};
+use super::extensions;
 use crate::catalog::manifest::{TriggerAuth, TriggerSpec};
 use crate::platform::{PlatformError, Result, format_time};
 use crate::runtime::bindings::triggers::{Answer, Inbound};
@@ -220,7 +220,7 @@ pub enum Handled {
     Refused(String),
     /// The plugin's answer.
     Answered(Answer),
-    /// The plugin failed or broke its limits: `502`; the app log says what happened.
+    /// The plugin failed or broke its limits: `502`; the journal says what happened.
     Failed(String),
 }
 
@@ -258,7 +258,6 @@ pub async fn handle(
     let (report, answer) = runtime
         .on_request(&prepared, Arc::new(runnable.installation), Limits::HOOK, request)
         .await;
-    app_log::record_failure(store, installation_id, &format!("trigger {name}"), &report).await?;
     Ok(match answer {
         Some(answer) => Handled::Answered(answer),
         None => Handled::Failed(report.message),

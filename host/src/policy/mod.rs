@@ -150,6 +150,7 @@ pub const ROUTES: &[(&str, &str, Option<Scope>)] = &[
     ("GET", "/v1/apps/{id}", Some(Scope::AppsWrite)),
     ("GET", "/v1/apps/{id}/analytics", Some(Scope::AppsRead)),
     ("GET", "/v1/apps/{id}/recordings", Some(Scope::AppsWrite)),
+    ("GET", "/v1/apps/{id}/invocations", Some(Scope::AppsWrite)),
     ("POST", "/v1/apps/{id}/client-secret", Some(Scope::AppsWrite)),
     (
         "PUT",
@@ -259,6 +260,7 @@ pub const ROUTES: &[(&str, &str, Option<Scope>)] = &[
         Some(Scope::InstallationsWrite),
     ),
     ("GET", "/v1/recordings", Some(Scope::InstallationsRead)),
+    ("GET", "/v1/invocations", Some(Scope::InstallationsRead)),
     ("GET", "/v1/recordings/{id}", Some(Scope::InstallationsRead)),
     (
         "GET",

@@ -10,6 +10,7 @@ pub mod limits;
 pub mod outcome;
 pub mod output;
 pub mod recording;
+pub mod journal;
 pub mod recordings;
 pub mod spans;
 pub mod state;
@@ -246,6 +247,24 @@ enum Call {
 }
 
 impl Call {
+    /// What runs, in words, as the journal lists it (the same words as [`recording::Input::describe`]).
+    fn describe(&self) -> String {
+        match self {
+            Call::OnEvent(event) => format!("on-event {}", event.kind),
+            Call::ValidateTask(_) => "validate-task".into(),
+            Call::Render(context) => format!("render {}", ui::surface_name(context.surface)),
+            Call::Action(_, action, _) => format!("on-action {action}"),
+            Call::Trigger(request) => format!("on-request {}", request.trigger),
+        }
+    }
+
+    fn event_id(&self) -> Option<String> {
+        match self {
+            Call::OnEvent(event) => Some(event.id.clone()),
+            _ => None,
+        }
+    }
+
     fn input(&self) -> recording::Input {
         use recording::Input;
         match self.clone() {
@@ -554,6 +573,11 @@ impl Runtime {
             Some(Source::Record(recorder)) => Some((recorder.clone(), call.input(), installation.clone())),
             _ => None,
         };
+        // A replay is not a call of the installation: it is not journaled.
+        let journaled = match (&self.services.journal, &tape) {
+            (Some(_), Some(Source::Replay(_))) | (None, _) => None,
+            (Some(journal), _) => Some((journal.clone(), call.describe(), call.event_id(), installation.clone())),
+        };
         let (outcome, fuel_used, memory_peak, answer) =
             match self.admit(prepared, &installation, &limits, &call) {
                 Err(message) => (Outcome::Refused { message }, 0, 0, None),
@@ -589,6 +613,7 @@ impl Runtime {
             log: kept.lines,
             log_dropped_bytes: kept.dropped_bytes,
             log_dropped_lines: kept.dropped_lines,
+            memory_peak_bytes: memory_peak,
             recording,
         };
         // The call's span (the caller's `#[instrument]`): what a trace shows of it.
@@ -610,6 +635,25 @@ impl Runtime {
             us = report.duration_us,
             "plugin call"
         );
+        if let Some((journal, described, event_id, installation)) = journaled {
+            journal
+                .record(journal::Finished {
+                    org_id: installation.org_id.clone(),
+                    installation_id: installation.id.clone(),
+                    app_id: installation.app_id.clone(),
+                    ended_at: crate::store::now_ms(),
+                    call: described,
+                    event_id,
+                    outcome: report.outcome.class(),
+                    message: report.message.clone(),
+                    fuel_used: report.fuel_used,
+                    memory_peak_bytes: memory_peak,
+                    duration_us: report.duration_us,
+                    log: report.log.clone(),
+                    recording: report.recording.clone(),
+                })
+                .await;
+        }
         (report, answer)
     }
 

@@ -32,6 +32,19 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Every class, in the order pages list them.
+    pub const CLASSES: [&'static str; 9] = [
+        "ok",
+        "plugin_error",
+        "trap",
+        "fuel_exhausted",
+        "memory_limit",
+        "deadline",
+        "limit_exceeded",
+        "refused",
+        "host_failure",
+    ];
+
     /// Stable name of the class, for counters and the delivery log.
     pub fn class(&self) -> &'static str {
         match self {
@@ -146,6 +159,8 @@ pub struct Report {
     pub log_dropped_bytes: u64,
     /// Log lines dropped because of the caps.
     pub log_dropped_lines: u64,
+    /// The most linear memory the guest held at once.
+    pub memory_peak_bytes: u64,
     /// What came into the sandbox, to run the call again (when the runtime records).
     #[serde(skip)]
     pub recording: Option<std::sync::Arc<super::recording::Recording>>,

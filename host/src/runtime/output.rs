@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 use serde::Serialize;
 
 /// One line of a plugin's log.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct LogLine {
     /// `debug`, `info`, `warn`, `error`, or `stdout`/`stderr` for printed output.
     pub level: String,

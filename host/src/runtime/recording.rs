@@ -80,7 +80,7 @@ impl Input {
         match self {
             Input::OnEvent { event } => format!("on-event {}", event.kind),
             Input::ValidateTask { .. } => "validate-task".into(),
-            Input::Render { context } => format!("render {:?}", context.surface),
+            Input::Render { context } => format!("render {}", super::ui::surface_name(context.surface)),
             Input::OnAction { action, .. } => format!("on-action {action}"),
             Input::OnRequest { request } => format!("on-request {}", request.trigger),
         }

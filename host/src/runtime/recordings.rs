@@ -1,17 +1,21 @@
-//! Where recordings of failed calls are kept (the table `recordings`): written by whoever ran
-//! the call (delivery, hooks, UI, triggers), read by the tenant, by platform reviewers, and by
-//! the app's developer when the tenant shares them. At most [`KEPT`] per installation, none
-//! older than the delivery retention.
+//! Where recordings of calls are kept (the table `recordings`): written by the invocation
+//! journal (every failed call's, and the newest successful ones), read by the tenant, by
+//! platform reviewers, and by the app's developer when the tenant shares them. At most
+//! [`KEPT`] failures and [`KEPT_OK`] successes per installation, none older than the delivery
+//! retention.
 
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::recording::{Input, Recording};
 use crate::platform::{PlatformError, Result, format_time};
-use crate::store::{Store, new_id, now_ms};
+use crate::store::{Store, new_id};
 
-/// Recordings kept per installation, newest first.
+/// Recordings of failed calls kept per installation, newest first.
 pub const KEPT: i64 = 100;
+/// Recordings of successful calls kept per installation: the most recent ones, to replay a
+/// call that ended well but did the wrong thing.
+pub const KEPT_OK: i64 = 20;
 
 /// A kept recording, without its body.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -58,20 +62,18 @@ fn summary((id, installation_id, app_id, created_at, input, event_id, outcome, f
 
 const COLUMNS: &str = "id, installation_id, app_id, created_at, input, event_id, outcome, fuel_used";
 
-/// Keeps the recording of a call that did not end `ok`; returns its id. Older ones beyond
-/// [`KEPT`] for the installation, and any past `retention_ms`, are dropped.
-pub async fn keep(store: &Store, recording: &Recording, retention_ms: i64) -> Result<Option<String>> {
-    if recording.outcome == "ok" {
-        return Ok(None);
-    }
+/// Writes a recording in `conn` (the journal's batch); returns its id.
+pub(crate) async fn insert(
+    conn: &mut sqlx::AnyConnection,
+    recording: &Recording,
+    now: i64,
+) -> std::result::Result<String, sqlx::Error> {
     let id = new_id("rec");
     let event_id = match &recording.input {
         Input::OnEvent { event } => Some(event.id.clone()),
         _ => None,
     };
-    let body = serde_json::to_string(recording).map_err(|e| PlatformError::Internal(e.to_string()))?;
-    let now = now_ms();
-    let mut conn = store.writer().acquire().await?;
+    let body = serde_json::to_string(recording).unwrap_or_default();
     sqlx::query(
         "INSERT INTO recordings (id, org_id, installation_id, app_id, created_at, input, event_id, outcome, fuel_used, body) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -88,16 +90,28 @@ pub async fn keep(store: &Store, recording: &Recording, retention_ms: i64) -> Re
     .bind(body)
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
-        "DELETE FROM recordings WHERE installation_id = $1 AND (created_at < $2 OR id NOT IN \
-         (SELECT id FROM recordings WHERE installation_id = $1 ORDER BY created_at DESC, id DESC LIMIT $3))",
-    )
-    .bind(&recording.installation_id)
-    .bind(now - retention_ms)
-    .bind(KEPT)
-    .execute(&mut *conn)
-    .await?;
-    Ok(Some(id))
+    Ok(id)
+}
+
+/// Drops an installation's recordings older than `oldest` (ms), and those beyond the newest
+/// [`KEPT`] failures and [`KEPT_OK`] successes.
+pub(crate) async fn prune(
+    conn: &mut sqlx::AnyConnection,
+    installation_id: &str,
+    oldest: i64,
+) -> std::result::Result<(), sqlx::Error> {
+    for (condition, kept) in [("outcome <> 'ok'", KEPT), ("outcome = 'ok'", KEPT_OK)] {
+        sqlx::query(&format!(
+            "DELETE FROM recordings WHERE installation_id = $1 AND {condition} AND (created_at < $2 OR id NOT IN \
+             (SELECT id FROM recordings WHERE installation_id = $1 AND {condition} ORDER BY created_at DESC, id DESC LIMIT $3))"
+        ))
+        .bind(installation_id)
+        .bind(oldest)
+        .bind(kept)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
 }
 
 /// What to list.

@@ -1,6 +1,7 @@
 //! The spans a plugin opens in its call's trace (`bazaar:platform/trace`): nested inside the
 //! call's span and inside each other, named and given attributes by the plugin, cut to size.
-//! Past the caps a call is ignored: tracing never fails a plugin.
+//! The host calls made while a span is open are its children. Past the caps a call is
+//! ignored: tracing never fails a plugin.
 
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
@@ -52,6 +53,15 @@ impl GuestSpans {
             self.set(handle, key, value);
         }
         handle
+    }
+
+    /// Where a host call's span goes: inside the innermost span the plugin has open, or the
+    /// call's own span when none is.
+    pub fn parent(&self) -> Option<tracing::Id> {
+        self.open
+            .last()
+            .and_then(|h| self.spans[*h as usize - 1].as_ref())
+            .map_or_else(|| tracing::Span::current().id(), |(span, _)| span.id())
     }
 
     /// Adds an attribute to an open span.

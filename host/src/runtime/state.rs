@@ -50,6 +50,8 @@ pub struct HostServices {
     pub secrets: Arc<Secrets>,
     /// This server's public origin: OAuth clients' callback, for token refreshes.
     pub issuer: Arc<str>,
+    /// Where every call is journaled, on a server (none for local runs and benchmarks).
+    pub journal: Option<Arc<super::journal::Journal>>,
 }
 
 /// The data of one invocation's `Store`.
@@ -212,6 +214,7 @@ mod tests {
             allow_private_network: false,
             secrets: Arc::new(Secrets::load(None, dir.path()).unwrap()),
             issuer: "http://127.0.0.1".into(),
+            journal: None,
         });
         let wasi = wasmtime_wasi::WasiCtxBuilder::new().build();
         (

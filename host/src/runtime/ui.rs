@@ -9,6 +9,15 @@ pub const MAX_TEXT_BYTES: usize = 64 << 10;
 /// The longest notice an action may show.
 pub const MAX_NOTICE_BYTES: usize = 1 << 10;
 
+/// The surface's name in manifests and URLs (`task-panel`).
+pub fn surface_name(surface: Surface) -> &'static str {
+    match surface {
+        Surface::TaskPanel => "task-panel",
+        Surface::ProjectCard => "project-card",
+        Surface::SettingsPage => "settings-page",
+    }
+}
+
 /// Why these blocks are too big to show, if they are.
 pub fn oversized(blocks: &[Block]) -> Option<String> {
     let count: usize = blocks.iter().map(|b| 1 + nested(b)).sum();

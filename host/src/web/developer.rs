@@ -2,7 +2,7 @@
 //! their component, audit and review status, the sandbox, analytics, OAuth client secrets,
 //! and the docs (WIT contract, SDK guide, API reference).
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
@@ -85,7 +85,12 @@ pub async fn portal(State(state): State<AppState>, visitor: Visitor) -> Response
 }
 
 /// `/developer/apps/{id}`: one of the organization's apps.
-pub async fn app_page(State(state): State<AppState>, visitor: Visitor, Path(id): Path<String>) -> Response {
+pub async fn app_page(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    Query(journal): Query<super::invocations::JournalQuery>,
+) -> Response {
     if !visitor.can(Scope::AppsWrite) {
         return refusal(
             StatusCode::FORBIDDEN,
@@ -238,6 +243,7 @@ pub async fn app_page(State(state): State<AppState>, visitor: Visitor, Path(id):
         ));
     }
     if plugin {
+        body.push_str(&super::invocations::portal_section(&state, &app.id, &journal).await);
         body.push_str(&super::recordings::portal_section(&state, &app.id).await);
     }
     page(&app.name, Some(&visitor), &body)

@@ -1,7 +1,7 @@
 //! Installed apps: their status, version and pending upgrade, settings, pause/resume/uninstall,
 //! the delivery log with replay, and usage charts.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
@@ -62,7 +62,12 @@ pub async fn list(State(state): State<AppState>, visitor: Visitor) -> Response {
 }
 
 /// `/installed/{id}`: one installation.
-pub async fn detail(State(state): State<AppState>, visitor: Visitor, Path(id): Path<String>) -> Response {
+pub async fn detail(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    Query(journal): Query<super::invocations::JournalQuery>,
+) -> Response {
     if !visitor.can(Scope::InstallationsRead) {
         return refusal(
             StatusCode::FORBIDDEN,
@@ -240,7 +245,7 @@ pub async fn detail(State(state): State<AppState>, visitor: Visitor, Path(id): P
             ));
         }
     }
-    body.push_str(&app_log_section(&state, &installation.id).await);
+    body.push_str(&super::invocations::installed_section(&state, &org, &installation.id, &journal).await);
     body.push_str(&super::recordings::installed_section(&state, &org, &installation.id, admin).await);
     // Usage over the last 24 hours.
     let now = now_ms();
@@ -355,37 +360,5 @@ pub fn usage_section(usage: &analytics::Analytics) -> String {
         bar_chart("Failures per hour", &failures, "failures"),
         bar_chart("p95 duration per hour", &p95, "ms"),
         bar_chart("Fuel per hour", &fuel, "fuel"),
-    )
-}
-
-/// The app log: calls of this installation that failed inside a page or a request.
-async fn app_log_section(state: &AppState, installation_id: &str) -> String {
-    let entries = crate::installs::app_log::recent(&state.store, installation_id, 20)
-        .await
-        .unwrap_or_default();
-    if entries.is_empty() {
-        return "<section id=\"app-log\"><h2>App log</h2><p>No failed UI render, action or hook.</p></section>".into();
-    }
-    let rows: String = entries
-        .iter()
-        .map(|e| {
-            let log = if e.log.is_empty() {
-                String::new()
-            } else {
-                format!("<details><summary>Its log</summary><pre>{}</pre></details>", esc(&e.log.join("\n")))
-            };
-            format!(
-                "<tr><td>{}</td><td><code>{}</code></td><td><span class=\"badge bad\">{}</span></td><td>{}{log}</td></tr>",
-                esc(&e.at),
-                esc(&e.call),
-                esc(&e.outcome),
-                esc(&e.message)
-            )
-        })
-        .collect();
-    format!(
-        "<section id=\"app-log\"><h2>App log</h2><p class=\"meta\">Calls that failed inside a page or a request \
-         (the page or request went on without them), newest first.</p><table><thead><tr><th>When</th><th>Call</th>\
-         <th>Outcome</th><th>What happened</th></tr></thead><tbody>{rows}</tbody></table></section>"
     )
 }

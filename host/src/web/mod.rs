@@ -10,6 +10,7 @@ mod connections;
 mod developer;
 mod installed;
 mod marketplace;
+mod invocations;
 mod recordings;
 mod review;
 mod triggers;

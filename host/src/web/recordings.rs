@@ -1,4 +1,4 @@
-//! Recordings of failed calls on the pages: the installed app's page shows the tenant every
+//! Recordings of calls on the pages: the installed app's page shows the tenant every
 //! recording of their installation (and whether the developer may fetch them); the developer
 //! portal shows an app's developer those that tenants share. Each downloads as the JSON that
 //! `bazaar plugin replay` reads.
@@ -9,7 +9,7 @@ use crate::runtime::recordings::{self, Filter, Summary};
 
 fn table(listed: &[Summary], installation_column: bool) -> String {
     if listed.is_empty() {
-        return "<p class=\"meta\">No failed call recorded.</p>".into();
+        return "<p class=\"meta\">No call recorded.</p>".into();
     }
     let rows: String = listed
         .iter()
@@ -20,11 +20,12 @@ fn table(listed: &[Summary], installation_column: bool) -> String {
                 String::new()
             };
             format!(
-                "<tr>{installation}<td>{when}</td><td>{input}</td><td><span class=\"badge bad\">{outcome}</span></td>\
+                "<tr>{installation}<td>{when}</td><td>{input}</td><td><span class=\"badge {class}\">{outcome}</span></td>\
                  <td>{fuel}</td><td><code>{event}</code></td><td><a href=\"/v1/recordings/{id}\" download=\"{id}.json\">Download</a></td></tr>",
                 when = esc(&r.created_at),
                 input = esc(&r.input),
                 outcome = esc(&r.outcome),
+                class = if r.outcome == "ok" { "ok" } else { "bad" },
                 fuel = r.fuel_used,
                 event = esc(r.event_id.as_deref().unwrap_or("")),
                 id = esc(&r.id),
@@ -42,7 +43,7 @@ fn table(listed: &[Summary], installation_column: bool) -> String {
     )
 }
 
-/// The "Recorded failures" section of `/installed/{id}`.
+/// The "Recorded calls" section of `/installed/{id}`.
 pub async fn installed_section(state: &AppState, org_id: &str, installation_id: &str, admin: bool) -> String {
     let filter = Filter {
         org_id: Some(org_id),
@@ -72,18 +73,18 @@ pub async fn installed_section(state: &AppState, org_id: &str, installation_id: 
         String::new()
     };
     format!(
-        "<section id=\"recordings\"><h2>Recorded failures</h2><p class=\"meta\">Each failed call of this app, with what it \
+        "<section id=\"recordings\"><h2>Recorded calls</h2><p class=\"meta\">Each failed call of this app and the latest that ended well, with what it \
          received (never a secret), to run it again with <code>bazaar plugin replay</code>. {who}</p>{sharing}{table}</section>",
         who = if shared {
-            "The app's developer can fetch them."
+            "The app's developer can fetch them, and read this installation's log lines."
         } else {
-            "Only your organization and platform reviewers can fetch them."
+            "Only your organization and platform reviewers can fetch them; the app's developer sees its calls' outcomes and timings, not their log lines."
         },
         table = table(&listed, false),
     )
 }
 
-/// The "Recorded failures" section of the developer portal's app page: installations that
+/// The "Recorded calls" section of the developer portal's app page: installations that
 /// share theirs.
 pub async fn portal_section(state: &AppState, app_id: &str) -> String {
     let sharing = crate::installs::sharing_recordings(&state.store, app_id)
@@ -98,7 +99,7 @@ pub async fn portal_section(state: &AppState, app_id: &str) -> String {
         .await
         .unwrap_or_default();
     format!(
-        "<section id=\"recordings\"><h2>Recorded failures</h2><p class=\"meta\">From the {n} installations whose tenants \
+        "<section id=\"recordings\"><h2>Recorded calls</h2><p class=\"meta\">From the {n} installations whose tenants \
          share them with you. Replay one with <code>bazaar plugin replay FILE --component NEW.wasm</code>.</p>{table}</section>",
         n = sharing.len(),
         table = table(&listed, true),

@@ -93,6 +93,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             "warning: this is a debug build; run it with `cargo run --release -- bench ...` for real figures"
         );
     }
+    let tracing = super::tracing_switch::TracingSwitch::install().await?;
     match command {
         BenchCommand::Delivery {
             events,
@@ -172,12 +173,13 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
                 database_url,
                 component: bench_component(component)?,
             };
-            let report = super::delivery::run_delivery(&spec).await?;
+            let report = super::delivery::run_delivery(&spec, &tracing).await?;
             println!(
                 "event delivery on {database}, {events} events per target over {subscribers} subscribers:"
             );
             for (name, figure) in [
                 ("plugin (fresh sandbox per event)", &report.plugin),
+                ("plugin, traced over OTLP", &report.plugin_traced),
                 ("webhook (signed POST, loopback)", &report.webhook),
             ] {
                 println!(
@@ -187,6 +189,12 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
                     figure.per_second()
                 );
             }
+            let (exports, bytes) = tracing.received();
+            println!(
+                "  tracing costs {:+.1} % of plugin deliveries/s ({exports} OTLP exports, {} KiB received)",
+                (report.plugin_traced.per_second() / report.plugin.per_second() - 1.0) * 100.0,
+                bytes / 1024
+            );
         }
         BenchCommand::Oauth {
             connections,
@@ -226,7 +234,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
                     .collect::<anyhow::Result<Vec<_>>>()?
             };
             for workload in &workloads {
-                let report = super::plugin::run(workload, iterations).await?;
+                let report = super::plugin::run(workload, iterations, &tracing).await?;
                 super::plugin::print(workload, iterations, &report);
             }
         }

@@ -5,7 +5,9 @@
 //! parses each event) published through the real review and installed in several
 //! organizations, or REST hooks to an in-process receiver that answers 200 at once. The events
 //! are written first; then this node's delivery workers start and the clock runs until every
-//! delivery succeeded, fan-out included. Run it from a release build.
+//! delivery succeeded, fan-out included. The plugin target runs twice, tracing off and on
+//! (every span exported over OTLP to a collector in this process). Run it from a release
+//! build.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -44,6 +46,8 @@ impl DeliveryFigure {
 #[derive(Debug, Clone)]
 pub struct DeliveryBenchReport {
     pub plugin: DeliveryFigure,
+    /// The same with every span exported over OTLP.
+    pub plugin_traced: DeliveryFigure,
     pub webhook: DeliveryFigure,
 }
 
@@ -51,7 +55,10 @@ const BENCH_MANIFEST: &str = r#"{"name": "Bench", "slug": "SLUG", "description":
   "category": "developer-tools", "pricing": {"plan": "free"}, "events": ["task.created"],
   "scopes": [{"name": "tasks:read", "purpose": "Receive new tasks."}]}"#;
 
-pub async fn run_delivery(bench: &DeliveryBench) -> anyhow::Result<DeliveryBenchReport> {
+pub async fn run_delivery(
+    bench: &DeliveryBench,
+    tracing: &super::tracing_switch::TracingSwitch,
+) -> anyhow::Result<DeliveryBenchReport> {
     use bazaar::catalog::{apps, review};
     let dir = tempfile::tempdir()?;
     let store = match &bench.database_url {
@@ -101,6 +108,10 @@ pub async fn run_delivery(bench: &DeliveryBench) -> anyhow::Result<DeliveryBench
                 allow_private_network: true,
                 secrets: secrets.clone(),
                 issuer: "http://127.0.0.1".into(),
+                journal: Some(std::sync::Arc::new(bazaar::runtime::journal::Journal::new(
+                    store.clone(),
+                    24 * 3_600_000,
+                ))),
             },
             dir.path().join("component-cache"),
         ),
@@ -110,13 +121,13 @@ pub async fn run_delivery(bench: &DeliveryBench) -> anyhow::Result<DeliveryBench
     };
 
     let mut figures = Vec::new();
-    for target in ["plugin", "webhook"] {
+    for (target, traced) in [("plugin", false), ("plugin", true), ("webhook", false)] {
         let mut orgs_ids = Vec::new();
         for n in 0..bench.subscribers {
             let (org, _) = orgs::create_with_owner(
                 &store,
-                &format!("Tenant {target} {n}"),
-                &format!("{target}-{n}-{}@bench.test", bazaar::store::new_id("b")),
+                &format!("Tenant {target} {traced} {n}"),
+                &format!("{target}-{traced}-{n}-{}@bench.test", bazaar::store::new_id("b")),
                 "bench-password-1",
             )
             .await?;
@@ -162,6 +173,7 @@ pub async fn run_delivery(bench: &DeliveryBench) -> anyhow::Result<DeliveryBench
         if target == "plugin" {
             services.runtime.get().await?.prepare(&bench.component)?;
         }
+        tracing.set(traced);
         let started = Instant::now();
         let dispatcher = bazaar::events::Dispatcher::start(services.clone(), Duration::from_secs(5)).await;
         let delivered = loop {
@@ -180,19 +192,19 @@ pub async fn run_delivery(bench: &DeliveryBench) -> anyhow::Result<DeliveryBench
             tokio::time::sleep(Duration::from_millis(5)).await;
         };
         let seconds = started.elapsed().as_secs_f64();
+        tracing.set(false);
         dispatcher.stop().await;
         figures.push(DeliveryFigure {
             deliveries: delivered,
             seconds,
         });
     }
-    let webhook = figures.pop().unwrap_or(DeliveryFigure {
-        deliveries: 0,
-        seconds: 1.0,
-    });
-    let plugin = figures.pop().unwrap_or(DeliveryFigure {
-        deliveries: 0,
-        seconds: 1.0,
-    });
-    Ok(DeliveryBenchReport { plugin, webhook })
+    let [plugin, plugin_traced, webhook]: [DeliveryFigure; 3] = figures
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("a target was not measured"))?;
+    Ok(DeliveryBenchReport {
+        plugin,
+        plugin_traced,
+        webhook,
+    })
 }

@@ -12,6 +12,7 @@ pub mod delivery;
 pub mod nodes;
 pub mod oauth;
 pub mod plugin;
+pub mod tracing_switch;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

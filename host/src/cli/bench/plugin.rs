@@ -103,6 +103,8 @@ pub struct PluginBenchReport {
     pub fresh: Percentiles,
     /// The same, with recording off: what recording costs.
     pub fresh_unrecorded: Percentiles,
+    /// Recorded and traced: every span exported over OTLP.
+    pub fresh_traced: Percentiles,
     pub reused: Percentiles,
     pub native: Option<Percentiles>,
 }
@@ -129,7 +131,11 @@ impl Percentiles {
 }
 
 /// Runs `iterations` calls of each kind, after a warm-up, in interleaved rounds.
-pub async fn run(workload: &Workload, iterations: usize) -> anyhow::Result<PluginBenchReport> {
+pub async fn run(
+    workload: &Workload,
+    iterations: usize,
+    tracing: &super::tracing_switch::TracingSwitch,
+) -> anyhow::Result<PluginBenchReport> {
     let sandbox = Sandbox::new(false, None).await?;
     let prepared = sandbox.runtime.prepare(&workload.component)?;
     // Granted what it imports, as an installation that consented to its manifest.
@@ -157,6 +163,7 @@ pub async fn run(workload: &Workload, iterations: usize) -> anyhow::Result<Plugi
     let per_round = iterations.div_ceil(ROUNDS).max(1);
     let mut fresh = Vec::with_capacity(per_round * ROUNDS);
     let mut unrecorded = Vec::with_capacity(per_round * ROUNDS);
+    let mut traced = Vec::with_capacity(per_round * ROUNDS);
     let mut reused = Vec::with_capacity(per_round * ROUNDS);
     let mut native = Vec::with_capacity(per_round * ROUNDS);
     for _ in 0..ROUNDS {
@@ -168,6 +175,11 @@ pub async fn run(workload: &Workload, iterations: usize) -> anyhow::Result<Plugi
             unrecorded.push(fresh_call(&sandbox, &prepared, &installation, &event).await?);
         }
         sandbox.runtime.set_recording(true);
+        tracing.set(true);
+        for _ in 0..per_round {
+            traced.push(fresh_call(&sandbox, &prepared, &installation, &event).await?);
+        }
+        tracing.set(false);
         reused.extend(
             sandbox
                 .runtime
@@ -188,6 +200,7 @@ pub async fn run(workload: &Workload, iterations: usize) -> anyhow::Result<Plugi
         event_bytes: event.payload.len(),
         fresh: Percentiles::of(fresh),
         fresh_unrecorded: Percentiles::of(unrecorded),
+        fresh_traced: Percentiles::of(traced),
         reused: Percentiles::of(reused),
         native: workload.native.map(|_| Percentiles::of(native)),
     })
@@ -226,6 +239,7 @@ pub fn print(workload: &Workload, iterations: usize, report: &PluginBenchReport)
     let mut rows = vec![
         ("fresh isolated instance", report.fresh),
         ("fresh, not recorded", report.fresh_unrecorded),
+        ("fresh, traced over OTLP", report.fresh_traced),
         ("one reused instance", report.reused),
     ];
     if let Some(native) = report.native {
@@ -244,6 +258,10 @@ pub fn print(workload: &Workload, iterations: usize, report: &PluginBenchReport)
         format!(
             "recording costs {:+.1} %",
             (fresh.median_us / report.fresh_unrecorded.median_us - 1.0) * 100.0
+        ),
+        format!(
+            "tracing costs {:+.1} %",
+            (report.fresh_traced.median_us / fresh.median_us - 1.0) * 100.0
         ),
     ];
     if let Some(native) = report.native {

@@ -100,7 +100,8 @@ impl AppState {
                 issuer: issuer.clone(),
                 journal: Some(Arc::new(crate::runtime::journal::Journal::new(
                     store.clone(),
-                    i64::try_from(config.delivery.retention_hours.saturating_mul(3_600_000)).unwrap_or(i64::MAX),
+                    i64::try_from(config.delivery.retention_hours.saturating_mul(3_600_000))
+                        .unwrap_or(i64::MAX),
                 ))),
             },
             config.data_dir.join("component-cache"),

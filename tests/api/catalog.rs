@@ -211,6 +211,7 @@ async fn a_plugin_goes_from_upload_to_uninstall(backend: Backend) {
             allow_private_network: false,
             secrets: std::sync::Arc::new(bazaar::secrets::Secrets::load(None, &server.data_dir()).unwrap()),
             issuer: "http://127.0.0.1".into(),
+            journal: None,
         },
         None,
     )

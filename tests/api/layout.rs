@@ -341,22 +341,33 @@ fn each_table_is_written_only_by_its_owner_and_read_by_others_only_where_listed(
 fn every_table_has_an_owner() {
     let owners: BTreeSet<&str> = OWNERS.iter().map(|(t, _)| *t).collect();
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../migrations/sqlite");
+    let texts: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+        .collect();
+    let words: Vec<&str> = texts
+        .iter()
+        .flat_map(|text| text.split(|c: char| c.is_whitespace() || c == '(' || c == ';'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    // A table a later migration drops (the app log) has no owner any more.
+    let dropped: BTreeSet<&str> = words
+        .windows(3)
+        .filter(|w| w[0] == "DROP" && w[1] == "TABLE")
+        .map(|w| w[2])
+        .collect();
     let mut tables = 0;
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-        let words: Vec<&str> = text
-            .split(|c: char| c.is_whitespace() || c == '(')
-            .filter(|w| !w.is_empty())
-            .collect();
-        for (i, w) in words.iter().enumerate() {
-            if *w == "TABLE" && i > 0 && matches!(words[i - 1], "CREATE" | "VIRTUAL") {
-                let table = words[i + 1];
-                assert!(
-                    owners.contains(table),
-                    "table {table} has no owner in tests/api/layout.rs"
-                );
-                tables += 1;
+    for (i, w) in words.iter().enumerate() {
+        if *w == "TABLE" && i > 0 && matches!(words[i - 1], "CREATE" | "VIRTUAL") {
+            let table = words[i + 1];
+            if dropped.contains(table) {
+                continue;
             }
+            assert!(
+                owners.contains(table),
+                "table {table} has no owner in tests/api/layout.rs"
+            );
+            tables += 1;
         }
     }
     assert!(tables >= 20, "found only {tables} tables");

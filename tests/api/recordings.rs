@@ -245,7 +245,9 @@ async fn wait_invocations(
 
 crate::on_both_databases!(every_call_is_journaled_with_its_log_lines_shown_to_the_developer_only_when_shared);
 
-async fn every_call_is_journaled_with_its_log_lines_shown_to_the_developer_only_when_shared(backend: Backend) {
+async fn every_call_is_journaled_with_its_log_lines_shown_to_the_developer_only_when_shared(
+    backend: Backend,
+) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let vendor = format!("http://{}", listener.local_addr().unwrap());
     let app = axum::Router::new().route(
@@ -295,7 +297,8 @@ async fn every_call_is_journaled_with_its_log_lines_shown_to_the_developer_only_
         assert!(call["duration_us"].as_i64().unwrap() > 0, "{call}");
         let log = call["log"].as_array().unwrap();
         assert!(
-            log.iter().any(|l| l.as_str().unwrap().contains("nothing to sync")),
+            log.iter()
+                .any(|l| l.as_str().unwrap().contains("nothing to sync")),
             "{call}"
         );
         assert!(!call.to_string().contains(TOKEN), "no secret in the journal");
@@ -305,7 +308,9 @@ async fn every_call_is_journaled_with_its_log_lines_shown_to_the_developer_only_
         "newest first: {calls:?}"
     );
     // The newest successful call keeps its recording, to replay a call that ended well.
-    let recording = calls[0]["recording_id"].as_str().expect("a recent call's recording");
+    let recording = calls[0]["recording_id"]
+        .as_str()
+        .expect("a recent call's recording");
     let (status, body) = server
         .get(&tenant.key, &format!("/v1/recordings/{recording}"))
         .await;
@@ -341,7 +346,10 @@ async fn every_call_is_journaled_with_its_log_lines_shown_to_the_developer_only_
         .unwrap();
     let (_, portal) = developer.page(&format!("/developer/apps/{app_id}")).await;
     let section = invocations_of(&portal);
-    assert!(section.contains("not shared") && !section.contains("nothing to sync"), "{section}");
+    assert!(
+        section.contains("not shared") && !section.contains("nothing to sync"),
+        "{section}"
+    );
     server
         .call(
             &tenant.key,
@@ -352,7 +360,10 @@ async fn every_call_is_journaled_with_its_log_lines_shown_to_the_developer_only_
         .await;
     let (_, shared) = server.get(&dev.key, &of_app).await;
     assert!(
-        shared["data"][0]["log"][0].as_str().unwrap().contains("nothing to sync"),
+        shared["data"][0]["log"][0]
+            .as_str()
+            .unwrap()
+            .contains("nothing to sync"),
         "{shared}"
     );
     let (_, portal) = developer
@@ -363,7 +374,11 @@ async fn every_call_is_journaled_with_its_log_lines_shown_to_the_developer_only_
         section.contains("nothing to sync") && section.contains(&format!("<code>{event_id}</code>")),
         "{section}"
     );
-    assert_eq!(section.matches("<tr>").count(), 2, "the header and the one call: {section}");
+    assert_eq!(
+        section.matches("<tr>").count(),
+        2,
+        "the header and the one call: {section}"
+    );
 
     // The tenant's page filters the same way.
     let admin = Browser::sign_in(&server, &tenant.owner_email, &tenant.password)
@@ -378,7 +393,12 @@ async fn every_call_is_journaled_with_its_log_lines_shown_to_the_developer_only_
 
     // Uninstalling forgets them.
     let (status, _) = server
-        .call(&tenant.key, Method::DELETE, &format!("/v1/installations/{id}"), None)
+        .call(
+            &tenant.key,
+            Method::DELETE,
+            &format!("/v1/installations/{id}"),
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (_, gone) = server.get(&tenant.key, &mine).await;

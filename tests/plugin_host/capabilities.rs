@@ -144,6 +144,7 @@ async fn compiled_components_are_cached_on_disk_and_a_corrupt_cache_is_rebuilt()
         allow_private_network: false,
         secrets: std::sync::Arc::new(bazaar::secrets::Secrets::load(None, dir.path()).unwrap()),
         issuer: "http://127.0.0.1".into(),
+        journal: None,
     };
     let cache = dir.path().join("cache");
     let bytes = component("due-date-policy");

@@ -162,7 +162,11 @@ fn a_plugin_call_is_one_trace_with_a_span_per_host_call_exported_over_otlp() {
         .filter(|s| s.name == "host_call" && s.parent_span_id == fetch.span_id)
         .filter_map(|s| text(s, "interface"))
         .collect();
-    assert_eq!(inside_fetch, ["http"], "the request made inside the guest's span is its child");
+    assert_eq!(
+        inside_fetch,
+        ["http"],
+        "the request made inside the guest's span is its child"
+    );
     let everything = format!("{spans:?}");
     assert!(!everything.contains(TOKEN), "no data in a span");
 }
@@ -194,7 +198,11 @@ fn bazaar_serve_sends_its_spans_to_the_configured_collector() {
         ])
         .output()
         .unwrap();
-    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
     let created: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
     let secret = created["api_key"]["secret"].as_str().unwrap().to_owned();
 
@@ -250,7 +258,10 @@ fn bazaar_serve_sends_its_spans_to_the_configured_collector() {
         .unwrap_or_else(|| {
             panic!(
                 "no span of the request among {:?}",
-                spans.iter().map(|s| (&s.name, text(s, "route"))).collect::<Vec<_>>()
+                spans
+                    .iter()
+                    .map(|s| (&s.name, text(s, "route")))
+                    .collect::<Vec<_>>()
             )
         });
     assert_eq!(text(request, "method"), Some("GET"));

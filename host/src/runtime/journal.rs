@@ -68,6 +68,7 @@ impl Job {
 }
 
 /// The server's journal writer (one per server process, shared by its runtime).
+#[derive(Debug)]
 pub struct Journal {
     store: Store,
     retention_ms: i64,
@@ -105,7 +106,10 @@ impl Journal {
             {
                 let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
                 if dropped.is_power_of_two() {
-                    tracing::warn!(dropped, "the invocation journal is behind: successful calls left out");
+                    tracing::warn!(
+                        dropped,
+                        "the invocation journal is behind: successful calls left out"
+                    );
                 }
             }
             return;
@@ -186,7 +190,11 @@ async fn write_batch(store: &Store, retention_ms: i64, rows: Vec<Finished>) -> R
     let mut tx = sqlx::Acquire::begin(&mut *conn).await?;
     // A call that ended as its installation was uninstalled leaves nothing behind.
     let mut installed = BTreeSet::new();
-    for id in rows.iter().map(|r| r.installation_id.as_str()).collect::<BTreeSet<_>>() {
+    for id in rows
+        .iter()
+        .map(|r| r.installation_id.as_str())
+        .collect::<BTreeSet<_>>()
+    {
         let found: Option<(String,)> = sqlx::query_as("SELECT id FROM installations WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
@@ -201,7 +209,9 @@ async fn write_batch(store: &Store, retention_ms: i64, rows: Vec<Finished>) -> R
         }
         let keep_recording = row.outcome != "ok" || newest_ok.get(row.installation_id.as_str()) == Some(&at);
         let recording_id = match &row.recording {
-            Some(recording) if keep_recording => Some(super::recordings::insert(&mut tx, recording, now).await?),
+            Some(recording) if keep_recording => {
+                Some(super::recordings::insert(&mut tx, recording, now).await?)
+            }
             _ => None,
         };
         sqlx::query(
@@ -357,7 +367,20 @@ pub async fn list(store: &Store, filter: &Filter<'_>, limit: i64) -> Result<Vec<
     let rows = query.fetch_all(store.reader()).await?;
     rows.into_iter()
         .map(
-            |(id, installation_id, at, call, event_id, outcome, message, fuel_used, memory_peak_bytes, duration_us, log, recording_id)| {
+            |(
+                id,
+                installation_id,
+                at,
+                call,
+                event_id,
+                outcome,
+                message,
+                fuel_used,
+                memory_peak_bytes,
+                duration_us,
+                log,
+                recording_id,
+            )| {
                 let shown = filter
                     .logs_of
                     .is_none_or(|shared| shared.contains(&installation_id));
@@ -394,7 +417,10 @@ pub async fn list(store: &Store, filter: &Filter<'_>, limit: i64) -> Result<Vec<
 }
 
 /// Deletes an installation's journal (on uninstall, in its transaction).
-pub async fn forget(conn: &mut sqlx::AnyConnection, installation_id: &str) -> std::result::Result<(), sqlx::Error> {
+pub async fn forget(
+    conn: &mut sqlx::AnyConnection,
+    installation_id: &str,
+) -> std::result::Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM invocations WHERE installation_id = $1")
         .bind(installation_id)
         .execute(&mut *conn)

@@ -6,11 +6,11 @@ pub mod bindings;
 pub mod cache;
 mod compat;
 pub mod files;
+pub mod journal;
 pub mod limits;
 pub mod outcome;
 pub mod output;
 pub mod recording;
-pub mod journal;
 pub mod recordings;
 pub mod spans;
 pub mod state;
@@ -576,7 +576,12 @@ impl Runtime {
         // A replay is not a call of the installation: it is not journaled.
         let journaled = match (&self.services.journal, &tape) {
             (Some(_), Some(Source::Replay(_))) | (None, _) => None,
-            (Some(journal), _) => Some((journal.clone(), call.describe(), call.event_id(), installation.clone())),
+            (Some(journal), _) => Some((
+                journal.clone(),
+                call.describe(),
+                call.event_id(),
+                installation.clone(),
+            )),
         };
         let (outcome, fuel_used, memory_peak, answer) =
             match self.admit(prepared, &installation, &limits, &call) {
@@ -613,7 +618,7 @@ impl Runtime {
             log: kept.lines,
             log_dropped_bytes: kept.dropped_bytes,
             log_dropped_lines: kept.dropped_lines,
-            memory_peak_bytes: memory_peak,
+            memory_peak_bytes: memory_peak as u64,
             recording,
         };
         // The call's span (the caller's `#[instrument]`): what a trace shows of it.
@@ -647,7 +652,7 @@ impl Runtime {
                     outcome: report.outcome.class(),
                     message: report.message.clone(),
                     fuel_used: report.fuel_used,
-                    memory_peak_bytes: memory_peak,
+                    memory_peak_bytes: memory_peak as u64,
                     duration_us: report.duration_us,
                     log: report.log.clone(),
                     recording: report.recording.clone(),

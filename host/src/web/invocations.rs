@@ -112,7 +112,12 @@ fn table(listed: &[Invocation], installation_column: bool) -> String {
 }
 
 /// The "Invocations" section of `/installed/{id}`: everything, for the tenant.
-pub async fn installed_section(state: &AppState, org_id: &str, installation_id: &str, query: &JournalQuery) -> String {
+pub async fn installed_section(
+    state: &AppState,
+    org_id: &str,
+    installation_id: &str,
+    query: &JournalQuery,
+) -> String {
     let filter = Filter {
         org_id: Some(org_id),
         installation_id: Some(installation_id),

@@ -9,8 +9,8 @@
 mod connections;
 mod developer;
 mod installed;
-mod marketplace;
 mod invocations;
+mod marketplace;
 mod recordings;
 mod review;
 mod triggers;

@@ -40,9 +40,10 @@ impl TracingSwitch {
         let provider = bazaar::telemetry::otlp_provider(&endpoint)?;
         let on = Arc::new(AtomicBool::new(false));
         let exporting = on.clone();
-        let otlp = bazaar::telemetry::otlp_layer(&provider).with_filter(tracing_subscriber::filter::filter_fn(
-            move |meta| exporting.load(Ordering::Relaxed) && *meta.level() <= tracing::Level::INFO,
-        ));
+        let otlp =
+            bazaar::telemetry::otlp_layer(&provider).with_filter(tracing_subscriber::filter::filter_fn(
+                move |meta| exporting.load(Ordering::Relaxed) && *meta.level() <= tracing::Level::INFO,
+            ));
         let filter = tracing_subscriber::EnvFilter::try_from_default_env()
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
         let log = tracing_subscriber::fmt::layer()

@@ -67,7 +67,8 @@ pub struct Config {
 #[serde(deny_unknown_fields, default)]
 pub struct RateLimitConfig {
     pub enabled: bool,
-    /// Limits by plan name; organizations start on `standard`.
+    /// Limits by plan name; organizations start on `standard`; `anonymous` is for callers
+    /// without credentials, counted per address.
     pub plans: std::collections::BTreeMap<String, PlanLimits>,
 }
 
@@ -87,6 +88,8 @@ impl Default for RateLimitConfig {
             plans: [
                 ("standard".to_owned(), plan(6_000, 1_000)),
                 ("pro".to_owned(), plan(60_000, 5_000)),
+                // Callers without credentials (the public catalog), per address.
+                ("anonymous".to_owned(), plan(600, 60)),
             ]
             .into_iter()
             .collect(),

@@ -73,11 +73,15 @@ pub fn spawn(listener: TcpListener, store: Store, config: Arc<Config>) -> std::i
             Some(services) => Some(Dispatcher::start(services, grace).await),
             None => None,
         };
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.wait_for(|s| *s).await;
-            })
-            .await;
+        // The peer's address: callers without credentials are rate limited by it.
+        let served = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        })
+        .await;
         if let Some(dispatcher) = dispatcher {
             dispatcher.stop().await;
         }

@@ -24,6 +24,9 @@ const OWNERS: &[(&str, &str)] = &[
     ("app_versions", "catalog"),
     ("components", "catalog"),
     ("ratings", "catalog"),
+    ("app_media", "catalog"),
+    ("app_images", "catalog"),
+    ("publishers", "catalog"),
     ("installations", "installs"),
     ("invocations", "runtime"),
     ("app_connection_clients", "capabilities"),
@@ -85,6 +88,11 @@ const READ_JOINS: &[(&str, &str, &str)] = &[
         "installs/extensions.rs",
         "app_versions",
         "likewise, the manifests that name the place",
+    ),
+    (
+        "catalog/search.rs",
+        "organizations",
+        "a card and a review name their organizations: joined in the catalog's one query per page",
     ),
     (
         "runtime/journal.rs",

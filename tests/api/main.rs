@@ -17,6 +17,7 @@ mod integrations;
 mod isolation;
 mod languages;
 mod layout;
+mod marketplace;
 mod nodes;
 mod oauth;
 mod openapi;

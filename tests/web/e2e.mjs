@@ -82,7 +82,7 @@ try {
   await admin.getByRole('link', { name: 'Project statistics' }).click();
   await admin.getByText('What it may do').waitFor();
   check(await admin.getByText(/Why: Keep the counts/).count() === 1, 'the purpose of a scope is shown');
-  check(await admin.getByText(/bazaar:platform\/kv. lets it keep data/).count() === 1, 'the WIT interface behind a scope is shown');
+  check(await admin.getByText(/bazaar:platform\/kv lets it keep data/).count() === 1, 'the WIT interface behind a scope is shown');
   await shot(admin, '3-app-page');
   await admin.getByRole('link', { name: 'Install', exact: true }).click();
   // Every scope must be consented to: the form does not go without the boxes checked.

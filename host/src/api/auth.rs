@@ -145,6 +145,12 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiE
     ))
 }
 
+/// Whether the request carries any credential (a bearer token or the session cookie), valid
+/// or not.
+pub fn carries_credential(parts: &Parts) -> bool {
+    parts.headers.contains_key(header::AUTHORIZATION) || session_cookie(parts).is_some()
+}
+
 /// The session cookie's value, if the request carries one.
 pub fn session_cookie(parts: &Parts) -> Option<&str> {
     parts
@@ -174,6 +180,23 @@ fn check_csrf(parts: &Parts, session: &SessionIdentity) -> Result<(), ApiError> 
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A public route's caller: `None` for one who sent no credential (the public view, rate
+/// limited per address); otherwise an authenticated caller who holds `S`, as [`Authorized`]
+/// (a bad credential is 401, a missing scope 403, never quietly the public view).
+pub struct PublicOr<S: RequiredScope>(pub Option<Principal>, pub(crate) PhantomData<S>);
+
+impl<S: RequiredScope> FromRequestParts<AppState> for PublicOr<S> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if !carries_credential(parts) {
+            return Ok(PublicOr(None, PhantomData));
+        }
+        let Authorized(principal, _) = Authorized::<S>::from_request_parts(parts, state).await?;
+        Ok(PublicOr(Some(principal), PhantomData))
+    }
 }
 
 /// An authenticated caller who holds the scope `S`; anyone else gets 401 or 403.

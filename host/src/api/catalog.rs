@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::auth::{Authorized, need};
+use super::auth::{Authorized, PublicOr, need};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery};
 use crate::AppState;
@@ -36,13 +36,14 @@ pub struct CardList {
     pub data: Vec<Card>,
 }
 
-/// Browse and search published apps.
+/// Browse and search published apps. Public: without credentials it is the signed-out view
+/// (nothing marked installed), rate limited per address.
 #[utoipa::path(get, path = "/v1/catalog", tag = "catalog", params(Browse),
-    security(("bearer" = ["apps:read"]), ("session" = ["apps:read"])),
+    security((), ("bearer" = ["apps:read"]), ("session" = ["apps:read"])),
     responses((status = 200, body = CardList), (status = "4XX", body = ErrorBody)))]
 pub async fn browse(
     State(state): State<AppState>,
-    Authorized(who, ..): Authorized<need::AppsRead>,
+    PublicOr(who, ..): PublicOr<need::AppsRead>,
     ApiQuery(q): ApiQuery<Browse>,
 ) -> Result<Json<CardList>, ApiError> {
     let sort = match q.sort.as_deref() {
@@ -65,25 +66,32 @@ pub async fn browse(
         offset: q.offset.unwrap_or(0),
     };
     Ok(Json(CardList {
-        data: search::search(
-            &state.store,
-            &installs::installed_apps(&state.store, &who.org_id).await?,
-            &query,
-        )
-        .await?,
+        data: search::search(&state.store, &installed(&state, who.as_ref()).await?, &query).await?,
     }))
 }
 
+/// The apps the caller's organization has installed (none for a signed-out caller).
+async fn installed(
+    state: &AppState,
+    who: Option<&super::auth::Principal>,
+) -> Result<std::collections::HashSet<String>, ApiError> {
+    Ok(match who {
+        Some(who) => installs::installed_apps(&state.store, &who.org_id).await?,
+        None => Default::default(),
+    })
+}
+
 /// The page of a published app: description, permissions in plain words, versions, reviews.
+/// Public, as `/v1/catalog`.
 #[utoipa::path(get, path = "/v1/catalog/{slug}", tag = "catalog", params(("slug" = String, Path, description = "App slug")),
-    security(("bearer" = ["apps:read"]), ("session" = ["apps:read"])),
+    security((), ("bearer" = ["apps:read"]), ("session" = ["apps:read"])),
     responses((status = 200, body = Listing), (status = "4XX", body = ErrorBody)))]
 pub async fn listing(
     State(state): State<AppState>,
-    Authorized(who, ..): Authorized<need::AppsRead>,
+    PublicOr(who, ..): PublicOr<need::AppsRead>,
     Path(slug): Path<String>,
 ) -> Result<Json<Listing>, ApiError> {
-    let installed = installs::installed_apps(&state.store, &who.org_id).await?;
+    let installed = installed(&state, who.as_ref()).await?;
     Ok(Json(search::listing(&state.store, &installed, &slug).await?))
 }
 

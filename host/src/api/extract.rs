@@ -78,20 +78,30 @@ where
     }
 }
 
-/// A raw request body (a component upload), with the route's own size limit.
-pub struct ApiBytes(pub axum::body::Bytes);
+/// A raw request body (a component or image upload) of at most `LIMIT` bytes; the route sets
+/// the same limit on its body.
+pub struct ApiBytes<const LIMIT: usize = { crate::catalog::apps::MAX_COMPONENT_BYTES }>(
+    pub axum::body::Bytes,
+);
 
-impl<S: Send + Sync> FromRequest<S> for ApiBytes {
+impl<S: Send + Sync, const LIMIT: usize> FromRequest<S> for ApiBytes<LIMIT> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        // An announced length past the limit is refused before any of the body is read.
+        let announced = req
+            .headers()
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if announced.is_some_and(|n| n > LIMIT as u64) {
+            return Err(ApiError::TooLarge(LIMIT));
+        }
         axum::body::Bytes::from_request(req, state)
             .await
             .map(ApiBytes)
             .map_err(|e| match e.status() {
-                axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                    ApiError::TooLarge(crate::catalog::apps::MAX_COMPONENT_BYTES)
-                }
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge(LIMIT),
                 _ => ApiError::Malformed(e.body_text()),
             })
     }

@@ -11,6 +11,7 @@ pub mod extract;
 pub mod installations;
 pub mod invocations;
 pub mod keys;
+pub mod marketplace;
 pub mod oauth;
 pub mod org;
 pub mod projects;
@@ -98,6 +99,8 @@ list_type!(DeliveryList, crate::events::queue::Delivery);
         triggers::list, triggers::secret, triggers::rotate,
         recordings::list, recordings::of_app, recordings::get, recordings::share,
         invocations::list, invocations::of_app,
+        marketplace::set_icon, marketplace::add_screenshot, marketplace::remove_screenshot,
+        marketplace::reply, marketplace::update_profile, marketplace::publisher, marketplace::verify,
         deliveries::list, deliveries::get, deliveries::replay, deliveries::replay_failed,
         deliveries::installation_analytics, deliveries::app_analytics,
         deliveries::webhook_secret, deliveries::rotate_webhook_secret, deliveries::enable_webhook,
@@ -248,6 +251,30 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             "/apps/{id}/versions/{version_id}/component",
             axum::routing::put(apps::upload)
                 .layer(DefaultBodyLimit::max(crate::catalog::apps::MAX_COMPONENT_BYTES)),
+        )
+        .route(
+            "/apps/{id}/icon",
+            axum::routing::put(marketplace::set_icon)
+                .layer(DefaultBodyLimit::max(crate::catalog::media::MAX_SCREENSHOT_BYTES)),
+        )
+        .route(
+            "/apps/{id}/screenshots",
+            post(marketplace::add_screenshot)
+                .layer(DefaultBodyLimit::max(crate::catalog::media::MAX_SCREENSHOT_BYTES)),
+        )
+        .route(
+            "/apps/{id}/screenshots/{sha256}",
+            delete(marketplace::remove_screenshot),
+        )
+        .route(
+            "/apps/{id}/reviews/{org}/reply",
+            axum::routing::put(marketplace::reply),
+        )
+        .route("/publisher", axum::routing::put(marketplace::update_profile))
+        .route("/publishers/{slug}", get(marketplace::publisher))
+        .route(
+            "/review/publishers/{org_id}/verification",
+            axum::routing::put(marketplace::verify),
         )
         .route("/apps/{id}/versions/{version_id}/submit", post(apps::submit))
         .route("/apps/{id}/versions/{version_id}/sandbox", post(apps::sandbox))

@@ -140,27 +140,45 @@ fn set_headers(headers: &mut HeaderMap, v: &Verdict) {
     }
 }
 
+/// The plan of callers without credentials (the public catalog), counted per address.
+pub const ANONYMOUS: &str = "anonymous";
+
 /// The middleware: authenticates (the handler reuses the result), takes a token, and answers
-/// 429 when there is none. Unauthenticated requests pass through to get their 401.
+/// 429 when there is none. A request without credentials takes from its address's bucket
+/// (plan [`ANONYMOUS`]); one with a bad credential passes through to get its 401.
 pub async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if !state.limiter.config.enabled {
         return next.run(request).await;
     }
     let (mut parts, body) = request.into_parts();
-    let Ok(principal) = Principal::from_request_parts(&mut parts, &state).await else {
-        return next.run(Request::from_parts(parts, body)).await;
+    let (key, plan) = match Principal::from_request_parts(&mut parts, &state).await {
+        Ok(principal) => {
+            let key = match &principal.actor {
+                Actor::ApiKey { key_id } => format!("key:{key_id}"),
+                Actor::App { installation_id, .. } => format!("installation:{installation_id}"),
+                Actor::User { user_id, .. } => format!("user:{user_id}:{}", principal.org_id),
+            };
+            (key, state.limiter.plan_of(&state, &principal.org_id).await)
+        }
+        Err(_) if !super::auth::carries_credential(&parts) => {
+            let address = parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|info| info.0.ip().to_string())
+                .unwrap_or_default();
+            (format!("address:{address}"), ANONYMOUS.to_owned())
+        }
+        Err(_) => return next.run(Request::from_parts(parts, body)).await,
     };
-    let key = match &principal.actor {
-        Actor::ApiKey { key_id } => format!("key:{key_id}"),
-        Actor::App { installation_id, .. } => format!("installation:{installation_id}"),
-        Actor::User { user_id, .. } => format!("user:{user_id}:{}", principal.org_id),
-    };
-    let plan = state.limiter.plan_of(&state, &principal.org_id).await;
     let verdict = state.limiter.take(&key, plan);
     if let Some(wait) = verdict.retry_after {
         let body = serde_json::json!({ "error": {
             "code": "rate_limited",
-            "message": format!("too many requests for this credential's plan ({} per minute); retry in {wait} s", verdict.limits.per_minute),
+            "message": if verdict.plan == ANONYMOUS {
+                format!("too many requests without credentials from this address ({} per minute); retry in {wait} s, or send an API key", verdict.limits.per_minute)
+            } else {
+                format!("too many requests for this credential's plan ({} per minute); retry in {wait} s", verdict.limits.per_minute)
+            },
         }});
         let mut response = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
         set_headers(response.headers_mut(), &verdict);

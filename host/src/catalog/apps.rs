@@ -406,7 +406,7 @@ pub async fn upload_component(store: &Store, app: &App, version_id: &str, bytes:
             version.version, version.state
         )));
     }
-    let sha256: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+    let sha256 = sha256_hex(bytes);
     let mut conn = store.writer().acquire().await?;
     let mut tx = conn.begin().await?;
     sqlx::query(
@@ -484,4 +484,9 @@ pub async fn set_install_count(conn: &mut sqlx::AnyConnection, app_id: &str, cou
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// The content hash that names stored bytes (components, images), in lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -97,6 +97,12 @@ pub struct Manifest {
     pub icon: Option<String>,
     #[serde(default)]
     pub screenshots: Vec<String>,
+    /// Where tenants get help (an https:// page, or `mailto:`).
+    #[serde(default)]
+    pub support_url: Option<String>,
+    /// The app's privacy policy (https://).
+    #[serde(default)]
+    pub privacy_url: Option<String>,
     #[serde(default)]
     pub scopes: Vec<ScopeRequest>,
     #[serde(default)]
@@ -288,6 +294,16 @@ impl Manifest {
                 "slug",
                 "use 2 to 50 lowercase letters, digits and dashes, starting with a letter",
             ));
+        }
+        if let Some(url) = &self.support_url
+            && !(url.starts_with("https://") || url.starts_with("mailto:"))
+        {
+            errors.push(at("support_url", "must be an https:// URL or a mailto: address"));
+        }
+        if let Some(url) = &self.privacy_url
+            && !url.starts_with("https://")
+        {
+            errors.push(at("privacy_url", "must be an https:// URL"));
         }
         for (i, url) in self.icon.iter().chain(&self.screenshots).enumerate() {
             if !url.starts_with("https://") {

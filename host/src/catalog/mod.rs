@@ -2,6 +2,8 @@
 
 pub mod apps;
 pub mod manifest;
+pub mod media;
+pub mod publishers;
 pub mod review;
 pub mod search;
 pub mod trigger_spec;

@@ -43,7 +43,11 @@ pub struct Card {
     pub name: String,
     pub description: String,
     pub category: String,
+    /// The uploaded icon (`/media/{sha256}`), or the manifest's URL.
     pub icon: Option<String>,
+    /// The developer organization's name, and whether reviewers verified it.
+    pub publisher: String,
+    pub publisher_verified: bool,
     #[schema(value_type = Object)]
     pub pricing: Pricing,
     /// Average stars, or null before the first rating.
@@ -67,6 +71,9 @@ struct CardRow {
     install_count: i64,
     manifest: String,
     long_description: String,
+    icon_sha256: Option<String>,
+    publisher: String,
+    verified_at: Option<i64>,
 }
 
 impl CardRow {
@@ -80,7 +87,12 @@ impl CardRow {
             name: self.name,
             description: self.description,
             category: self.category,
-            icon: manifest.icon,
+            icon: self
+                .icon_sha256
+                .map(|sha| format!("/media/{sha}"))
+                .or(manifest.icon),
+            publisher: self.publisher,
+            publisher_verified: self.verified_at.is_some(),
             pricing: manifest.pricing,
             rating: (self.rating_count > 0).then(|| self.rating_sum as f64 / self.rating_count as f64),
             rating_count: self.rating_count,
@@ -91,8 +103,10 @@ impl CardRow {
 }
 
 const CARD_COLUMNS: &str = "SELECT a.id, a.slug, a.kind, a.name, a.description, a.category, a.rating_sum, a.rating_count, \
-     a.install_count, v.manifest, a.long_description \
-     FROM apps a JOIN app_versions v ON v.id = a.published_version_id";
+     a.install_count, v.manifest, a.long_description, ic.sha256 AS icon_sha256, o.name AS publisher, p.verified_at \
+     FROM apps a JOIN app_versions v ON v.id = a.published_version_id \
+     JOIN organizations o ON o.id = a.owner_org_id LEFT JOIN publishers p ON p.org_id = a.owner_org_id \
+     LEFT JOIN app_images ic ON ic.app_id = a.id AND ic.role = 'icon'";
 
 /// The searchable text of an app, for PostgreSQL's text search (the index is on this expression).
 const PG_DOCUMENT: &str =
@@ -196,6 +210,20 @@ pub async fn search(store: &Store, installed: &HashSet<String>, query: &Query) -
         .collect())
 }
 
+/// The published apps of a publisher, most installed first.
+pub async fn by_publisher(store: &Store, org_id: &str) -> Result<Vec<Card>> {
+    let rows: Vec<CardRow> = sqlx::query_as(&format!(
+        "{CARD_COLUMNS} WHERE a.status = 'active' AND a.owner_org_id = $1 ORDER BY a.install_count DESC, a.id DESC LIMIT 100"
+    ))
+    .bind(org_id)
+    .fetch_all(store.reader())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| row.into_card(&HashSet::new()))
+        .collect())
+}
+
 /// A scope on the app page: its name, the developer's purpose, and what it lets the app do.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Permission {
@@ -203,7 +231,7 @@ pub struct Permission {
     pub purpose: String,
     pub means: String,
     /// For plugins: the WIT interfaces behind the scope and what each lets the app do.
-    pub interfaces: Vec<String>,
+    pub interfaces: Vec<crate::policy::InterfaceUse>,
 }
 
 /// The app page.
@@ -211,8 +239,21 @@ pub struct Permission {
 pub struct Listing {
     #[serde(flatten)]
     pub card: Card,
+    /// Markdown; pages render it with raw HTML shown as text and only web and mail links.
     pub long_description: String,
+    /// Uploaded screenshots (`/media/{sha256}`) first, then the manifest's URLs.
     pub screenshots: Vec<String>,
+    pub publisher_profile: super::publishers::Publisher,
+    /// The internet hosts a plugin may call.
+    pub allowed_hosts: Vec<String>,
+    /// Where its UI appears in Bazaar's pages, in words.
+    pub appears_in: Vec<String>,
+    /// The accounts it asks the tenant to connect, in words.
+    pub connections: Vec<String>,
+    /// What one call of a plugin may use.
+    pub limits: Option<CallLimits>,
+    pub support_url: Option<String>,
+    pub privacy_url: Option<String>,
     pub permissions: Vec<Permission>,
     /// The events it receives, each with what receiving it takes.
     pub events: Vec<EventAccess>,
@@ -230,12 +271,27 @@ pub struct VersionSummary {
     pub published_at: Option<String>,
 }
 
-/// A rating with its review.
+/// A rating with its review, and the developer's reply.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Review {
+    /// The reviewing organization's name.
+    pub by: String,
     pub stars: i64,
     pub review: String,
     pub updated_at: String,
+    pub reply: Option<String>,
+    pub replied_at: Option<String>,
+}
+
+/// A review as read: the organization's name, stars, text, time, reply and its time.
+type ReviewRow = (String, i64, String, i64, Option<String>, Option<i64>);
+
+/// The limits one call of a plugin runs under.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CallLimits {
+    pub fuel: u64,
+    pub memory_bytes: usize,
+    pub timeout_ms: u64,
 }
 
 /// The catalog page of a published app, marked if it is among the organization's `installed`.
@@ -252,16 +308,43 @@ pub async fn listing(store: &Store, installed: &HashSet<String>, slug: &str) -> 
     let app = apps::get(store, &card.id).await?;
     let published = apps::version(store, app.published_version_id.as_deref().unwrap_or_default()).await?;
     let versions: Vec<Version> = apps::versions(store, &app.id, true).await?;
-    let reviews: Vec<(i64, String, i64)> = sqlx::query_as(
-        "SELECT stars, review, updated_at FROM ratings WHERE app_id = $1 ORDER BY updated_at DESC LIMIT 50",
+    let reviews: Vec<ReviewRow> = sqlx::query_as(
+        "SELECT o.name, r.stars, r.review, r.updated_at, r.reply, r.replied_at FROM ratings r \
+         JOIN organizations o ON o.id = r.org_id WHERE r.app_id = $1 ORDER BY r.updated_at DESC LIMIT 50",
     )
     .bind(&app.id)
     .fetch_all(store.reader())
     .await?;
+    let gallery = super::media::gallery(store, &app.id).await?;
+    let manifest = &published.manifest;
+    let plugin = published.component_sha256.is_some();
+    let limits = manifest.limits();
     Ok(Listing {
         card,
         long_description,
-        screenshots: published.manifest.screenshots.clone(),
+        screenshots: gallery
+            .screenshots
+            .iter()
+            .map(|i| i.url.clone())
+            .chain(
+                manifest
+                    .screenshots
+                    .iter()
+                    .filter(|u| u.starts_with("https://"))
+                    .cloned(),
+            )
+            .collect(),
+        publisher_profile: super::publishers::get(store, &app.owner_org_id).await?,
+        allowed_hosts: manifest.allowed_hosts.clone(),
+        appears_in: manifest.ui.iter().map(|p| p.describe().to_owned()).collect(),
+        connections: manifest.connections.iter().map(|c| c.describe()).collect(),
+        limits: plugin.then_some(CallLimits {
+            fuel: limits.fuel,
+            memory_bytes: limits.memory_bytes,
+            timeout_ms: limits.timeout_ms,
+        }),
+        support_url: manifest.support_url.clone(),
+        privacy_url: manifest.privacy_url.clone(),
         permissions: permissions(&published),
         events: event_access(&published),
         versions: versions
@@ -275,13 +358,41 @@ pub async fn listing(store: &Store, installed: &HashSet<String>, slug: &str) -> 
             .collect(),
         reviews: reviews
             .into_iter()
-            .map(|(stars, review, at)| Review {
+            .map(|(by, stars, review, at, reply, replied_at)| Review {
+                by,
                 stars,
                 review,
                 updated_at: crate::platform::format_time(at),
+                reply,
+                replied_at: replied_at.map(crate::platform::format_time),
             })
             .collect(),
     })
+}
+
+/// The developer answers an organization's review of their app.
+pub async fn reply(store: &Store, app_id: &str, reviewer_org_slug: &str, text: &str) -> Result<()> {
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > 2_000 {
+        return Err(PlatformError::Invalid(
+            "a reply must be 1 to 2,000 characters".into(),
+        ));
+    }
+    let org = crate::platform::orgs::find_by_slug(store, reviewer_org_slug)
+        .await?
+        .ok_or(PlatformError::NotFound("review"))?;
+    let done =
+        sqlx::query("UPDATE ratings SET reply = $1, replied_at = $2 WHERE app_id = $3 AND org_id = $4")
+            .bind(text)
+            .bind(crate::store::now_ms())
+            .bind(app_id)
+            .bind(&org.id)
+            .execute(store.writer())
+            .await?;
+    if done.rows_affected() == 0 {
+        return Err(PlatformError::NotFound("review"));
+    }
+    Ok(())
 }
 
 /// Each scope of a version in plain words.

@@ -1,6 +1,7 @@
 //! HTML shared by the pages and the API: escaping, and plugin UI blocks rendered by the host.
 
 pub mod blocks;
+pub mod markdown;
 
 /// Escapes text for HTML.
 pub fn esc(text: &str) -> String {

@@ -142,20 +142,34 @@ const WASI_BASELINE: [(&str, &str); 4] = [
 ];
 
 /// What a plugin holding `scope` can call, in words: the WIT interfaces behind the scope.
-pub fn interfaces_for(scope: Scope) -> Vec<String> {
-    let mut found: Vec<String> = Interface::ALL
+pub fn interfaces_for(scope: Scope) -> Vec<InterfaceUse> {
+    let uses = |interface: &str, lets_it: &str| InterfaceUse {
+        interface: interface.to_owned(),
+        lets_it: lets_it.to_owned(),
+    };
+    let mut found: Vec<InterfaceUse> = Interface::ALL
         .into_iter()
         .filter(|i| i.scope() == Some(scope))
-        .map(|i| format!("`bazaar:platform/{}` lets it {}", i.name(), i.what()))
+        .map(|i| uses(&format!("bazaar:platform/{}", i.name()), i.what()))
         .collect();
     match scope {
-        Scope::FilesRead => found.push("`wasi:filesystem` lets it read files in its own folder".into()),
-        Scope::FilesWrite => {
-            found.push("`wasi:filesystem` lets it create and change files in its own folder".into())
-        }
+        Scope::FilesRead => found.push(uses("wasi:filesystem", "read files in its own folder")),
+        Scope::FilesWrite => found.push(uses(
+            "wasi:filesystem",
+            "create and change files in its own folder",
+        )),
         _ => {}
     }
     found
+}
+
+/// A WIT interface behind a scope, and what it lets the app do.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct InterfaceUse {
+    /// `bazaar:platform/kv`, `wasi:filesystem`.
+    pub interface: String,
+    /// In words, after "lets it": `keep its own data`.
+    pub lets_it: String,
 }
 
 /// Maps one import name (`bazaar:platform/kv@0.1.0`, `wasi:sockets/tcp@0.2.6`) to its rule.

@@ -14,8 +14,8 @@ pub mod egress;
 pub mod imports;
 
 pub use imports::{
-    GrantRefusal, ImportRule, Interface, SUPPORTED_VERSIONS, check_grants, check_rules, files_access,
-    interfaces_for, rule_for, rules_of,
+    GrantRefusal, ImportRule, Interface, InterfaceUse, SUPPORTED_VERSIONS, check_grants, check_rules,
+    files_access, interfaces_for, rule_for, rules_of,
 };
 
 use crate::platform::{Scope, ScopeSet};
@@ -71,7 +71,9 @@ impl EventRule {
     /// What subscribing means, in the words of the consent page and the docs.
     pub fn describe(self) -> String {
         match self {
-            EventRule::Resource(scope) => format!("needs `{scope}`: the event carries the resource"),
+            EventRule::Resource(scope) => {
+                format!("needs the {scope} permission: the event carries the resource")
+            }
             EventRule::AppLifecycle => {
                 "needs no scope: an app receives these about its own installation only".to_owned()
             }
@@ -151,6 +153,21 @@ pub const ROUTES: &[(&str, &str, Option<Scope>)] = &[
     ("GET", "/v1/apps/{id}/analytics", Some(Scope::AppsRead)),
     ("GET", "/v1/apps/{id}/recordings", Some(Scope::AppsWrite)),
     ("GET", "/v1/apps/{id}/invocations", Some(Scope::AppsWrite)),
+    ("PUT", "/v1/apps/{id}/icon", Some(Scope::AppsWrite)),
+    ("POST", "/v1/apps/{id}/screenshots", Some(Scope::AppsWrite)),
+    (
+        "DELETE",
+        "/v1/apps/{id}/screenshots/{sha256}",
+        Some(Scope::AppsWrite),
+    ),
+    ("PUT", "/v1/apps/{id}/reviews/{org}/reply", Some(Scope::AppsWrite)),
+    ("PUT", "/v1/publisher", Some(Scope::AppsWrite)),
+    ("GET", "/v1/publishers/{slug}", Some(Scope::AppsRead)),
+    (
+        "PUT",
+        "/v1/review/publishers/{org_id}/verification",
+        Some(Scope::AppsReview),
+    ),
     ("POST", "/v1/apps/{id}/client-secret", Some(Scope::AppsWrite)),
     (
         "PUT",

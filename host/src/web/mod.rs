@@ -42,6 +42,8 @@ pub fn router() -> Router<AppState> {
         .route("/marketplace", get(marketplace::browse))
         .route("/marketplace/{slug}", get(marketplace::app_page))
         .route("/marketplace/{slug}/install", get(marketplace::install_page))
+        .route("/publishers/{slug}", get(marketplace::publisher_page))
+        .route("/media/{sha256}", get(marketplace::media))
         .route("/projects", get(work::projects))
         .route("/projects/{id}", get(work::project))
         .route("/tasks/{id}", get(work::task))
@@ -101,18 +103,14 @@ impl IntoResponse for SignInFirst {
     }
 }
 
-impl FromRequestParts<AppState> for Visitor {
-    type Rejection = SignInFirst;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, SignInFirst> {
-        let back = SignInFirst(parts.uri.to_string());
-        let token =
-            crate::api::auth::session_cookie(parts).ok_or_else(|| SignInFirst(parts.uri.to_string()))?;
+impl Visitor {
+    /// The signed-in person of the request, if there is one.
+    async fn of(parts: &Parts, state: &AppState) -> Option<Visitor> {
+        let token = crate::api::auth::session_cookie(parts)?;
         let session = credentials::authenticate_session(&state.store, token)
             .await
             .ok()
-            .flatten()
-            .ok_or(back)?;
+            .flatten()?;
         let orgs = orgs::memberships_of(&state.store, &session.user_id)
             .await
             .unwrap_or_default();
@@ -121,7 +119,7 @@ impl FromRequestParts<AppState> for Visitor {
             .find(|(o, _)| o.id == session.org_id)
             .map(|(o, _)| o.name.clone())
             .unwrap_or_default();
-        Ok(Visitor {
+        Some(Visitor {
             session,
             org_name,
             orgs,
@@ -129,10 +127,44 @@ impl FromRequestParts<AppState> for Visitor {
     }
 }
 
+impl FromRequestParts<AppState> for Visitor {
+    type Rejection = SignInFirst;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, SignInFirst> {
+        Visitor::of(parts, state)
+            .await
+            .ok_or_else(|| SignInFirst(parts.uri.to_string()))
+    }
+}
+
+/// Public pages (the marketplace) take an `Option<Visitor>`: `None` for someone signed out.
+impl axum::extract::OptionalFromRequestParts<AppState> for Visitor {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, std::convert::Infallible> {
+        Ok(Visitor::of(parts, state).await)
+    }
+}
+
 /// A whole page: head, navigation (for a signed-in visitor), main content.
 pub fn page(title: &str, visitor: Option<&Visitor>, main: &str) -> Response {
+    page_described(title, None, visitor, main)
+}
+
+/// A page with a description for search engines and link previews (the public pages).
+pub fn page_described(
+    title: &str,
+    description: Option<&str>,
+    visitor: Option<&Visitor>,
+    main: &str,
+) -> Response {
     let nav = match visitor {
-        None => "<nav aria-label=\"Main\"><a href=\"/marketplace\">Marketplace</a></nav>".to_owned(),
+        None => "<nav aria-label=\"Main\"><a href=\"/marketplace\">Marketplace</a></nav>\
+                 <div class=\"who\"><a href=\"/signin\">Sign in</a> <a href=\"/signup\">Sign up</a></div>"
+            .to_owned(),
         Some(v) => {
             let review = if v.session.reviewer {
                 "<a href=\"/review\">Review queue</a>"
@@ -178,11 +210,21 @@ pub fn page(title: &str, visitor: Option<&Visitor>, main: &str) -> Response {
         .unwrap_or_default();
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">{csrf}\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">{csrf}{described}\
          <title>{title} · Bazaar</title><link rel=\"stylesheet\" href=\"/assets/style.css\">\
          <script src=\"/assets/app.js\" defer></script></head><body>\
          <header><a class=\"brand\" href=\"/\">Bazaar</a>{nav}</header><main id=\"main\">{main}</main></body></html>",
-        title = esc(title)
+        title = esc(title),
+        described = description
+            .map(|d| {
+                format!(
+                    "<meta name=\"description\" content=\"{d}\"><meta property=\"og:title\" content=\"{t}\">\
+                     <meta property=\"og:description\" content=\"{d}\"><meta property=\"og:type\" content=\"website\">",
+                    d = esc(d),
+                    t = esc(title)
+                )
+            })
+            .unwrap_or_default(),
     );
     let mut response = Html(html).into_response();
     let headers = response.headers_mut();

@@ -58,6 +58,25 @@ pub struct Config {
     pub delivery: DeliveryConfig,
     /// Request rate limits on `/v1`, per plan.
     pub rate_limits: RateLimitConfig,
+    /// Paid apps (the `[billing]` table).
+    #[serde(default)]
+    pub billing: BillingConfig,
+}
+
+/// Paid apps: the platform's revenue share of each charge.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct BillingConfig {
+    /// Percent of each charge the platform keeps; the developer is paid the rest.
+    pub platform_share_percent: u32,
+}
+
+impl Default for BillingConfig {
+    fn default() -> Self {
+        BillingConfig {
+            platform_share_percent: crate::billing::DEFAULT_PLATFORM_SHARE_PERCENT,
+        }
+    }
 }
 
 /// Token buckets per API key, per app installation and per signed-in user (the
@@ -156,6 +175,7 @@ impl Default for Config {
             otlp_endpoint: None,
             delivery: DeliveryConfig::default(),
             rate_limits: RateLimitConfig::default(),
+            billing: BillingConfig::default(),
         }
     }
 }

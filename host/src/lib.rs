@@ -5,6 +5,7 @@
 //! `web` depend on this composition; neither depends on the other's router.
 
 pub mod api;
+pub mod billing;
 pub mod capabilities;
 pub mod catalog;
 pub mod config;
@@ -70,6 +71,8 @@ pub struct AppState {
     pub review_sandbox: Arc<tokio::sync::OnceCell<crate::sandbox::Sandbox>>,
     /// This node's request rate limits.
     pub limiter: Arc<api::ratelimit::RateLimiter>,
+    /// Paid apps' ledger and the provider money moves through.
+    pub billing: Arc<crate::billing::Billing>,
     /// The plugin host for installed plugins (hooks, deliveries); started on first use.
     pub runtime: crate::runtime::SharedRuntime,
     /// The OAuth issuer and this server's public origin, fixed when the server starts: the
@@ -112,6 +115,10 @@ impl AppState {
             files_root,
             secrets,
             review_sandbox: Arc::default(),
+            billing: Arc::new(crate::billing::Billing {
+                provider: Box::new(crate::billing::RecordingProvider::default()),
+                platform_share_percent: config.billing.platform_share_percent,
+            }),
             runtime,
             store,
             config,

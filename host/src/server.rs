@@ -66,8 +66,25 @@ pub fn spawn(listener: TcpListener, store: Store, config: Arc<Config>) -> std::i
         allow_private_network: config.allow_private_network,
     });
     let grace = Duration::from_secs(config.shutdown_grace_secs);
+    let billing = (state.billing.clone(), state.store.clone());
     let app = crate::router(state);
     let (stop, mut stopped) = watch::channel(false);
+    // Monthly subscriptions renew (and uninstalled ones end) once their paid month is over.
+    let mut renewals_stop = stop.subscribe();
+    tokio::spawn(async move {
+        let (billing, store) = billing;
+        let mut every = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tokio::select! {
+                _ = every.tick() => {
+                    if let Err(e) = billing.renew_due(&store, crate::store::now_ms()).await {
+                        tracing::warn!(error = %e, "subscriptions could not be renewed");
+                    }
+                }
+                _ = renewals_stop.changed() => break,
+            }
+        }
+    });
     let task = tokio::spawn(async move {
         let dispatcher = match delivery {
             Some(services) => Some(Dispatcher::start(services, grace).await),

@@ -71,7 +71,7 @@ pub fn otlp_provider(endpoint: &str) -> Result<SdkTracerProvider, TelemetryError
 }
 
 /// The `tracing` layer that turns spans into OpenTelemetry spans of `provider`.
-pub fn otlp_layer<S>(provider: &SdkTracerProvider) -> impl Layer<S>
+pub fn otlp_layer<S>(provider: &SdkTracerProvider) -> impl Layer<S> + use<S>
 where
     S: tracing::Subscriber + for<'span> tracing_subscriber::registry::LookupSpan<'span>,
 {

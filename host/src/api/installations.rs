@@ -54,6 +54,8 @@ pub struct Install {
     #[serde(default)]
     #[schema(value_type = Object)]
     config: ConfigInput,
+    /// A paid app's price, exactly as the catalog shows it: the tenant's agreement to pay it.
+    accept_price: Option<crate::billing::Price>,
 }
 
 /// Install a published app with consent to its scopes. Emits `app.installed`.
@@ -72,9 +74,30 @@ pub async fn install(
         who.user_id(),
         &body.app,
         &body.scopes,
+        body.accept_price.as_ref(),
         &body.config,
     )
     .await?;
+    // A paid app starts its subscription (or one-time charge); a declined payment undoes the
+    // installation.
+    let app = crate::catalog::apps::get(&state.store, &installation.app_id).await?;
+    let version = crate::catalog::apps::version(&state.store, &installation.version_id).await?;
+    if let Err(e) = state
+        .billing
+        .start(
+            &state.store,
+            &who.org_id,
+            &installation.id,
+            &app.id,
+            &app.name,
+            &app.owner_org_id,
+            &version.manifest.pricing,
+        )
+        .await
+    {
+        installs::uninstall(&state.store, &state.files_root, &who.org_id, &installation.id).await?;
+        return Err(e.into());
+    }
     Ok((StatusCode::CREATED, Json(installation)))
 }
 

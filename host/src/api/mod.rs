@@ -2,6 +2,7 @@
 
 pub mod apps;
 pub mod auth;
+pub mod billing;
 pub mod catalog;
 pub mod connections;
 pub mod deliveries;
@@ -99,6 +100,7 @@ list_type!(DeliveryList, crate::events::queue::Delivery);
         triggers::list, triggers::secret, triggers::rotate,
         recordings::list, recordings::of_app, recordings::get, recordings::share,
         invocations::list, invocations::of_app,
+        billing::subscriptions, billing::statement, billing::payouts,
         marketplace::set_icon, marketplace::add_screenshot, marketplace::remove_screenshot,
         marketplace::reply, marketplace::update_profile, marketplace::publisher, marketplace::verify,
         deliveries::list, deliveries::get, deliveries::replay, deliveries::replay_failed,
@@ -317,6 +319,9 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         )
         .route("/installations/{id}/triggers", get(triggers::list))
         .route("/invocations", get(invocations::list))
+        .route("/billing/subscriptions", get(billing::subscriptions))
+        .route("/billing/statement", get(billing::statement))
+        .route("/billing/payouts", get(billing::payouts))
         .route("/apps/{id}/invocations", get(invocations::of_app))
         .route("/recordings", get(recordings::list))
         .route("/recordings/{id}", get(recordings::get))

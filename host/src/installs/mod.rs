@@ -317,7 +317,9 @@ async fn recount(conn: &mut sqlx::AnyConnection, app_id: &str) -> Result<()> {
     apps::set_install_count(conn, app_id, count).await
 }
 
-/// Installs the published version of the app `slug` with the admin's consent and configuration.
+/// Installs the published version of the app `slug` with the admin's consent, their
+/// confirmation of a paid app's price, and the configuration.
+#[allow(clippy::too_many_arguments)]
 pub async fn install(
     store: &Store,
     secrets: &Secrets,
@@ -325,11 +327,13 @@ pub async fn install(
     user_id: Option<&str>,
     slug: &str,
     consent: &[String],
+    accepted_price: Option<&crate::billing::Price>,
     config: &ConfigInput,
 ) -> Result<Installation> {
     let app = apps::by_slug(store, slug).await?;
     let version = apps::version(store, published(&app)?).await?;
     let granted = check_consent(&version, consent)?;
+    crate::billing::check_accepted(&app.name, &version.manifest.pricing, accepted_price)?;
     let stored = prepare_config(&version.manifest, config, None, secrets)?;
     let now = now_ms();
     let id = new_id("ins");
@@ -690,6 +694,7 @@ pub async fn uninstall(store: &Store, files_root: &Path, org_id: &str, id: &str)
     crate::capabilities::credentials::forget(&mut tx, id).await?;
     triggers::forget(&mut tx, id).await?;
     crate::runtime::recordings::forget(&mut tx, id).await?;
+    crate::billing::end(&mut tx, id).await?;
     sqlx::query("DELETE FROM installations WHERE id = $1 AND org_id = $2")
         .bind(id)
         .bind(org_id)

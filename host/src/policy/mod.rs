@@ -278,6 +278,9 @@ pub const ROUTES: &[(&str, &str, Option<Scope>)] = &[
     ),
     ("GET", "/v1/recordings", Some(Scope::InstallationsRead)),
     ("GET", "/v1/invocations", Some(Scope::InstallationsRead)),
+    ("GET", "/v1/billing/subscriptions", Some(Scope::InstallationsRead)),
+    ("GET", "/v1/billing/statement", Some(Scope::InstallationsRead)),
+    ("GET", "/v1/billing/payouts", Some(Scope::AppsWrite)),
     ("GET", "/v1/recordings/{id}", Some(Scope::InstallationsRead)),
     (
         "GET",

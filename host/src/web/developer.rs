@@ -81,6 +81,7 @@ pub async fn portal(State(state): State<AppState>, visitor: Visitor) -> Response
          <button type=\"submit\">Create app</button><p role=\"alert\" id=\"manifest-errors\"></p></form></section>",
         example = esc(MANIFEST_EXAMPLE)
     );
+    let body = body + &super::billing::developer_section(&state, &visitor.session.org_id).await;
     page("Developer portal", Some(&visitor), &body)
 }
 

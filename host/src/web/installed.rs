@@ -54,10 +54,11 @@ pub async fn list(State(state): State<AppState>, visitor: Visitor) -> Response {
             "<table><thead><tr><th>App</th><th>Version</th><th>Status</th><th>Granted</th></tr></thead><tbody>{rows}</tbody></table>"
         )
     };
+    let paid = super::billing::payer_section(&state, &visitor.session.org_id).await;
     page(
         "Installed apps",
         Some(&visitor),
-        &format!("<h1>Installed apps</h1>{body}"),
+        &format!("<h1>Installed apps</h1>{body}{paid}"),
     )
 }
 

@@ -584,9 +584,10 @@ pub async fn install_page(
         "<h1>Install {name}</h1>{built}<form data-api=\"POST /v1/installations\" data-then=\"/installed/{{id}}\">\
          <input type=\"hidden\" name=\"app\" value=\"{slug}\">\
          <fieldset><legend>Allow {name} to:</legend><ul>{scopes}</ul></fieldset>\
-         {places}{events}{config}<button type=\"submit\">Install</button><p role=\"alert\"></p></form>",
+         {places}{events}{config}{price}<button type=\"submit\">Install</button><p role=\"alert\"></p></form>",
         name = esc(&app.name),
         slug = esc(&app.slug),
+        price = price_confirmation(&version.manifest.pricing),
         config = if fields.is_empty() {
             String::new()
         } else {
@@ -595,6 +596,29 @@ pub async fn install_page(
     );
     page(&format!("Install {}", app.name), Some(&visitor), &body)
 }
+/// A paid app's price, which the admin must agree to before the form goes (its hidden fields
+/// send the price to `/v1/installations` as `accept_price`).
+fn price_confirmation(pricing: &Pricing) -> String {
+    let Some(price) = crate::billing::price_of(pricing) else {
+        return String::new();
+    };
+    let terms = match pricing {
+        Pricing::Monthly { .. } => {
+            "charged now for the first month, then each month until you uninstall it; uninstalling ends it at the end of the paid month"
+        }
+        _ => "charged once, now",
+    };
+    format!(
+        "<fieldset><legend>Price</legend><p><strong>{words}</strong>: {terms}.</p>\
+         <label><input type=\"checkbox\" required> I agree to pay {words}</label>\
+         <input type=\"hidden\" name=\"accept_price.price_cents\" value=\"{cents}\" data-number>\
+         <input type=\"hidden\" name=\"accept_price.currency\" value=\"{currency}\"></fieldset>",
+        words = esc(&crate::billing::describe(pricing)),
+        cents = price.price_cents,
+        currency = esc(&price.currency),
+    )
+}
+
 /// "Built for Bazaar's plugin contract 0.2.0", read from the component's exports.
 async fn built_against(state: &AppState, version: &apps::Version) -> String {
     let Some(sha) = &version.component_sha256 else {

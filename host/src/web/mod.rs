@@ -6,6 +6,7 @@
 //! script (`/assets/app.js`) sends them as JSON with the session's CSRF token, so the pages have
 //! no private back door. No external network is needed at build or run time.
 
+mod billing;
 mod connections;
 mod developer;
 mod installed;

@@ -236,6 +236,11 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             for workload in &workloads {
                 let report = super::plugin::run(workload, iterations, &tracing).await?;
                 super::plugin::print(workload, iterations, &report);
+                let (exports, bytes) = tracing.received();
+                println!(
+                    "    traced calls sent {exports} OTLP exports so far ({} KiB)",
+                    bytes / 1024
+                );
             }
         }
         BenchCommand::Api {

@@ -140,6 +140,7 @@ pub async fn run_delivery(
                     None,
                     &slug,
                     &consent,
+                    None,
                     &Default::default(),
                 )
                 .await?;

@@ -5,7 +5,7 @@
 //! created at all, as on a server without an endpoint.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_subscriber::Layer;
@@ -14,7 +14,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 
 /// The switch, with the collector's counters.
 pub struct TracingSwitch {
-    on: Arc<AtomicBool>,
+    switch: Box<dyn Fn(bool) + Send + Sync>,
     provider: SdkTracerProvider,
     exports: Arc<AtomicU64>,
     bytes: Arc<AtomicU64>,
@@ -28,30 +28,38 @@ impl TracingSwitch {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let endpoint = format!("http://{}", listener.local_addr()?);
         let (counted, sized) = (exports.clone(), bytes.clone());
-        let collector = axum::Router::new().route(
-            "/v1/traces",
-            axum::routing::post(move |body: axum::body::Bytes| {
-                counted.fetch_add(1, Ordering::Relaxed);
-                sized.fetch_add(body.len() as u64, Ordering::Relaxed);
-                async { axum::http::StatusCode::OK }
-            }),
-        );
+        let collector = axum::Router::new()
+            .route(
+                "/v1/traces",
+                axum::routing::post(move |body: axum::body::Bytes| {
+                    counted.fetch_add(1, Ordering::Relaxed);
+                    sized.fetch_add(body.len() as u64, Ordering::Relaxed);
+                    async { axum::http::StatusCode::OK }
+                }),
+            )
+            .layer(axum::extract::DefaultBodyLimit::disable());
         tokio::spawn(async move { axum::serve(listener, collector).await });
         let provider = bazaar::telemetry::otlp_provider(&endpoint)?;
-        let on = Arc::new(AtomicBool::new(false));
-        let exporting = on.clone();
-        let otlp =
-            bazaar::telemetry::otlp_layer(&provider).with_filter(tracing_subscriber::filter::filter_fn(
-                move |meta| exporting.load(Ordering::Relaxed) && *meta.level() <= tracing::Level::INFO,
-            ));
+        // The exporting layer is swapped in and out (a reload rebuilds every callsite's
+        // interest); a filter that said no once would be cached by the callsites.
+        let make = {
+            let provider = provider.clone();
+            move || bazaar::telemetry::otlp_layer::<tracing_subscriber::Registry>(&provider)
+        };
+        let (otlp, handle) = tracing_subscriber::reload::Layer::new(None.or_else(|| false.then(&make)));
         let filter = tracing_subscriber::EnvFilter::try_from_default_env()
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
         let log = tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
             .with_filter(filter);
-        tracing_subscriber::registry().with(log).with(otlp).try_init()?;
+        // Spans at INFO and above, as `bazaar serve` exports.
+        let otlp = otlp.with_filter(tracing_subscriber::filter::LevelFilter::INFO);
+        tracing_subscriber::registry().with(otlp).with(log).try_init()?;
+        let switch = move |on: bool| {
+            let _ = handle.modify(|layer| *layer = on.then(&make));
+        };
         Ok(TracingSwitch {
-            on,
+            switch: Box::new(switch),
             provider,
             exports,
             bytes,
@@ -59,7 +67,7 @@ impl TracingSwitch {
     }
 
     pub fn set(&self, on: bool) {
-        self.on.store(on, Ordering::Relaxed);
+        (self.switch)(on);
     }
 
     /// Sends what is buffered; returns the exports and bytes the collector received so far.

@@ -27,6 +27,8 @@ const OWNERS: &[(&str, &str)] = &[
     ("app_media", "catalog"),
     ("app_images", "catalog"),
     ("publishers", "catalog"),
+    ("subscriptions", "billing"),
+    ("charges", "billing"),
     ("installations", "installs"),
     ("invocations", "runtime"),
     ("app_connection_clients", "capabilities"),

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod billing;
 mod catalog;
 mod cli;
 mod connections;

@@ -60,7 +60,7 @@ plan = "free"
     .into()
 }
 
-fn fixture(name: &str) -> Vec<u8> {
+pub(crate) fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../tests/fixtures")
@@ -69,7 +69,7 @@ fn fixture(name: &str) -> Vec<u8> {
     .unwrap()
 }
 
-async fn upload(
+pub(crate) async fn upload(
     server: &TestServer,
     key: &str,
     method: Method,
@@ -482,4 +482,55 @@ async fn callers_without_credentials_are_rate_limited_per_address() {
     // A credential has its own bucket.
     let (status, _) = server.get(&org.key, "/v1/catalog").await;
     assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_review_queue_shows_what_a_version_changes_since_the_approved_one() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let dev = server.org("Vendor Labs").await;
+    let reviewer = server.reviewer().await;
+    // 1.0.0: counts in storage; 2.0.0 also calls the vendor over the network.
+    let first = crate::catalog::manifest("project-stats")
+        .replace("slug = \"project-stats\"", "slug = \"item-sync\"")
+        .replace("name = \"Project statistics\"", "name = \"Item sync\"");
+    let (app_id, submitted) = server
+        .publish_draft(&dev.key, &first, "1.0.0", &component("project-stats"), None)
+        .await;
+    approve(&reviewer, submitted["id"].as_str().unwrap()).await;
+    let (_, second) = server
+        .publish_draft(
+            &dev.key,
+            &manifest(),
+            "2.0.0",
+            &component("test-plugin-replay-fixed"),
+            Some(&app_id),
+        )
+        .await;
+    assert_eq!(second["state"], "in_review", "{second}");
+    let (status, queue) = reviewer.send(Method::GET, "/v1/review/queue", None, false).await;
+    assert_eq!(status, StatusCode::OK, "{queue}");
+    let changes = &queue["data"][0]["changes"];
+    assert_eq!(changes["since"], "1.0.0", "{changes}");
+    assert_eq!(changes["scopes"]["added"], json!(["network"]), "{changes}");
+    assert_eq!(
+        changes["hosts"]["added"],
+        json!(["api.vendor.example"]),
+        "{changes}"
+    );
+    let added: Vec<&str> = changes["imports"]["added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i.as_str().unwrap())
+        .collect();
+    assert!(
+        added.iter().any(|i| i.starts_with("bazaar:platform/http@")),
+        "{changes}"
+    );
+    let (_, page) = reviewer.page("/review").await;
+    assert!(page.contains("Changes since 1.0.0"), "{page}");
+    assert!(
+        page.contains("+ <code>network</code>") && page.contains("+ <code>api.vendor.example</code>"),
+        "{page}"
+    );
 }

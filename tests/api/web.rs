@@ -1,6 +1,8 @@
 //! The web pages in a real browser (Debian's Chromium, driven by playwright-core from npm):
 //! tests/web/e2e.mjs walks a plugin from the developer portal through review to a tenant's
-//! install, deliveries, charts and uninstall. Screenshots land in `out/screenshots/`.
+//! install, deliveries, charts and uninstall; tests/web/marketplace.mjs browses the public
+//! marketplace signed out, signs in from a paid app's install button, pays and installs, with
+//! axe-core checking each main page. Screenshots land in `out/screenshots/`.
 
 use std::process::Command;
 
@@ -19,14 +21,7 @@ fn chromium() -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plugin_goes_from_the_portal_to_a_tenant_in_a_real_browser() {
-    let web = workspace().join("tests/web");
-    let ready = chromium().is_some() && web.join("node_modules/playwright-core").exists();
-    if !ready {
-        assert!(
-            std::env::var("CI").is_err(),
-            "Chromium or playwright-core is missing on CI; run the tests with scripts/test"
-        );
-        eprintln!("skipping the browser test: run scripts/setup --browser first");
+    if !browser_ready() {
         return;
     }
     let config = Config {
@@ -81,9 +76,31 @@ async fn a_plugin_goes_from_the_portal_to_a_tenant_in_a_real_browser() {
         "manifest": workspace().join("example-plugins/project-stats/bazaar.toml"),
         "shots": workspace().join("out/screenshots"),
     });
+    run_script("e2e.mjs", run).await;
+}
+
+/// Whether Chromium and the npm packages are here (on CI they must be).
+fn browser_ready() -> bool {
+    let web = workspace().join("tests/web");
+    let ready = chromium().is_some()
+        && web.join("node_modules/playwright-core").exists()
+        && web.join("node_modules/axe-core").exists();
+    if !ready {
+        assert!(
+            std::env::var("CI").is_err(),
+            "Chromium, playwright-core or axe-core is missing on CI; run the tests with scripts/test"
+        );
+        eprintln!("skipping the browser test: run scripts/setup --browser first");
+    }
+    ready
+}
+
+/// Runs a browser script of tests/web with `run` as its input; it must end with all steps passed.
+async fn run_script(script: &'static str, run: serde_json::Value) {
+    let web = workspace().join("tests/web");
     let output = tokio::task::spawn_blocking(move || {
         Command::new("node")
-            .arg("e2e.mjs")
+            .arg(script)
             .current_dir(&web)
             .env("BAZAAR_E2E", run.to_string())
             .output()
@@ -95,7 +112,64 @@ async fn a_plugin_goes_from_the_portal_to_a_tenant_in_a_real_browser() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
-        "browser test failed:\n{stdout}\n{stderr}"
+        "browser test {script} failed:\n{stdout}\n{stderr}"
     );
     assert!(stdout.contains("all steps passed"), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visitor_browses_signed_out_signs_in_to_install_and_pays_in_a_real_browser() {
+    if !browser_ready() {
+        return;
+    }
+    let server = TestServer::start(Backend::Sqlite).await;
+    let developer = server.org("Stats Inc").await;
+    let tenant = server.org("Acme").await;
+    let reviewer = server.reviewer().await;
+    let manifest = crate::billing::priced(
+        "monthly-stats",
+        "Monthly stats",
+        "[pricing]\nplan = \"monthly\"\nprice_cents = 900\ncurrency = \"EUR\"",
+    );
+    let (app_id, submitted) = server
+        .publish_draft(
+            &developer.key,
+            &manifest,
+            "1.0.0",
+            &crate::guests::component("project-stats"),
+            None,
+        )
+        .await;
+    crate::catalog::approve(&reviewer, submitted["id"].as_str().unwrap()).await;
+    for (method, path, file) in [
+        (
+            reqwest::Method::PUT,
+            format!("/v1/apps/{app_id}/icon"),
+            "icon.png",
+        ),
+        (
+            reqwest::Method::POST,
+            format!("/v1/apps/{app_id}/screenshots"),
+            "screenshot.png",
+        ),
+    ] {
+        let (status, body) = crate::marketplace::upload(
+            &server,
+            &developer.key,
+            method,
+            &path,
+            crate::marketplace::fixture(file),
+        )
+        .await;
+        assert!(status.is_success(), "{status} {body}");
+    }
+    let who = |org: &crate::support::TestOrg| serde_json::json!({ "email": org.owner_email, "password": org.password });
+    let run = serde_json::json!({
+        "base": server.base,
+        "chromium": chromium(),
+        "developer": who(&developer),
+        "tenant": who(&tenant),
+        "shots": workspace().join("out/screenshots"),
+    });
+    run_script("marketplace.mjs", run).await;
 }

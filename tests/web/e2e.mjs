@@ -4,39 +4,8 @@
 // and charts after a task is created, and uninstalls it. Screenshots of the main pages go to
 // the ignored output folder. Input: the BAZAAR_E2E environment variable (JSON, from
 // tests/api/web.rs).
-import { chromium } from 'playwright-core';
-import { mkdirSync, readFileSync } from 'node:fs';
-
-const run = JSON.parse(process.env.BAZAAR_E2E);
-mkdirSync(run.shots, { recursive: true });
-const browser = await chromium.launch({
-  executablePath: run.chromium,
-  // No sandbox (the tests may run as root) and none of Chromium's own network traffic: this
-  // machine has no internet, and nothing here should need it.
-  args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-
-function check(condition, message) {
-  if (!condition) throw new Error(`check failed: ${message}`);
-}
-
-async function signedIn(who) {
-  const context = await browser.newContext({ baseURL: run.base, viewport: { width: 1200, height: 900 } });
-  const page = await context.newPage();
-  page.on('dialog', (dialog) => dialog.accept());
-  page.on('pageerror', (error) => { throw error; });
-  await page.goto('/signin');
-  await page.getByLabel('Email').fill(who.email);
-  await page.getByLabel('Password').fill(who.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL('**/marketplace');
-  return page;
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: `${run.shots}/${name}.png`, fullPage: true });
-}
+import { readFileSync } from 'node:fs';
+import { browser, check, run, shot, signedIn } from './lib.mjs';
 
 try {
   // 1. The partner publishes the example plugin.

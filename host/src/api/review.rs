@@ -18,6 +18,10 @@ use crate::catalog::review;
 pub struct QueueItem {
     pub app: App,
     pub version: Version,
+    /// What it changes since the app's last approved version.
+    pub changes: crate::catalog::review::Changes,
+    /// The screenshots and icon the developer uploaded.
+    pub gallery: crate::catalog::media::Gallery,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -35,8 +39,11 @@ pub async fn queue(
 ) -> Result<Json<Queue>, ApiError> {
     let mut data = Vec::new();
     for version in apps::review_queue(&state.store).await? {
+        let app = apps::get(&state.store, &version.app_id).await?;
         data.push(QueueItem {
-            app: apps::get(&state.store, &version.app_id).await?,
+            changes: crate::catalog::review::changes(&state.store, &app, &version).await?,
+            gallery: crate::catalog::media::gallery(&state.store, &app.id).await?,
+            app,
             version,
         });
     }

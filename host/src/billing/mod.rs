@@ -231,7 +231,8 @@ impl Billing {
         .bind(&description)
         .bind(period_start)
         .bind(period_end)
-        .bind(now_ms())
+        // Billed on the day its period starts (a renewal runs within a minute of it).
+        .bind(period_start)
         .bind(&receipt.reference)
         .execute(store.writer())
         .await?;

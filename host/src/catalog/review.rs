@@ -4,6 +4,9 @@
 //! version at once (the developer sees why); otherwise it waits in the review queue, where a
 //! reviewer reads the findings and approves or rejects it with a note.
 
+use serde::Serialize;
+use utoipa::ToSchema;
+
 use super::apps::{self, App, AppKind, Finding, Version, states};
 use super::manifest::Manifest;
 use crate::platform::{PlatformError, Result, Scope, ScopeSet};
@@ -355,4 +358,80 @@ pub async fn set_suspended(store: &Store, app_id: &str, reason: Option<&str>) ->
         .await?;
     tx.commit().await?;
     apps::get(store, app_id).await
+}
+
+/// What a version changes against the app's last approved one, for the reviewer: scopes, WIT
+/// imports, hosts and connections added or removed.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct Changes {
+    /// The approved version compared against; `None` for a first version (all is new).
+    pub since: Option<String>,
+    pub scopes: Diff,
+    pub imports: Diff,
+    pub hosts: Diff,
+    pub connections: Diff,
+}
+
+/// Names added and removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Diff {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+impl Diff {
+    fn between(before: &[String], after: &[String]) -> Diff {
+        let mut added: Vec<String> = after.iter().filter(|a| !before.contains(a)).cloned().collect();
+        let mut removed: Vec<String> = before.iter().filter(|b| !after.contains(b)).cloned().collect();
+        added.sort();
+        added.dedup();
+        removed.sort();
+        removed.dedup();
+        Diff { added, removed }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// The import names of a version's component (none for an external app).
+async fn imports_of(store: &Store, version: &Version) -> Vec<String> {
+    let Some(sha) = &version.component_sha256 else {
+        return Vec::new();
+    };
+    apps::component(store, sha)
+        .await
+        .ok()
+        .and_then(|bytes| audit::audit(&bytes).ok())
+        .map(|a| a.imports.into_iter().map(|i| i.name).collect())
+        .unwrap_or_default()
+}
+
+/// What `version` changes since the app's published version.
+pub async fn changes(store: &Store, app: &App, version: &Version) -> Result<Changes> {
+    let before = match app.published_version_id.as_deref() {
+        Some(id) if id != version.id => Some(apps::version(store, id).await?),
+        _ => None,
+    };
+    let names = |v: Option<&Version>, pick: fn(&Manifest) -> Vec<String>| {
+        v.map(|v| pick(&v.manifest)).unwrap_or_default()
+    };
+    let scopes = |m: &Manifest| m.scopes.iter().map(|s| s.name.clone()).collect();
+    let hosts = |m: &Manifest| m.allowed_hosts.clone();
+    let connections = |m: &Manifest| m.connections.iter().map(|c| c.describe()).collect();
+    let imports_before = match &before {
+        Some(v) => imports_of(store, v).await,
+        None => Vec::new(),
+    };
+    Ok(Changes {
+        since: before.as_ref().map(|v| v.version.clone()),
+        scopes: Diff::between(&names(before.as_ref(), scopes), &scopes(&version.manifest)),
+        imports: Diff::between(&imports_before, &imports_of(store, version).await),
+        hosts: Diff::between(&names(before.as_ref(), hosts), &hosts(&version.manifest)),
+        connections: Diff::between(
+            &names(before.as_ref(), connections),
+            &connections(&version.manifest),
+        ),
+    })
 }

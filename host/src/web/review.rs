@@ -9,6 +9,46 @@ use super::{Visitor, esc, page, refusal};
 use crate::AppState;
 use crate::catalog::apps;
 
+/// "What changed since 1.0.0": scopes, imports, hosts and connections added (+) and removed (−).
+fn changes_list(changes: &crate::catalog::review::Changes) -> String {
+    let Some(since) = &changes.since else {
+        return "<p class=\"meta\">A first version: everything it asks for is new.</p>".into();
+    };
+    let rows: String = [
+        ("Scopes", &changes.scopes),
+        ("WIT imports", &changes.imports),
+        ("Internet hosts", &changes.hosts),
+        ("Connections", &changes.connections),
+    ]
+    .into_iter()
+    .filter(|(_, diff)| !diff.is_empty())
+    .map(|(what, diff)| {
+        let items: String = diff
+            .added
+            .iter()
+            .map(|a| format!("<li class=\"added\">+ <code>{}</code></li>", esc(a)))
+            .chain(
+                diff.removed
+                    .iter()
+                    .map(|r| format!("<li class=\"removed\">− <code>{}</code></li>", esc(r))),
+            )
+            .collect();
+        format!("<li>{what}<ul>{items}</ul></li>")
+    })
+    .collect();
+    if rows.is_empty() {
+        format!(
+            "<h3>Changes since {}</h3><p>The same scopes, imports, hosts and connections.</p>",
+            esc(since)
+        )
+    } else {
+        format!(
+            "<h3>Changes since {}</h3><ul class=\"changes\">{rows}</ul>",
+            esc(since)
+        )
+    }
+}
+
 /// `/review`.
 pub async fn queue(State(state): State<AppState>, visitor: Visitor) -> Response {
     if !visitor.session.reviewer {
@@ -47,9 +87,48 @@ pub async fn queue(State(state): State<AppState>, visitor: Visitor) -> Response 
             .map(|s| format!("<li><strong>{}</strong>: {}</li>", esc(&s.name), esc(&s.purpose)))
             .collect();
         let vid = esc(&version.id);
+        let changes = crate::catalog::review::changes(&state.store, &app, version)
+            .await
+            .map(|c| changes_list(&c))
+            .unwrap_or_default();
+        let hosts = if version.manifest.allowed_hosts.is_empty() {
+            "<p class=\"meta\">No internet host.</p>".to_owned()
+        } else {
+            let hosts: String = version
+                .manifest
+                .allowed_hosts
+                .iter()
+                .map(|h| format!("<li><code>{}</code></li>", esc(h)))
+                .collect();
+            format!("<ul>{hosts}</ul>")
+        };
+        let connections: String = version
+            .manifest
+            .connections
+            .iter()
+            .map(|c| format!("<li>{}</li>", esc(&c.describe())))
+            .collect();
+        let gallery = crate::catalog::media::gallery(&state.store, &app.id)
+            .await
+            .unwrap_or_default();
+        let shots: String = gallery
+            .icon
+            .iter()
+            .chain(&gallery.screenshots)
+            .enumerate()
+            .map(|(i, image)| {
+                format!(
+                    "<img src=\"{}\" alt=\"{} image {}\" width=\"160\">",
+                    esc(&image.url),
+                    esc(&app.name),
+                    i + 1
+                )
+            })
+            .collect();
         body.push_str(&format!(
             "<section class=\"review\"><h2>{name} {v} <span class=\"meta\">({kind})</span></h2><p>{desc}</p>\
-             <h3>Asks for</h3><ul>{scopes}</ul><h3>Automated review</h3><ul>{findings}</ul>\
+             {changes}<h3>Asks for</h3><ul>{scopes}</ul><h3>Internet hosts</h3>{hosts}\
+             <h3>Connections</h3><ul>{connections}</ul><div class=\"shots\">{shots}</div><h3>Automated review</h3><ul>{findings}</ul>\
              <form data-api=\"POST /v1/review/versions/{vid}/approve\"><label>Note to the developer <input name=\"note\"></label>\
              <button type=\"submit\">Approve</button><p role=\"alert\"></p></form>\
              <form data-api=\"POST /v1/review/versions/{vid}/reject\"><label>Why it is rejected <input name=\"note\" required></label>\

@@ -1,0 +1,183 @@
+//! Paid apps through real HTTP: a price must be confirmed to install, the first payment is
+//! charged at install, a monthly subscription renews once per month (even when asked twice),
+//! uninstalling ends it at the end of the paid month with no further charge, and the
+//! organization's statement and the developer's payout (after the platform's 20 %) add up.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::catalog::{approve, manifest};
+use crate::guests::component;
+use crate::support::{Backend, Browser, TestServer};
+
+pub(crate) fn priced(slug: &str, name: &str, pricing: &str) -> String {
+    manifest("project-stats")
+        .replace("slug = \"project-stats\"", &format!("slug = \"{slug}\""))
+        .replace("name = \"Project statistics\"", &format!("name = \"{name}\""))
+        .replace("[pricing]\nplan = \"free\"", pricing)
+}
+
+fn ms(text: &str) -> i64 {
+    bazaar::platform::parse_time(text).unwrap()
+}
+
+fn billing() -> bazaar::billing::Billing {
+    bazaar::billing::Billing {
+        provider: Box::new(bazaar::billing::RecordingProvider::default()),
+        platform_share_percent: 20,
+    }
+}
+
+async fn install(server: &TestServer, key: &str, slug: &str, price: Option<Value>) -> (StatusCode, Value) {
+    let mut body = json!({ "app": slug, "scopes": ["tasks:read", "storage"] });
+    if let Some(price) = price {
+        body["accept_price"] = price;
+    }
+    server.post(key, "/v1/installations", body).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paid_app_is_charged_renewed_and_ended_and_each_side_sees_its_statement() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let dev = server.org("Stats Inc").await;
+    let tenant = server.org("Acme").await;
+    let reviewer = server.reviewer().await;
+    let stats = component("project-stats");
+    for (slug, name, pricing) in [
+        (
+            "monthly-stats",
+            "Monthly stats",
+            "[pricing]\nplan = \"monthly\"\nprice_cents = 900\ncurrency = \"EUR\"",
+        ),
+        (
+            "stats-forever",
+            "Stats forever",
+            "[pricing]\nplan = \"one-time\"\nprice_cents = 4900\ncurrency = \"EUR\"",
+        ),
+    ] {
+        let (_, submitted) = server
+            .publish_draft(&dev.key, &priced(slug, name, pricing), "1.0.0", &stats, None)
+            .await;
+        approve(&reviewer, submitted["id"].as_str().unwrap()).await;
+    }
+
+    // No install without the price confirmed, exactly.
+    let (status, refused) = install(&server, &tenant.key, "monthly-stats", None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    let message = refused["error"]["message"].as_str().unwrap();
+    assert!(message.contains("costs 9.00 EUR a month"), "{message}");
+    let cheaper = json!({ "price_cents": 100, "currency": "EUR" });
+    let (status, _) = install(&server, &tenant.key, "monthly-stats", Some(cheaper)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, none) = server.get(&tenant.key, "/v1/billing/subscriptions").await;
+    assert_eq!(none["data"], json!([]), "nothing started, nothing charged");
+
+    // Confirmed: installed, the first month charged.
+    let monthly = json!({ "price_cents": 900, "currency": "EUR" });
+    let (status, installed) = install(&server, &tenant.key, "monthly-stats", Some(monthly)).await;
+    assert_eq!(status, StatusCode::CREATED, "{installed}");
+    let id = installed["id"].as_str().unwrap().to_owned();
+    let (_, subs) = server.get(&tenant.key, "/v1/billing/subscriptions").await;
+    let sub = &subs["data"][0];
+    assert_eq!(
+        (sub["plan"].as_str(), sub["state"].as_str()),
+        (Some("monthly"), Some("active")),
+        "{subs}"
+    );
+    let paid_until = ms(sub["paid_until"].as_str().unwrap());
+    let started = ms(sub["started_at"].as_str().unwrap());
+    assert!(paid_until - started >= 28 * 86_400_000 && paid_until - started <= 31 * 86_400_000);
+    let this_month = &sub["started_at"].as_str().unwrap()[..7];
+    let (_, statement) = server
+        .get(&tenant.key, &format!("/v1/billing/statement?month={this_month}"))
+        .await;
+    assert_eq!(
+        statement["totals"],
+        json!([{ "currency": "EUR", "amount_cents": 900, "platform_fee_cents": 180, "developer_cents": 720 }]),
+        "{statement}"
+    );
+    let (_, payout) = server
+        .get(&dev.key, &format!("/v1/billing/payouts?month={this_month}"))
+        .await;
+    assert_eq!(payout["lines"][0]["developer_cents"], 720, "{payout}");
+    let (_, theirs) = server
+        .get(&tenant.key, &format!("/v1/billing/payouts?month={this_month}"))
+        .await;
+    assert_eq!(theirs["lines"], json!([]), "the tenant earns nothing from it");
+
+    // The month is over: one renewal, even when two nodes ask.
+    let ledger = billing();
+    assert_eq!(
+        ledger.renew_due(&server.store, paid_until + 1_000).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        ledger.renew_due(&server.store, paid_until + 2_000).await.unwrap(),
+        0
+    );
+    let next_month = &bazaar::platform::format_time(paid_until + 1_000)[..7];
+    let (_, renewed) = server
+        .get(&tenant.key, &format!("/v1/billing/statement?month={next_month}"))
+        .await;
+    assert_eq!(renewed["lines"].as_array().unwrap().len(), 1, "{renewed}");
+    assert!(
+        renewed["lines"][0]["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("Monthly stats, "),
+        "{renewed}"
+    );
+
+    // Uninstalled: it runs to the end of the paid month, then ends, with no further charge.
+    let (status, _) = server
+        .call(
+            &tenant.key,
+            Method::DELETE,
+            &format!("/v1/installations/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, subs) = server.get(&tenant.key, "/v1/billing/subscriptions").await;
+    assert_eq!(subs["data"][0]["state"], "ending", "{subs}");
+    let second_end = ms(subs["data"][0]["paid_until"].as_str().unwrap());
+    assert_eq!(
+        ledger.renew_due(&server.store, second_end + 1_000).await.unwrap(),
+        0
+    );
+    let (_, subs) = server.get(&tenant.key, "/v1/billing/subscriptions").await;
+    assert_eq!(subs["data"][0]["state"], "ended");
+
+    // A one-time purchase: charged once, ended at uninstall.
+    let once = json!({ "price_cents": 4900, "currency": "EUR" });
+    let (status, bought) = install(&server, &tenant.key, "stats-forever", Some(once)).await;
+    assert_eq!(status, StatusCode::CREATED, "{bought}");
+    let (_, statement) = server
+        .get(&tenant.key, &format!("/v1/billing/statement?month={this_month}"))
+        .await;
+    assert_eq!(statement["totals"][0]["amount_cents"], 900 + 4900, "{statement}");
+
+    // The pages: the price to agree to, the tenant's statement, the developer's payouts.
+    let admin = Browser::sign_in(&server, &tenant.owner_email, &tenant.password)
+        .await
+        .unwrap();
+    let (_, page) = admin.page("/marketplace/monthly-stats/install").await;
+    assert!(page.contains("I agree to pay 9.00 EUR a month"), "{page}");
+    assert!(
+        page.contains("name=\"accept_price.price_cents\" value=\"900\""),
+        "{page}"
+    );
+    let (_, page) = admin.page("/installed").await;
+    assert!(
+        page.contains("Paid apps") && page.contains("Stats forever, one-time purchase"),
+        "{page}"
+    );
+    let developer = Browser::sign_in(&server, &dev.owner_email, &dev.password)
+        .await
+        .unwrap();
+    let (_, portal) = developer.page("/developer").await;
+    assert!(
+        portal.contains("Payouts for") && portal.contains("46.40 EUR"),
+        "{portal}"
+    );
+}

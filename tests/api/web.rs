@@ -141,28 +141,10 @@ async fn a_visitor_browses_signed_out_signs_in_to_install_and_pays_in_a_real_bro
         )
         .await;
     crate::catalog::approve(&reviewer, submitted["id"].as_str().unwrap()).await;
-    for (method, path, file) in [
-        (
-            reqwest::Method::PUT,
-            format!("/v1/apps/{app_id}/icon"),
-            "icon.png",
-        ),
-        (
-            reqwest::Method::POST,
-            format!("/v1/apps/{app_id}/screenshots"),
-            "screenshot.png",
-        ),
-    ] {
-        let (status, body) = crate::marketplace::upload(
-            &server,
-            &developer.key,
-            method,
-            &path,
-            crate::marketplace::fixture(file),
-        )
-        .await;
-        assert!(status.is_success(), "{status} {body}");
-    }
+    // A script named .png, to be refused by the upload form.
+    let fake = tempfile::tempdir().unwrap();
+    let script_as_png = fake.path().join("screenshot.png");
+    std::fs::write(&script_as_png, "#!/bin/sh\necho pwned\n").unwrap();
     let who = |org: &crate::support::TestOrg| serde_json::json!({ "email": org.owner_email, "password": org.password });
     let run = serde_json::json!({
         "base": server.base,
@@ -170,6 +152,10 @@ async fn a_visitor_browses_signed_out_signs_in_to_install_and_pays_in_a_real_bro
         "developer": who(&developer),
         "tenant": who(&tenant),
         "shots": workspace().join("out/screenshots"),
+        "app_path": format!("/developer/apps/{app_id}"),
+        "icon": workspace().join("tests/fixtures/icon.png"),
+        "screenshot": workspace().join("tests/fixtures/screenshot.png"),
+        "script_as_png": script_as_png,
     });
     run_script("marketplace.mjs", run).await;
 }

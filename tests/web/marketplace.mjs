@@ -11,6 +11,24 @@ async function loaded(image, what) {
 }
 
 try {
+  // 0. The developer puts an icon and a screenshot on the app's page, and writes a profile.
+  const developer = await signedIn(run.developer, { axe: true });
+  await developer.goto(run.app_path);
+  await developer.getByLabel('Icon', { exact: true }).setInputFiles(run.icon);
+  await developer.getByRole('button', { name: 'Upload icon' }).click();
+  await developer.getByAltText("The app's icon").waitFor();
+  await developer.getByLabel('Screenshot', { exact: true }).setInputFiles(run.screenshot);
+  await developer.getByRole('button', { name: 'Add screenshot' }).click();
+  await developer.getByRole('button', { name: 'Remove screenshot 1' }).waitFor();
+  await developer.getByLabel('Screenshot', { exact: true }).setInputFiles(run.script_as_png);
+  await developer.getByRole('button', { name: 'Add screenshot' }).click();
+  await developer.locator('#gallery').getByText('must be a PNG, JPEG or WebP image').waitFor();
+  await accessible(developer, 'the developer\'s app page');
+  await developer.goto('/developer');
+  await developer.getByLabel('About your organization').fill('We count things.');
+  await developer.getByRole('button', { name: 'Save profile' }).click();
+  await developer.getByLabel('About your organization').filter({ hasText: 'We count things.' }).waitFor();
+
   // 1. Signed out: the marketplace, a search, the app page.
   const visitor = await newPage({ axe: true });
   await visitor.goto('/marketplace');
@@ -46,7 +64,6 @@ try {
   await shot(visitor, '13-installed-with-statement');
 
   // 3. The developer sees the charge, and their share, in the portal.
-  const developer = await signedIn(run.developer, { axe: true });
   await developer.goto('/developer');
   const payouts = developer.locator('#payouts');
   await payouts.getByText(/Monthly stats, \d{4}-\d{2}-\d{2} to/).waitFor();

@@ -81,7 +81,9 @@ pub async fn portal(State(state): State<AppState>, visitor: Visitor) -> Response
          <button type=\"submit\">Create app</button><p role=\"alert\" id=\"manifest-errors\"></p></form></section>",
         example = esc(MANIFEST_EXAMPLE)
     );
-    let body = body + &super::billing::developer_section(&state, &visitor.session.org_id).await;
+    let body = body
+        + &publisher_section(&state, &visitor.session.org_id).await
+        + &super::billing::developer_section(&state, &visitor.session.org_id).await;
     page("Developer portal", Some(&visitor), &body)
 }
 
@@ -119,6 +121,7 @@ pub async fn app_page(
     if let Some(reason) = &app.suspended_reason {
         body.push_str(&format!("<p class=\"error\">Suspended: {}</p>", esc(reason)));
     }
+    body.push_str(&gallery_section(&state, &app.id).await);
     for v in &versions {
         let vid = esc(&v.id);
         let findings: String = v
@@ -248,6 +251,73 @@ pub async fn app_page(
         body.push_str(&super::recordings::portal_section(&state, &app.id).await);
     }
     page(&app.name, Some(&visitor), &body)
+}
+
+/// The organization's publisher profile, as its apps' pages show it.
+async fn publisher_section(state: &AppState, org_id: &str) -> String {
+    let Ok(publisher) = crate::catalog::publishers::get(&state.store, org_id).await else {
+        return String::new();
+    };
+    let mark = if publisher.verified {
+        "<span class=\"badge ok\">✓ Verified publisher</span>"
+    } else {
+        "<span class=\"meta\">Not verified yet: platform reviewers verify publishers they have checked.</span>"
+    };
+    format!(
+        "<section id=\"publisher\"><h2>Publisher profile</h2><p>{mark} <a href=\"/publishers/{slug}\">Your public page</a></p>\
+         <form data-api=\"PUT /v1/publisher\" data-then=\"/developer\"><label>About your organization \
+         <textarea name=\"about\" data-keep-empty>{about}</textarea></label><label>Website (https://) \
+         <input name=\"website\" type=\"url\" value=\"{website}\"></label><button type=\"submit\">Save profile</button>\
+         <p role=\"alert\"></p></form></section>",
+        slug = esc(&publisher.slug),
+        about = esc(&publisher.about),
+        website = esc(publisher.website.as_deref().unwrap_or_default()),
+    )
+}
+
+/// The app's icon and screenshots on its marketplace page, with the forms that change them.
+async fn gallery_section(state: &AppState, app_id: &str) -> String {
+    let gallery = crate::catalog::media::gallery(&state.store, app_id)
+        .await
+        .unwrap_or_default();
+    let id = esc(app_id);
+    let icon = gallery
+        .icon
+        .as_ref()
+        .map(|i| {
+            format!(
+                "<img class=\"icon\" src=\"{}\" alt=\"The app's icon\" width=\"64\" height=\"64\">",
+                esc(&i.url)
+            )
+        })
+        .unwrap_or_else(|| "<p class=\"meta\">No icon yet.</p>".into());
+    let shots: String = gallery
+        .screenshots
+        .iter()
+        .enumerate()
+        .map(|(n, s)| {
+            format!(
+                "<figure><img src=\"{url}\" alt=\"Screenshot {k}\" width=\"240\"><figcaption>{w}x{h}\
+                 <form class=\"inline\" data-api=\"DELETE /v1/apps/{id}/screenshots/{sha}\">\
+                 <button type=\"submit\" class=\"secondary\">Remove screenshot {k}</button><p role=\"alert\"></p></form></figcaption></figure>",
+                url = esc(&s.url),
+                k = n + 1,
+                w = s.width,
+                h = s.height,
+                sha = esc(&s.sha256),
+            )
+        })
+        .collect();
+    format!(
+        "<section id=\"gallery\"><h2>Marketplace page</h2><p class=\"meta\">PNG, JPEG or WebP: an icon of at most 512 KiB \
+         and 32 to 1024 pixels a side; up to {max} screenshots of at most 4 MiB and 200 to 4096 pixels.</p>{icon}\
+         <form data-api=\"PUT /v1/apps/{id}/icon\" data-body=\"file\"><label>Icon <input type=\"file\" \
+         accept=\"image/png,image/jpeg,image/webp\" required></label><button type=\"submit\">Upload icon</button><p role=\"alert\"></p></form>\
+         <div class=\"shots\">{shots}</div>\
+         <form data-api=\"POST /v1/apps/{id}/screenshots\" data-body=\"file\"><label>Screenshot <input type=\"file\" \
+         accept=\"image/png,image/jpeg,image/webp\" required></label><button type=\"submit\">Add screenshot</button><p role=\"alert\"></p></form></section>",
+        max = crate::catalog::media::MAX_SCREENSHOTS,
+    )
 }
 
 /// The names of the interfaces and worlds a version's WIT declares.

@@ -5,7 +5,7 @@
 //   data-follow             go to the answer's `location` (an https or http URL): a sign-in
 //                           at a vendor
 //   data-confirm="text"     ask first
-//   data-body="file"        send the chosen file's bytes (application/wasm)
+//   data-body="file"        send the chosen file's bytes (a component, an image)
 //   data-region="#ext-..."  an app's UI action: put the answer's notice and HTML (rendered and
 //                           escaped by Bazaar, never the app's own markup) into that region
 // Field names: "config.key" nests into {config: {key}}; data-list collects checked boxes into an
@@ -50,7 +50,7 @@
         const file = form.querySelector('input[type=file]').files[0];
         if (!file) throw new Error('choose a file first');
         body = await file.arrayBuffer();
-        headers['content-type'] = 'application/wasm';
+        headers['content-type'] = file.type || 'application/wasm';
       } else if (method !== 'GET' && method !== 'DELETE') {
         body = JSON.stringify(fields(form));
         headers['content-type'] = 'application/json';

@@ -86,9 +86,10 @@ impl Default for BillingConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct RateLimitConfig {
     pub enabled: bool,
-    /// Limits by plan name; organizations start on `standard`; `anonymous` is for callers
-    /// without credentials, counted per address.
+    /// Limits by plan name; organizations start on `standard`.
     pub plans: std::collections::BTreeMap<String, PlanLimits>,
+    /// Callers without credentials (the public catalog), counted per address.
+    pub anonymous: PlanLimits,
 }
 
 /// One plan's bucket: `burst` requests at once, refilled at `per_minute`.
@@ -107,11 +108,10 @@ impl Default for RateLimitConfig {
             plans: [
                 ("standard".to_owned(), plan(6_000, 1_000)),
                 ("pro".to_owned(), plan(60_000, 5_000)),
-                // Callers without credentials (the public catalog), per address.
-                ("anonymous".to_owned(), plan(600, 60)),
             ]
             .into_iter()
             .collect(),
+            anonymous: plan(600, 60),
         }
     }
 }

@@ -169,7 +169,7 @@ fn sigterm_lets_an_in_flight_request_finish() {
 }
 
 /// The README's demo: a fresh instance has the demo organization and every example plugin
-/// published in its catalog.
+/// published in its catalog, with its icon, from a verified publisher.
 #[test]
 fn the_demo_publishes_every_example_plugin() {
     let dir = tempfile::tempdir().unwrap();
@@ -221,6 +221,15 @@ fn the_demo_publishes_every_example_plugin() {
     examples.sort();
     assert!(examples.len() >= 9, "{examples:?}");
     assert_eq!(slugs, examples);
+    // Each shows its icon, from Bazaar's verified publisher profile.
+    for card in body["data"].as_array().unwrap() {
+        assert!(
+            card["icon"].as_str().is_some_and(|i| i.starts_with("/media/")),
+            "{card}"
+        );
+        assert_eq!(card["publisher"], "Bazaar");
+        assert_eq!(card["publisher_verified"], true);
+    }
     terminate(&child);
     assert!(child.wait().unwrap().success());
 }

@@ -446,13 +446,10 @@ fn regex_like_date(page: &str) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn callers_without_credentials_are_rate_limited_per_address() {
     let mut config = bazaar::config::Config::default();
-    config.rate_limits.plans.insert(
-        "anonymous".into(),
-        bazaar::config::PlanLimits {
-            per_minute: 60,
-            burst: 3,
-        },
-    );
+    config.rate_limits.anonymous = bazaar::config::PlanLimits {
+        per_minute: 60,
+        burst: 3,
+    };
     let server = TestServer::start_with(Backend::Sqlite, config).await;
     let org = server.org("Acme").await;
     let anonymous = reqwest::Client::new();

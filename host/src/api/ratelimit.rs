@@ -53,16 +53,19 @@ impl RateLimiter {
     }
 
     fn take(&self, key: &str, plan: String) -> Verdict {
-        let limits = self
-            .config
-            .plans
-            .get(&plan)
-            .or_else(|| self.config.plans.get("standard"))
-            .copied()
-            .unwrap_or(PlanLimits {
-                per_minute: 6000,
-                burst: 1000,
-            });
+        let limits = if plan == ANONYMOUS {
+            self.config.anonymous
+        } else {
+            self.config
+                .plans
+                .get(&plan)
+                .or_else(|| self.config.plans.get("standard"))
+                .copied()
+                .unwrap_or(PlanLimits {
+                    per_minute: 6000,
+                    burst: 1000,
+                })
+        };
         let rate = f64::from(limits.per_minute) / 60.0;
         let capacity = f64::from(limits.burst);
         let shard = key
@@ -140,7 +143,8 @@ fn set_headers(headers: &mut HeaderMap, v: &Verdict) {
     }
 }
 
-/// The plan of callers without credentials (the public catalog), counted per address.
+/// The policy name of callers without credentials (the public catalog), counted per address
+/// under `[rate_limits.anonymous]`; no organization can be on it.
 pub const ANONYMOUS: &str = "anonymous";
 
 /// The middleware: authenticates (the handler reuses the result), takes a token, and answers

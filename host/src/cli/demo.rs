@@ -116,6 +116,15 @@ pub async fn publish_examples(
                 .0
         }
     };
+    // Bazaar's own integrations come from a publisher the platform vouches for.
+    bazaar::catalog::publishers::update(
+        store,
+        &developer.id,
+        "The Bazaar team: native integrations built on the same public SDK as partners' apps.",
+        None,
+    )
+    .await?;
+    bazaar::catalog::publishers::verify(store, &developer.id, Some(&reviewer), true).await?;
     let cache = data_dir.join("component-cache");
     let sandbox = bazaar::sandbox::Sandbox::new(false, Some(cache))
         .await
@@ -171,6 +180,10 @@ pub async fn publish_examples(
             )));
         }
         review::approve(store, &draft.id, Some(&reviewer), "Bazaar's own integration").await?;
+        // Its icon on the marketplace page, checked as any developer's upload.
+        if let Ok(icon) = std::fs::read(dir.join("icon.png")) {
+            bazaar::catalog::media::set_icon(store, &app.id, &icon).await?;
+        }
         published.push(name);
     }
     Ok(published)

@@ -6,7 +6,12 @@
 import { accessible, browser, check, newPage, run, shot, signInHere, signedIn } from './lib.mjs';
 
 async function loaded(image, what) {
-  const width = await image.evaluate((img) => img.complete && img.naturalWidth);
+  await image.scrollIntoViewIfNeeded();
+  // A lazy image loads once in view: wait for it to load (or fail).
+  const width = await image.evaluate((img) => (img.complete ? img.naturalWidth : new Promise((done) => {
+    img.addEventListener('load', () => done(img.naturalWidth));
+    img.addEventListener('error', () => done(0));
+  })));
   check(width > 0, `${what} is shown`);
 }
 

@@ -90,6 +90,8 @@ pub struct RateLimitConfig {
     pub plans: std::collections::BTreeMap<String, PlanLimits>,
     /// Callers without credentials (the public catalog), counted per address.
     pub anonymous: PlanLimits,
+    /// Verified requests to one installation's web trigger (each runs the plugin).
+    pub triggers: PlanLimits,
 }
 
 /// One plan's bucket: `burst` requests at once, refilled at `per_minute`.
@@ -112,6 +114,7 @@ impl Default for RateLimitConfig {
             .into_iter()
             .collect(),
             anonymous: plan(600, 60),
+            triggers: plan(600, 60),
         }
     }
 }

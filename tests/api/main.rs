@@ -28,5 +28,6 @@ mod recordings;
 mod standin;
 mod support;
 mod tasks;
+mod throttle;
 mod vendor;
 mod web;

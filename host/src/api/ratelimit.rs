@@ -52,8 +52,23 @@ impl RateLimiter {
         }
     }
 
+    /// Takes a token for a verified request to an installation's web trigger; `Some(seconds)`
+    /// to wait when there is none.
+    pub fn take_trigger(&self, installation_id: &str, trigger: &str) -> Option<u64> {
+        if !self.config.enabled {
+            return None;
+        }
+        self.take(
+            &format!("trigger:{installation_id}:{trigger}"),
+            TRIGGERS.to_owned(),
+        )
+        .retry_after
+    }
+
     fn take(&self, key: &str, plan: String) -> Verdict {
-        let limits = if plan == ANONYMOUS {
+        let limits = if plan == TRIGGERS {
+            self.config.triggers
+        } else if plan == ANONYMOUS {
             self.config.anonymous
         } else {
             self.config
@@ -142,6 +157,10 @@ fn set_headers(headers: &mut HeaderMap, v: &Verdict) {
         }
     }
 }
+
+/// The policy of verified web-trigger requests, counted per installation and trigger under
+/// `[rate_limits.triggers]`.
+const TRIGGERS: &str = "triggers";
 
 /// The policy name of callers without credentials (the public catalog), counted per address
 /// under `[rate_limits.anonymous]`; no organization can be on it.

@@ -121,11 +121,34 @@ pub async fn inbound(
         headers,
         body: body.to_vec(),
     };
-    let handled = triggers::handle(&state.store, &state.secrets, runtime, &installation, request).await;
+    let limiter = state.limiter.clone();
+    let admit = |trigger: &str| match limiter.take_trigger(&installation, trigger) {
+        Some(wait) => Err(wait),
+        None => Ok(()),
+    };
+    let handled = triggers::handle(
+        &state.store,
+        &state.secrets,
+        runtime,
+        &installation,
+        request,
+        admit,
+    )
+    .await;
     match handled {
         Err(e) => ApiError::from(e).into_response(),
         Ok(triggers::Handled::Unknown) => refusal(StatusCode::NOT_FOUND, "no such trigger"),
         Ok(triggers::Handled::Refused(reason)) => refusal(StatusCode::UNAUTHORIZED, &reason),
+        Ok(triggers::Handled::Throttled { retry_after }) => {
+            let mut response = refusal(
+                StatusCode::TOO_MANY_REQUESTS,
+                &format!("too many requests to this trigger; retry in {retry_after} s"),
+            );
+            if let Ok(value) = HeaderValue::try_from(retry_after.to_string()) {
+                response.headers_mut().insert("retry-after", value);
+            }
+            response
+        }
         Ok(triggers::Handled::Failed(_)) => refusal(
             StatusCode::BAD_GATEWAY,
             "the app could not handle the request; its log on the installed app's page says why",

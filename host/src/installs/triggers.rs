@@ -222,10 +222,14 @@ pub enum Handled {
     Answered(Answer),
     /// The plugin failed or broke its limits: `502`; the journal says what happened.
     Failed(String),
+    /// Verified, but past the trigger's rate limit: `429` with `Retry-After`; the plugin did
+    /// not run, and the refusal is counted.
+    Throttled { retry_after: u64 },
 }
 
 /// Checks and runs one inbound `request` (its `trigger` names the manifest's trigger) for
-/// installation `installation_id`.
+/// installation `installation_id`. A verified request runs only if `admit` lets it (the
+/// trigger's rate limit: `Err(seconds)` to wait).
 #[tracing::instrument(skip_all, fields(installation = installation_id, trigger = %request.trigger))]
 pub async fn handle(
     store: &Store,
@@ -233,6 +237,7 @@ pub async fn handle(
     runtime: &Runtime,
     installation_id: &str,
     mut request: Inbound,
+    admit: impl FnOnce(&str) -> std::result::Result<(), u64>,
 ) -> Result<Handled> {
     let name = request.trigger.clone();
     let name = name.as_str();
@@ -249,6 +254,12 @@ pub async fn handle(
         tracing::info!(%reason, "inbound trigger refused");
         count(store, installation_id, name, Some(&reason)).await?;
         return Ok(Handled::Refused(reason));
+    }
+    if let Err(retry_after) = admit(name) {
+        let reason =
+            format!("too many requests: this trigger runs at most its rate limit; retry in {retry_after} s");
+        count(store, installation_id, name, Some(&reason)).await?;
+        return Ok(Handled::Throttled { retry_after });
     }
     count(store, installation_id, name, None).await?;
     let prepared = extensions::prepared(store, runtime, &runnable.component_sha256).await?;

@@ -384,6 +384,36 @@ async fn teams_gets_an_adaptive_card_per_new_and_completed_task() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vendors_retry_after_holds_the_plugins_retry_back() {
+    let teams = Standin::start(Reply::status(202)).await;
+    let app = Installed::new(
+        "teams-notifier",
+        on_loopback("teams-notifier", None),
+        json!({ "webhook_url": format!("{}/webhookb2/acme", teams.base) }),
+    )
+    .await;
+    // Teams says: come back in two minutes. The schedule's own wait is 0.2 s.
+    teams.then([Reply {
+        status: 429,
+        headers: vec![("retry-after", "120".into())],
+        body: String::new(),
+    }]);
+    app.task("Ship the login fix", &[], None).await;
+    let query = format!("subscriber_id={}", app.id);
+    let waiting = wait_deliveries(&app.server, &app.tenant.key, &query, |list| {
+        list.len() == 1 && list[0]["attempts"] == 1 && list[0]["state"] == "pending"
+    })
+    .await;
+    let next = bazaar::platform::parse_time(waiting[0]["next_attempt_at"].as_str().unwrap()).unwrap();
+    let updated = bazaar::platform::parse_time(waiting[0]["updated_at"].as_str().unwrap()).unwrap();
+    assert!(
+        next - updated >= 119_000,
+        "the retry waits for the vendor's Retry-After: {waiting:?}"
+    );
+    assert_eq!(teams.got().len(), 1, "and nothing is sent before it");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discord_gets_messages_that_cannot_ping_anyone() {
     let discord = Standin::start(Reply::json(200, json!({ "id": "1", "channel_id": "2" }))).await;
     let app = Installed::new(

@@ -23,66 +23,70 @@ impl Host for PluginState {
                 self.enter(Interface::Connections)?;
                 // Counted before the checks: a refused attempt is an attempt.
                 self.count_http_request()?;
-                self.taped(Interface::Connections, "send", async |s| {
-                    let spec = s
-                        .installation
-                        .connections
-                        .iter()
-                        .find(|c| c.name == name)
-                        .cloned()
-                        .ok_or_else(|| {
-                            Error::NotFound(format!("the manifest declares no connection `{name}`"))
-                        })?;
-                    let host = url::Url::parse(&request.url)
-                        .map_err(|e| Error::Invalid(format!("`{}` is not a URL: {e}", request.url)))?
-                        .host_str()
-                        .unwrap_or_default()
-                        .to_owned();
-                    if !spec.covers(&host) {
-                        return Err(Error::Forbidden(format!(
-                            "the connection `{name}` is only for {}, not {host}",
-                            spec.hosts.join(", ")
-                        )));
-                    }
-                    let services = s.services.clone();
-                    let header = credentials::credential(
-                        &services.store,
-                        &services.secrets,
-                        &services.issuer,
-                        services.allow_private_network,
-                        &s.installation.id,
-                        &s.installation.app_id,
-                        &spec,
-                    )
-                    .await
-                    .map_err(|e| match e {
-                        CredentialError::NotConnected(_) | CredentialError::Rejected { .. } => {
-                            Error::Forbidden(e.to_string())
+                let sent = self
+                    .taped(Interface::Connections, "send", async |s| {
+                        let spec = s
+                            .installation
+                            .connections
+                            .iter()
+                            .find(|c| c.name == name)
+                            .cloned()
+                            .ok_or_else(|| {
+                                Error::NotFound(format!("the manifest declares no connection `{name}`"))
+                            })?;
+                        let host = url::Url::parse(&request.url)
+                            .map_err(|e| Error::Invalid(format!("`{}` is not a URL: {e}", request.url)))?
+                            .host_str()
+                            .unwrap_or_default()
+                            .to_owned();
+                        if !spec.covers(&host) {
+                            return Err(Error::Forbidden(format!(
+                                "the connection `{name}` is only for {}, not {host}",
+                                spec.hosts.join(", ")
+                            )));
                         }
-                        CredentialError::Unavailable { .. } => Error::Unavailable(e.to_string()),
-                        CredentialError::Platform(e) => e.into(),
-                    })?;
-                    request
-                        .headers
-                        .retain(|(k, _)| !k.eq_ignore_ascii_case(spec.header()));
-                    request.headers.push((spec.header().to_owned(), header));
-                    let limits = s.limits;
-                    let response = super::http::send(
-                        &s.http,
-                        request,
-                        limits.max_http_response_bytes,
-                        limits.timeout_ms,
-                    )
-                    .await?;
-                    if response.status == 401 {
-                        let problem = format!("{host} answered 401 Unauthorized to the stored credential");
-                        credentials::mark_rejected(&services.store, &s.installation.id, &name, &problem)
-                            .await
-                            .map_err(Error::from)?;
-                    }
-                    Ok(response)
-                })
-                .await
+                        let services = s.services.clone();
+                        let header = credentials::credential(
+                            &services.store,
+                            &services.secrets,
+                            &services.issuer,
+                            services.allow_private_network,
+                            &s.installation.id,
+                            &s.installation.app_id,
+                            &spec,
+                        )
+                        .await
+                        .map_err(|e| match e {
+                            CredentialError::NotConnected(_) | CredentialError::Rejected { .. } => {
+                                Error::Forbidden(e.to_string())
+                            }
+                            CredentialError::Unavailable { .. } => Error::Unavailable(e.to_string()),
+                            CredentialError::Platform(e) => e.into(),
+                        })?;
+                        request
+                            .headers
+                            .retain(|(k, _)| !k.eq_ignore_ascii_case(spec.header()));
+                        request.headers.push((spec.header().to_owned(), header));
+                        let limits = s.limits;
+                        let response = super::http::send(
+                            &s.http,
+                            request,
+                            limits.max_http_response_bytes,
+                            limits.timeout_ms,
+                        )
+                        .await?;
+                        if response.status == 401 {
+                            let problem =
+                                format!("{host} answered 401 Unauthorized to the stored credential");
+                            credentials::mark_rejected(&services.store, &s.installation.id, &name, &problem)
+                                .await
+                                .map_err(Error::from)?;
+                        }
+                        Ok(response)
+                    })
+                    .await;
+                self.note_retry_after(&sent);
+                sent
             }
             .await,
         )

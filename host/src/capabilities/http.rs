@@ -23,17 +23,20 @@ impl Host for PluginState {
             async {
                 self.enter(Interface::Http)?;
                 self.count_http_request()?;
-                self.taped(Interface::Http, "send", async |s| {
-                    let limits = s.limits;
-                    send(
-                        &s.http,
-                        request,
-                        limits.max_http_response_bytes,
-                        limits.timeout_ms,
-                    )
-                    .await
-                })
-                .await
+                let sent = self
+                    .taped(Interface::Http, "send", async |s| {
+                        let limits = s.limits;
+                        send(
+                            &s.http,
+                            request,
+                            limits.max_http_response_bytes,
+                            limits.timeout_ms,
+                        )
+                        .await
+                    })
+                    .await;
+                self.note_retry_after(&sent);
+                sent
             }
             .await,
         )
@@ -41,6 +44,23 @@ impl Host for PluginState {
 }
 
 impl PluginState {
+    /// Remembers the longest `Retry-After` of a `429` or `503` answer this call received: a
+    /// delivery the plugin leaves to be retried waits at least that long.
+    pub(super) fn note_retry_after(&mut self, sent: &Result<Response, Error>) {
+        let Ok(response) = sent else { return };
+        if response.status != 429 && response.status != 503 {
+            return;
+        }
+        if let Some(wait) = response
+            .headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("retry-after"))
+            .and_then(|(_, value)| crate::webhooks::sender::parse_retry_after(value))
+        {
+            self.retry_after = Some(self.retry_after.map_or(wait, |known| known.max(wait)));
+        }
+    }
+
     /// Counts one outbound request (`http` and `connections` together) against the limit.
     pub(super) fn count_http_request(&mut self) -> Result<(), Error> {
         self.http_requests += 1;

@@ -520,7 +520,8 @@ async fn run_plugin(shared: &Shared, claim: Claimed, event: &StoredEvent, runnab
         .await;
     let next = match &report.outcome {
         Outcome::Ok => Next::Succeeded,
-        outcome if outcome.retryable() => retry_or_dead(shared, &claim, None),
+        // A vendor's `Retry-After` (on the 429 or 503 the plugin received) lengthens the wait.
+        outcome if outcome.retryable() => retry_or_dead(shared, &claim, report.retry_after),
         _ => Next::Dead,
     };
     Completion {

@@ -583,9 +583,9 @@ impl Runtime {
                 installation.clone(),
             )),
         };
-        let (outcome, fuel_used, memory_peak, answer) =
+        let (outcome, fuel_used, memory_peak, answer, retry_after) =
             match self.admit(prepared, &installation, &limits, &call) {
-                Err(message) => (Outcome::Refused { message }, 0, 0, None),
+                Err(message) => (Outcome::Refused { message }, 0, 0, None, None),
                 Ok(()) => {
                     self.run(prepared, installation, limits, call, log.clone(), tape)
                         .await
@@ -619,6 +619,7 @@ impl Runtime {
             log_dropped_bytes: kept.dropped_bytes,
             log_dropped_lines: kept.dropped_lines,
             memory_peak_bytes: memory_peak as u64,
+            retry_after,
             recording,
         };
         // The call's span (the caller's `#[instrument]`): what a trace shows of it.
@@ -776,10 +777,10 @@ impl Runtime {
         call: Call,
         log: PluginLog,
         tape: Option<Source>,
-    ) -> (Outcome, u64, usize, Option<Answer>) {
+    ) -> (Outcome, u64, usize, Option<Answer>, Option<Duration>) {
         let mut store = match self.new_store(installation, &limits, log, tape) {
             Ok(store) => store,
-            Err(outcome) => return (outcome, 0, 0, None),
+            Err(outcome) => return (outcome, 0, 0, None, None),
         };
 
         // The epoch deadline stops guest code; the timeout also bounds time spent in host calls.
@@ -835,7 +836,13 @@ impl Runtime {
             }
             (outcome, _) => outcome,
         };
-        (outcome, fuel_used, store.data().memory.peak, answer)
+        (
+            outcome,
+            fuel_used,
+            store.data().memory.peak,
+            answer,
+            store.data().retry_after,
+        )
     }
 }
 

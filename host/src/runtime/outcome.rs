@@ -161,6 +161,10 @@ pub struct Report {
     pub log_dropped_lines: u64,
     /// The most linear memory the guest held at once.
     pub memory_peak_bytes: u64,
+    /// The longest `Retry-After` of a 429 or 503 answer the plugin received: a retried
+    /// delivery waits at least that long.
+    #[serde(skip)]
+    pub retry_after: Option<std::time::Duration>,
     /// What came into the sandbox, to run the call again (when the runtime records).
     #[serde(skip)]
     pub recording: Option<std::sync::Arc<super::recording::Recording>>,

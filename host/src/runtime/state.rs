@@ -73,6 +73,8 @@ pub struct PluginState {
     pub(crate) tape: Option<Source>,
     /// The plugin's own spans (`bazaar:platform/trace`).
     pub(crate) guest_spans: super::spans::GuestSpans,
+    /// The longest `Retry-After` of a 429 or 503 answer the plugin received.
+    pub(crate) retry_after: Option<std::time::Duration>,
 }
 
 impl PluginState {
@@ -102,6 +104,7 @@ impl PluginState {
             limit_hit: None,
             tape: None,
             guest_spans: Default::default(),
+            retry_after: None,
         }
     }
 

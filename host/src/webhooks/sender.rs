@@ -180,7 +180,7 @@ pub async fn send(outgoing: &Outgoing<'_>, timeout: Duration, allow_private: boo
 }
 
 /// `Retry-After` as seconds or as an HTTP date.
-fn parse_retry_after(value: &str) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));

@@ -508,7 +508,8 @@ fn token_problem<E: std::error::Error>(
 }
 
 /// One refresh at a time per connection on this node: two calls that find the same token
-/// expiring wait for one refresh instead of spending the refresh token twice.
+/// expiring wait for one refresh instead of spending the refresh token twice. Across nodes the
+/// refresh is claimed in the database ([`claim_refresh`]).
 static REFRESHING: LazyLock<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> =
     LazyLock::new(Default::default);
 
@@ -564,6 +565,107 @@ pub async fn credential(
     {
         return Ok(spec.header_value(&open(&current.secret)?));
     }
+    // Another node may be refreshing it: wait for its token rather than spend the refresh
+    // token a second time.
+    if !claim_refresh(store, installation_id, &spec.name).await? {
+        let refreshed = refreshed_elsewhere(store, installation_id, &spec.name).await?;
+        return Ok(spec.header_value(&open(&refreshed)?));
+    }
+    let refreshed = refresh(
+        store,
+        secrets,
+        issuer,
+        allow_private,
+        installation_id,
+        app_id,
+        spec,
+        &current,
+    )
+    .await;
+    release_refresh(store, installation_id, &spec.name).await?;
+    refreshed
+}
+
+/// How long a node may take over a refresh before another may claim it.
+const REFRESH_CLAIM_MS: i64 = 15_000;
+
+/// Claims the refresh of a connection's token across nodes: `true` when this node's update set
+/// the claim (none was held, or it lapsed).
+async fn claim_refresh(store: &Store, installation_id: &str, name: &str) -> Result<bool> {
+    let now = now_ms();
+    let claimed = sqlx::query(
+        "UPDATE installation_connections SET refresh_claimed_until = $3 WHERE installation_id = $1 AND name = $2 \
+         AND (refresh_claimed_until IS NULL OR refresh_claimed_until < $4)",
+    )
+    .bind(installation_id)
+    .bind(name)
+    .bind(now + REFRESH_CLAIM_MS)
+    .bind(now)
+    .execute(store.writer())
+    .await?;
+    Ok(claimed.rows_affected() == 1)
+}
+
+async fn release_refresh(store: &Store, installation_id: &str, name: &str) -> Result<()> {
+    sqlx::query("UPDATE installation_connections SET refresh_claimed_until = NULL WHERE installation_id = $1 AND name = $2")
+        .bind(installation_id)
+        .bind(name)
+        .execute(store.writer())
+        .await?;
+    Ok(())
+}
+
+/// Waits (up to the claim's length) for the node that claimed the refresh to store the new
+/// token; returns it sealed.
+async fn refreshed_elsewhere(
+    store: &Store,
+    installation_id: &str,
+    name: &str,
+) -> std::result::Result<String, CredentialError> {
+    let until = now_ms() + REFRESH_CLAIM_MS;
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let current = row(store, installation_id, name)
+            .await?
+            .ok_or_else(|| CredentialError::NotConnected(name.to_owned()))?;
+        if current.state == "rejected" {
+            return Err(CredentialError::Rejected {
+                name: name.to_owned(),
+                problem: current.problem.unwrap_or_else(|| "the vendor refused it".into()),
+            });
+        }
+        if current
+            .expires_at
+            .is_none_or(|at| at - REFRESH_MARGIN_MS > now_ms())
+        {
+            return Ok(current.secret);
+        }
+        if now_ms() > until {
+            return Err(CredentialError::Unavailable {
+                name: name.to_owned(),
+                problem: "another node's refresh of the token did not finish in time".into(),
+            });
+        }
+    }
+}
+
+/// Refreshes the connection's token at the vendor (this node holds the claim) and keeps it.
+#[allow(clippy::too_many_arguments)]
+async fn refresh(
+    store: &Store,
+    secrets: &Secrets,
+    issuer: &str,
+    allow_private: bool,
+    installation_id: &str,
+    app_id: &str,
+    spec: &ConnectionSpec,
+    current: &Row,
+) -> std::result::Result<String, CredentialError> {
+    let open = |sealed: &str| {
+        secrets
+            .open(sealed)
+            .map_err(|e| CredentialError::Platform(PlatformError::Internal(e.to_string())))
+    };
     let Some(sealed_refresh) = &current.refresh_token else {
         let problem = "the token expired and the vendor gave no refresh token".to_owned();
         mark_rejected(store, installation_id, &spec.name, &problem).await?;
@@ -636,4 +738,89 @@ pub async fn credential(
     .map_err(PlatformError::from)?;
     tracing::info!(installation = installation_id, connection = %spec.name, "connection token refreshed");
     Ok(spec.header_value(token.access_token().secret()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::connections::ConnectionKind;
+
+    /// A node that finds another node's claim on the refresh waits for its token: it never asks
+    /// the vendor itself (no OAuth client is even registered here), and gets the new token.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_refresh_claimed_by_another_node_is_waited_for_not_repeated() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_data_dir(dir.path()).await.unwrap();
+        store.migrate().await.unwrap();
+        let secrets = Secrets::load(None, dir.path()).unwrap();
+        let spec = ConnectionSpec {
+            name: "github".into(),
+            title: "Your GitHub account".into(),
+            kind: ConnectionKind::Oauth2,
+            hosts: vec!["api.github.com".into()],
+            authorize_url: Some("https://github.com/login/oauth/authorize".into()),
+            token_url: Some("https://github.com/login/oauth/access_token".into()),
+            scopes: Vec::new(),
+            authorize_params: Default::default(),
+            header: None,
+            prefix: None,
+        };
+        // An expiring token whose refresh another node has just claimed.
+        save(
+            &store,
+            "ins_1",
+            "github",
+            &secrets.seal("old-token"),
+            Some(secrets.seal("refresh-1")),
+            Some(now_ms()),
+            None,
+        )
+        .await
+        .unwrap();
+        assert!(claim_refresh(&store, "ins_1", "github").await.unwrap());
+        assert!(
+            !claim_refresh(&store, "ins_1", "github").await.unwrap(),
+            "a claim is held once"
+        );
+        let other_node = {
+            let (store, new_token) = (store.clone(), secrets.seal("new-token"));
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                sqlx::query(
+                    "UPDATE installation_connections SET secret = $1, expires_at = $2, refresh_claimed_until = NULL \
+                     WHERE installation_id = 'ins_1' AND name = 'github'",
+                )
+                .bind(new_token)
+                .bind(now_ms() + 3_600_000)
+                .execute(store.writer())
+                .await
+                .unwrap();
+            })
+        };
+        let started = std::time::Instant::now();
+        let header = credential(
+            &store,
+            &secrets,
+            "http://127.0.0.1",
+            true,
+            "ins_1",
+            "app_1",
+            &spec,
+        )
+        .await
+        .unwrap();
+        assert_eq!(header, "Bearer new-token");
+        assert!(
+            started.elapsed() >= Duration::from_millis(250),
+            "it waited for the other node"
+        );
+        other_node.await.unwrap();
+        // A lapsed claim can be taken over.
+        sqlx::query("UPDATE installation_connections SET refresh_claimed_until = $1")
+            .bind(now_ms() - 1)
+            .execute(store.writer())
+            .await
+            .unwrap();
+        assert!(claim_refresh(&store, "ins_1", "github").await.unwrap());
+    }
 }

@@ -62,10 +62,16 @@ mod tests {
     /// it could stop linking. Add a new version beside it instead.
     #[test]
     fn released_versions_are_frozen() {
-        let frozen = [(
-            "0.1.0",
-            "786475c559d105fb9a3282350eab3491733c7970a5c4521f7771e07accf6cac3",
-        )];
+        let frozen = [
+            (
+                "0.1.0",
+                "786475c559d105fb9a3282350eab3491733c7970a5c4521f7771e07accf6cac3",
+            ),
+            (
+                "0.2.0",
+                "4401e81d72b015296d9bfe4653d7e783f0e66f1cf6166c7fc8a8d0a7c41e3b64",
+            ),
+        ];
         for (version, expected) in frozen {
             let contract = CONTRACTS.iter().find(|c| c.version == version).unwrap();
             let mut hash = Sha256::new();

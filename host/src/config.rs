@@ -92,6 +92,11 @@ pub struct RateLimitConfig {
     pub anonymous: PlanLimits,
     /// Verified requests to one installation's web trigger (each runs the plugin).
     pub triggers: PlanLimits,
+    /// Reverse proxies in front of this node: a request from one of them is counted by the
+    /// client address it gives in `X-Forwarded-For` (the rightmost one that is not a trusted
+    /// proxy). From anyone else `X-Forwarded-For` is ignored, so it cannot be used to dodge the
+    /// limit.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// One plan's bucket: `burst` requests at once, refilled at `per_minute`.
@@ -115,6 +120,7 @@ impl Default for RateLimitConfig {
             .collect(),
             anonymous: plan(600, 60),
             triggers: plan(600, 60),
+            trusted_proxies: Vec::new(),
         }
     }
 }

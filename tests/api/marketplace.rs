@@ -531,3 +531,41 @@ async fn the_review_queue_shows_what_a_version_changes_since_the_approved_one() 
         "{page}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x_forwarded_for_counts_only_behind_a_trusted_proxy() {
+    let get = |server: &TestServer, forwarded: &'static str| {
+        let (http, base) = (server.http.clone(), server.base.clone());
+        async move {
+            http.get(format!("{base}/v1/catalog"))
+                .header("x-forwarded-for", forwarded)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let limited = || {
+        let mut config = bazaar::config::Config::default();
+        config.rate_limits.anonymous = bazaar::config::PlanLimits {
+            per_minute: 1,
+            burst: 1,
+        };
+        config
+    };
+    // Straight from the client: the header is the client's own word, ignored.
+    let direct = TestServer::start_with(Backend::Sqlite, limited()).await;
+    assert_eq!(get(&direct, "203.0.113.7").await, StatusCode::OK);
+    assert_eq!(
+        get(&direct, "203.0.113.8").await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a made-up X-Forwarded-For does not dodge the limit"
+    );
+    // Behind a trusted proxy (loopback here): each client has its own bucket.
+    let mut config = limited();
+    config.rate_limits.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    let proxied = TestServer::start_with(Backend::Sqlite, config).await;
+    assert_eq!(get(&proxied, "203.0.113.7").await, StatusCode::OK);
+    assert_eq!(get(&proxied, "203.0.113.7").await, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(get(&proxied, "198.51.100.1, 203.0.113.8").await, StatusCode::OK);
+}

@@ -136,6 +136,37 @@ impl RateLimiter {
     }
 }
 
+/// The caller's address: the peer's, or behind a trusted proxy the rightmost address of
+/// `X-Forwarded-For` that is not itself a trusted proxy.
+fn client_address(
+    parts: &axum::http::request::Parts,
+    trusted: &[std::net::IpAddr],
+) -> Option<std::net::IpAddr> {
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()?
+        .0
+        .ip();
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<std::net::IpAddr> = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    Some(
+        forwarded
+            .into_iter()
+            .rev()
+            .find(|a| !trusted.contains(a))
+            .unwrap_or(peer),
+    )
+}
+
 fn set_headers(headers: &mut HeaderMap, v: &Verdict) {
     let window = (f64::from(v.limits.burst) * 60.0 / f64::from(v.limits.per_minute)).ceil() as u64;
     let pairs = [
@@ -184,10 +215,8 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
             (key, state.limiter.plan_of(&state, &principal.org_id).await)
         }
         Err(_) if !super::auth::carries_credential(&parts) => {
-            let address = parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|info| info.0.ip().to_string())
+            let address = client_address(&parts, &state.limiter.config.trusted_proxies)
+                .map(|ip| ip.to_string())
                 .unwrap_or_default();
             (format!("address:{address}"), ANONYMOUS.to_owned())
         }

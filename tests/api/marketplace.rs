@@ -408,6 +408,33 @@ async fn a_signed_out_visitor_browses_and_reads_what_an_app_may_do() {
     );
     assert!(page.contains("Vendor Labs replied"), "{page}");
 
+    // Search engines find the public pages.
+    let robots = anonymous
+        .get(format!("{}/robots.txt", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        robots.contains("Allow: /marketplace") && robots.contains("Disallow: /\n"),
+        "{robots}"
+    );
+    let sitemap = anonymous
+        .get(format!("{}/sitemap.xml", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(sitemap.contains("/marketplace/item-sync</loc>"), "{sitemap}");
+    assert!(
+        sitemap.contains(&format!("/publishers/{slug}</loc>")),
+        "{sitemap}"
+    );
+
     // Signed in, the same page offers the install.
     let admin = Browser::sign_in(&server, &tenant.owner_email, &tenant.password)
         .await

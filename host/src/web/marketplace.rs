@@ -720,3 +720,54 @@ pub async fn media(State(state): State<AppState>, Path(sha256): Path<String>) ->
         Err(_) => (StatusCode::NOT_FOUND, "no such image").into_response(),
     }
 }
+
+/// `/robots.txt`: the public pages may be indexed; the rest needs a sign-in anyway.
+pub async fn robots(State(state): State<AppState>) -> Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let body = format!(
+        "User-agent: *\nAllow: /marketplace\nAllow: /publishers/\nAllow: /media/\nDisallow: /\nSitemap: {}/sitemap.xml\n",
+        state.issuer.trim_end_matches('/')
+    );
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
+}
+
+/// `/sitemap.xml`: the marketplace, every published app's page and its publishers' pages.
+pub async fn sitemap(State(state): State<AppState>) -> Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let base = state.issuer.trim_end_matches('/').to_owned();
+    let cards = search::search(
+        &state.store,
+        &Default::default(),
+        &search::Query {
+            limit: 100,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap_or_default();
+    let mut urls = vec![format!("{base}/marketplace")];
+    let mut publishers = std::collections::BTreeSet::new();
+    for card in &cards {
+        urls.push(format!("{base}/marketplace/{}", card.slug));
+        if let Ok(app) = apps::get(&state.store, &card.id).await
+            && let Ok(publisher) = crate::catalog::publishers::get(&state.store, &app.owner_org_id).await
+        {
+            publishers.insert(publisher.slug);
+        }
+    }
+    urls.extend(
+        publishers
+            .into_iter()
+            .map(|slug| format!("{base}/publishers/{slug}")),
+    );
+    let entries: String = urls
+        .iter()
+        .map(|u| format!("<url><loc>{}</loc></url>", esc(u)))
+        .collect();
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">{entries}</urlset>\n"
+    );
+    ([(header::CONTENT_TYPE, "application/xml; charset=utf-8")], body).into_response()
+}

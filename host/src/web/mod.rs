@@ -45,6 +45,8 @@ pub fn router() -> Router<AppState> {
         .route("/marketplace/{slug}/install", get(marketplace::install_page))
         .route("/publishers/{slug}", get(marketplace::publisher_page))
         .route("/media/{sha256}", get(marketplace::media))
+        .route("/robots.txt", get(marketplace::robots))
+        .route("/sitemap.xml", get(marketplace::sitemap))
         .route("/projects", get(work::projects))
         .route("/projects/{id}", get(work::project))
         .route("/tasks/{id}", get(work::task))

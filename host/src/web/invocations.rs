@@ -86,9 +86,10 @@ fn table(listed: &[Invocation], installation_column: bool) -> String {
                 })
                 .unwrap_or_default();
             format!(
-                "<tr>{installation}<td>{at}</td><td><code>{call}</code></td><td><span class=\"badge {good}\" title=\"{message}\">{outcome}</span></td>\
+                "<tr>{installation}<td><time datetime=\"{at}\" title=\"{at}\">{when}</time></td><td><code>{call}</code></td><td><span class=\"badge {good}\" title=\"{message}\">{outcome}</span></td>\
                  <td>{ms:.2} ms</td><td>{fuel}</td><td>{memory} KiB</td><td><code>{event}</code></td><td>{message}{log}</td><td>{recording}</td></tr>",
                 at = esc(&i.at),
+                when = esc(&super::human_time(&i.at)),
                 call = esc(&i.call),
                 good = if i.outcome == "ok" { "ok" } else { "bad" },
                 outcome = esc(&i.outcome),

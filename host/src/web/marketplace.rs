@@ -445,18 +445,7 @@ fn app_page_body(listing: &search::Listing, visitor: Option<&Visitor>) -> String
 
 /// A date for people ("3 Dec 2026") from RFC 3339.
 pub fn human_date(rfc3339: Option<&str>) -> String {
-    let Some(text) = rfc3339 else {
-        return String::new();
-    };
-    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .ok()
-        .and_then(|t| {
-            t.format(time::macros::format_description!(
-                "[day padding:none] [month repr:short] [year]"
-            ))
-            .ok()
-        })
-        .unwrap_or_else(|| text.to_owned())
+    rfc3339.map(|t| super::readable(t, false)).unwrap_or_default()
 }
 
 /// `/publishers/{slug}`: a publisher's profile and apps, public.

@@ -242,6 +242,29 @@ pub fn page_described(
     response
 }
 
+/// A time for people from RFC 3339: "6 Dec 2026", or with `to_the_second` "6 Dec 2026
+/// 21:40:12 UTC"; the text as it is if it is not RFC 3339.
+pub fn readable(rfc3339: &str, to_the_second: bool) -> String {
+    let Ok(at) = time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339) else {
+        return rfc3339.to_owned();
+    };
+    let formatted = if to_the_second {
+        at.format(time::macros::format_description!(
+            "[day padding:none] [month repr:short] [year] [hour]:[minute]:[second] UTC"
+        ))
+    } else {
+        at.format(time::macros::format_description!(
+            "[day padding:none] [month repr:short] [year]"
+        ))
+    };
+    formatted.unwrap_or_else(|_| rfc3339.to_owned())
+}
+
+/// A call's time, to the second.
+pub fn human_time(rfc3339: &str) -> String {
+    readable(rfc3339, true)
+}
+
 /// A page that explains why it cannot be shown.
 pub fn refusal(status: StatusCode, visitor: Option<&Visitor>, message: &str) -> Response {
     let mut response = page(

@@ -71,6 +71,8 @@ pub struct AppState {
     pub review_sandbox: Arc<tokio::sync::OnceCell<crate::sandbox::Sandbox>>,
     /// This node's request rate limits.
     pub limiter: Arc<api::ratelimit::RateLimiter>,
+    /// Where every plugin call on this server is journaled (flushed at shutdown).
+    pub journal: Arc<crate::runtime::journal::Journal>,
     /// Paid apps' ledger and the provider money moves through.
     pub billing: Arc<crate::billing::Billing>,
     /// The plugin host for installed plugins (hooks, deliveries); started on first use.
@@ -94,6 +96,10 @@ impl AppState {
         )?);
         let files_root = config.data_dir.join("plugin-files");
         let issuer: Arc<str> = issuer(&config, addr).into();
+        let journal = Arc::new(crate::runtime::journal::Journal::new(
+            store.clone(),
+            i64::try_from(config.delivery.retention_hours.saturating_mul(3_600_000)).unwrap_or(i64::MAX),
+        ));
         let runtime = crate::runtime::SharedRuntime::new(
             crate::runtime::HostServices {
                 store: store.clone(),
@@ -101,11 +107,7 @@ impl AppState {
                 allow_private_network: config.allow_private_network,
                 secrets: secrets.clone(),
                 issuer: issuer.clone(),
-                journal: Some(Arc::new(crate::runtime::journal::Journal::new(
-                    store.clone(),
-                    i64::try_from(config.delivery.retention_hours.saturating_mul(3_600_000))
-                        .unwrap_or(i64::MAX),
-                ))),
+                journal: Some(journal.clone()),
             },
             config.data_dir.join("component-cache"),
         );
@@ -115,6 +117,7 @@ impl AppState {
             files_root,
             secrets,
             review_sandbox: Arc::default(),
+            journal,
             billing: Arc::new(crate::billing::Billing {
                 provider: Box::new(crate::billing::RecordingProvider::default()),
                 platform_share_percent: config.billing.platform_share_percent,

@@ -67,6 +67,7 @@ pub fn spawn(listener: TcpListener, store: Store, config: Arc<Config>) -> std::i
     });
     let grace = Duration::from_secs(config.shutdown_grace_secs);
     let billing = (state.billing.clone(), state.store.clone());
+    let journal = state.journal.clone();
     let app = crate::router(state);
     let (stop, mut stopped) = watch::channel(false);
     // Monthly subscriptions renew (and uninstalled ones end) once their paid month is over.
@@ -102,6 +103,8 @@ pub fn spawn(listener: TcpListener, store: Store, config: Arc<Config>) -> std::i
         if let Some(dispatcher) = dispatcher {
             dispatcher.stop().await;
         }
+        // The last calls' rows: nothing journaled is left in the queue at a clean stop.
+        journal.flush().await;
         served
     });
     Ok(RunningServer { addr, stop, task })

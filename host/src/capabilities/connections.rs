@@ -16,7 +16,7 @@ use crate::runtime::bindings::platform::http::{Request, Response};
 use crate::runtime::state::PluginState;
 
 impl Host for PluginState {
-    #[tracing::instrument(name = "host_call", skip_all, parent = self.guest_spans.parent(), fields(interface = "connections", function = "send", connection = %name, installation = %self.installation.id, outcome = tracing::field::Empty))]
+    #[tracing::instrument(name = "host_call", skip_all, parent = self.guest_spans.parent(), fields(interface = "connections", function = "send", connection = %name, outcome = tracing::field::Empty))]
     async fn send(&mut self, name: String, mut request: Request) -> HostResult<Response> {
         answer(
             async {
@@ -92,7 +92,7 @@ impl Host for PluginState {
         )
     }
 
-    #[tracing::instrument(name = "host_call", skip_all, parent = self.guest_spans.parent(), fields(interface = "connections", function = "status", connection = %name, installation = %self.installation.id, outcome = tracing::field::Empty))]
+    #[tracing::instrument(name = "host_call", skip_all, parent = self.guest_spans.parent(), fields(interface = "connections", function = "status", connection = %name, outcome = tracing::field::Empty))]
     async fn status(&mut self, name: String) -> HostResult<ConnectionStatus> {
         answer(
             self.call(Interface::Connections, "status", async |s| {

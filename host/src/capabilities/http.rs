@@ -17,7 +17,7 @@ use crate::runtime::state::PluginState;
 use crate::webhooks::address;
 
 impl Host for PluginState {
-    #[tracing::instrument(name = "host_call", skip_all, parent = self.guest_spans.parent(), fields(interface = "http", function = "send", installation = %self.installation.id, outcome = tracing::field::Empty))]
+    #[tracing::instrument(name = "host_call", skip_all, parent = self.guest_spans.parent(), fields(interface = "http", function = "send", outcome = tracing::field::Empty))]
     async fn send(&mut self, request: Request) -> HostResult<Response> {
         answer(
             async {

@@ -37,7 +37,7 @@ where
 }
 
 impl Host for PluginState {
-    #[tracing::instrument(name = "host_call", skip_all, parent = self.guest_spans.parent(), fields(interface = "kv", function = "get", installation = %self.installation.id, outcome = tracing::field::Empty))]
+    #[tracing::instrument(name = "host_call", skip_all, parent = self.guest_spans.parent(), fields(interface = "kv", function = "get", outcome = tracing::field::Empty))]
     async fn get(&mut self, key: String) -> HostResult<Option<Vec<u8>>> {
         answer(
             self.call(Interface::Kv, "get", async |s| {
@@ -55,7 +55,7 @@ impl Host for PluginState {
         )
     }
 
-    #[tracing::instrument(name = "host_call", skip_all, parent = self.guest_spans.parent(), fields(interface = "kv", function = "set", installation = %self.installation.id, outcome = tracing::field::Empty))]
+    #[tracing::instrument(name = "host_call", skip_all, parent = self.guest_spans.parent(), fields(interface = "kv", function = "set", outcome = tracing::field::Empty))]
     async fn set(&mut self, key: String, value: Vec<u8>) -> HostResult<()> {
         answer(self.call(Interface::Kv, "set", async |s| {
             check_key(&key)?;
@@ -96,7 +96,7 @@ impl Host for PluginState {
         .await)
     }
 
-    #[tracing::instrument(name = "host_call", skip_all, parent = self.guest_spans.parent(), fields(interface = "kv", function = "delete", installation = %self.installation.id, outcome = tracing::field::Empty))]
+    #[tracing::instrument(name = "host_call", skip_all, parent = self.guest_spans.parent(), fields(interface = "kv", function = "delete", outcome = tracing::field::Empty))]
     async fn delete(&mut self, key: String) -> HostResult<()> {
         answer(
             self.call(Interface::Kv, "delete", async |s| {
@@ -113,7 +113,7 @@ impl Host for PluginState {
         )
     }
 
-    #[tracing::instrument(name = "host_call", skip_all, parent = self.guest_spans.parent(), fields(interface = "kv", function = "list_keys", installation = %self.installation.id, outcome = tracing::field::Empty))]
+    #[tracing::instrument(name = "host_call", skip_all, parent = self.guest_spans.parent(), fields(interface = "kv", function = "list_keys", outcome = tracing::field::Empty))]
     async fn list_keys(&mut self, prefix: String, limit: u32) -> HostResult<Vec<String>> {
         answer(self.call(Interface::Kv, "list_keys", async |s| {
             let rows: Vec<(String,)> = sqlx::query_as(

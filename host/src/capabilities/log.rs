@@ -4,7 +4,7 @@ use crate::runtime::bindings::platform::log::{Host, Level};
 use crate::runtime::state::PluginState;
 
 impl Host for PluginState {
-    #[tracing::instrument(name = "host_call", skip_all, parent = self.guest_spans.parent(), fields(interface = "log", function = "write", installation = %self.installation.id, outcome = tracing::field::Empty))]
+    #[tracing::instrument(name = "host_call", skip_all, parent = self.guest_spans.parent(), fields(interface = "log", function = "write", outcome = tracing::field::Empty))]
     async fn write(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
         let level = match level {
             Level::Debug => "debug",

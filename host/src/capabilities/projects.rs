@@ -20,7 +20,7 @@ pub(crate) fn to_wit(p: projects::Project) -> Project {
 }
 
 impl read::Host for PluginState {
-    #[tracing::instrument(name = "host_call", skip_all, parent = self.guest_spans.parent(), fields(interface = "projects", function = "get", installation = %self.installation.id, outcome = tracing::field::Empty))]
+    #[tracing::instrument(name = "host_call", skip_all, parent = self.guest_spans.parent(), fields(interface = "projects", function = "get", outcome = tracing::field::Empty))]
     async fn get(&mut self, id: String) -> HostResult<Project> {
         answer(
             self.call(Interface::Projects, "get", async |s| {
@@ -30,7 +30,7 @@ impl read::Host for PluginState {
         )
     }
 
-    #[tracing::instrument(name = "host_call", skip_all, parent = self.guest_spans.parent(), fields(interface = "projects", function = "list_active", installation = %self.installation.id, outcome = tracing::field::Empty))]
+    #[tracing::instrument(name = "host_call", skip_all, parent = self.guest_spans.parent(), fields(interface = "projects", function = "list_active", outcome = tracing::field::Empty))]
     async fn list_active(&mut self, limit: u32) -> HostResult<Vec<Project>> {
         answer(
             self.call(Interface::Projects, "list_active", async |s| {
@@ -44,7 +44,7 @@ impl read::Host for PluginState {
 }
 
 impl write::Host for PluginState {
-    #[tracing::instrument(name = "host_call", skip_all, parent = self.guest_spans.parent(), fields(interface = "projects-write", function = "create", installation = %self.installation.id, outcome = tracing::field::Empty))]
+    #[tracing::instrument(name = "host_call", skip_all, parent = self.guest_spans.parent(), fields(interface = "projects-write", function = "create", outcome = tracing::field::Empty))]
     async fn create(&mut self, name: String, description: String) -> HostResult<Project> {
         answer(
             self.call(Interface::ProjectsWrite, "create", async |s| {

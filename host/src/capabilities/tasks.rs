@@ -23,7 +23,7 @@ pub(crate) fn to_wit(t: tasks::Task) -> Task {
 }
 
 impl read::Host for PluginState {
-    #[tracing::instrument(name = "host_call", skip_all, parent = self.guest_spans.parent(), fields(interface = "tasks", function = "get", installation = %self.installation.id, outcome = tracing::field::Empty))]
+    #[tracing::instrument(name = "host_call", skip_all, parent = self.guest_spans.parent(), fields(interface = "tasks", function = "get", outcome = tracing::field::Empty))]
     async fn get(&mut self, id: String) -> HostResult<Task> {
         answer(
             self.call(Interface::Tasks, "get", async |s| {
@@ -33,7 +33,7 @@ impl read::Host for PluginState {
         )
     }
 
-    #[tracing::instrument(name = "host_call", skip_all, parent = self.guest_spans.parent(), fields(interface = "tasks", function = "list_by_project", installation = %self.installation.id, outcome = tracing::field::Empty))]
+    #[tracing::instrument(name = "host_call", skip_all, parent = self.guest_spans.parent(), fields(interface = "tasks", function = "list_by_project", outcome = tracing::field::Empty))]
     async fn list_by_project(&mut self, project_id: String, limit: u32) -> HostResult<Vec<Task>> {
         answer(
             self.call(Interface::Tasks, "list_by_project", async |s| {
@@ -51,7 +51,7 @@ impl read::Host for PluginState {
 }
 
 impl write::Host for PluginState {
-    #[tracing::instrument(name = "host_call", skip_all, parent = self.guest_spans.parent(), fields(interface = "tasks-write", function = "create", installation = %self.installation.id, outcome = tracing::field::Empty))]
+    #[tracing::instrument(name = "host_call", skip_all, parent = self.guest_spans.parent(), fields(interface = "tasks-write", function = "create", outcome = tracing::field::Empty))]
     async fn create(
         &mut self,
         project_id: String,
@@ -74,7 +74,7 @@ impl write::Host for PluginState {
         )
     }
 
-    #[tracing::instrument(name = "host_call", skip_all, parent = self.guest_spans.parent(), fields(interface = "tasks-write", function = "set_labels", installation = %self.installation.id, outcome = tracing::field::Empty))]
+    #[tracing::instrument(name = "host_call", skip_all, parent = self.guest_spans.parent(), fields(interface = "tasks-write", function = "set_labels", outcome = tracing::field::Empty))]
     async fn set_labels(&mut self, id: String, labels: Vec<String>) -> HostResult<Task> {
         answer(
             self.call(Interface::TasksWrite, "set_labels", async |s| {
@@ -88,7 +88,7 @@ impl write::Host for PluginState {
         )
     }
 
-    #[tracing::instrument(name = "host_call", skip_all, parent = self.guest_spans.parent(), fields(interface = "tasks-write", function = "complete", installation = %self.installation.id, outcome = tracing::field::Empty))]
+    #[tracing::instrument(name = "host_call", skip_all, parent = self.guest_spans.parent(), fields(interface = "tasks-write", function = "complete", outcome = tracing::field::Empty))]
     async fn complete(&mut self, id: String) -> HostResult<Task> {
         answer(
             self.call(Interface::TasksWrite, "complete", async |s| {

@@ -181,3 +181,54 @@ async fn a_paid_app_is_charged_renewed_and_ended_and_each_side_sees_its_statemen
         "{portal}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suspended_apps_subscription_ends_with_the_paid_month() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let dev = server.org("Stats Inc").await;
+    let tenant = server.org("Acme").await;
+    let reviewer = server.reviewer().await;
+    let (app_id, submitted) = server
+        .publish_draft(
+            &dev.key,
+            &priced(
+                "monthly-stats",
+                "Monthly stats",
+                "[pricing]\nplan = \"monthly\"\nprice_cents = 900\ncurrency = \"EUR\"",
+            ),
+            "1.0.0",
+            &component("project-stats"),
+            None,
+        )
+        .await;
+    approve(&reviewer, submitted["id"].as_str().unwrap()).await;
+    let (status, _) = install(
+        &server,
+        &tenant.key,
+        "monthly-stats",
+        Some(json!({ "price_cents": 900, "currency": "EUR" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = reviewer
+        .send(
+            Method::POST,
+            &format!("/v1/review/apps/{app_id}/suspend"),
+            Some(json!({ "reason": "Sends data where it should not" })),
+            true,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, subs) = server.get(&tenant.key, "/v1/billing/subscriptions").await;
+    let paid_until = ms(subs["data"][0]["paid_until"].as_str().unwrap());
+    assert_eq!(
+        billing()
+            .renew_due(&server.store, paid_until + 1_000)
+            .await
+            .unwrap(),
+        0,
+        "no charge for a suspended app"
+    );
+    let (_, subs) = server.get(&tenant.key, "/v1/billing/subscriptions").await;
+    assert_eq!(subs["data"][0]["state"], "ended", "{subs}");
+}

@@ -240,7 +240,7 @@ impl Billing {
     }
 
     /// Renews the monthly subscriptions whose paid month is over (charging the next one), and
-    /// ends those uninstalled whose paid month is over. Run about once a minute on each node;
+    /// ends those uninstalled, or of an app reviewers suspended, whose paid month is over. Run about once a minute on each node;
     /// the provider's idempotency key makes a renewal raced by two nodes charge once.
     pub async fn renew_due(&self, store: &Store, now: i64) -> Result<usize> {
         sqlx::query("UPDATE subscriptions SET state = 'ended', ended_at = $1 WHERE state = 'ending' AND ends_at <= $1")
@@ -255,6 +255,23 @@ impl Billing {
         .await?;
         let mut renewed = 0;
         for (id, period_end) in due {
+            // An app suspended by reviewers is not paid for any more: its subscriptions end
+            // with the month already paid.
+            let (app_id,): (String,) = sqlx::query_as("SELECT app_id FROM subscriptions WHERE id = $1")
+                .bind(&id)
+                .fetch_one(store.reader())
+                .await?;
+            if crate::catalog::apps::get(store, &app_id)
+                .await
+                .is_ok_and(|app| app.status != "active")
+            {
+                sqlx::query("UPDATE subscriptions SET state = 'ended', ended_at = $1 WHERE id = $2 AND state = 'active'")
+                    .bind(now)
+                    .bind(&id)
+                    .execute(store.writer())
+                    .await?;
+                continue;
+            }
             let next_end = month_after(period_end);
             // Claim the renewal: only the node whose update moved the period charges it.
             let claimed = sqlx::query(

@@ -232,3 +232,104 @@ async fn a_suspended_apps_subscription_ends_with_the_paid_month() {
     let (_, subs) = server.get(&tenant.key, "/v1/billing/subscriptions").await;
     assert_eq!(subs["data"][0]["state"], "ended", "{subs}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upgrade_that_changes_the_price_waits_for_the_tenants_agreement() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let dev = server.org("Stats Inc").await;
+    let tenant = server.org("Acme").await;
+    let reviewer = server.reviewer().await;
+    let stats = component("project-stats");
+    let pricing = |plan: &str| match plan {
+        "free" => "[pricing]\nplan = \"free\"".to_owned(),
+        cents => format!("[pricing]\nplan = \"monthly\"\nprice_cents = {cents}\ncurrency = \"EUR\""),
+    };
+    let publish = |version: &'static str, plan: &'static str, app: Option<String>| {
+        let manifest = priced("stats-plus", "Stats plus", &pricing(plan));
+        let (server, dev, reviewer, stats) = (&server, &dev, &reviewer, &stats);
+        async move {
+            let (app_id, submitted) = server
+                .publish_draft(&dev.key, &manifest, version, stats, app.as_deref())
+                .await;
+            approve(reviewer, submitted["id"].as_str().unwrap()).await;
+            app_id
+        }
+    };
+    let app_id = publish("1.0.0", "free", None).await;
+    let (status, installed) = install(&server, &tenant.key, "stats-plus", None).await;
+    assert_eq!(status, StatusCode::CREATED, "{installed}");
+    let id = installed["id"].as_str().unwrap().to_owned();
+    let upgrade = format!("/v1/installations/{id}/upgrade");
+
+    // 1.1.0 costs 9.00 EUR a month: the upgrade waits for the agreement.
+    publish("1.1.0", "900", Some(app_id.clone())).await;
+    let (status, waiting) = server.post(&tenant.key, &upgrade, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{waiting}");
+    assert_eq!(waiting["version"], "1.0.0");
+    assert_eq!(
+        waiting["pending_upgrade"]["new_price"],
+        json!({ "price_cents": 900, "currency": "EUR" })
+    );
+    let (status, _) = server
+        .post(
+            &tenant.key,
+            &upgrade,
+            json!({ "accept_price": { "price_cents": 100, "currency": "EUR" } }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let admin = Browser::sign_in(&server, &tenant.owner_email, &tenant.password)
+        .await
+        .unwrap();
+    let (_, page) = admin.page(&format!("/installed/{id}")).await;
+    assert!(
+        page.contains("It costs 9.00 EUR a month") && page.contains("I agree to pay 9.00 EUR a month"),
+        "{page}"
+    );
+    let (status, upgraded) = server
+        .post(
+            &tenant.key,
+            &upgrade,
+            json!({ "accept_price": { "price_cents": 900, "currency": "EUR" } }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{upgraded}");
+    assert_eq!(upgraded["version"], "1.1.0");
+    let (_, subs) = server.get(&tenant.key, "/v1/billing/subscriptions").await;
+    assert_eq!(
+        (
+            subs["data"][0]["state"].as_str(),
+            subs["data"][0]["price_cents"].as_i64()
+        ),
+        (Some("active"), Some(900)),
+        "{subs}"
+    );
+    let month = &subs["data"][0]["started_at"].as_str().unwrap()[..7];
+    let statement = format!("/v1/billing/statement?month={month}");
+    let (_, paid) = server.get(&tenant.key, &statement).await;
+    assert_eq!(paid["totals"][0]["amount_cents"], 900, "{paid}");
+
+    // 1.2.0 costs 12.00: agreed, it applies from the next renewal (nothing charged now).
+    publish("1.2.0", "1200", Some(app_id.clone())).await;
+    let (_, waiting) = server.post(&tenant.key, &upgrade, json!({})).await;
+    assert_eq!(waiting["version"], "1.1.0", "{waiting}");
+    server
+        .post(
+            &tenant.key,
+            &upgrade,
+            json!({ "accept_price": { "price_cents": 1200, "currency": "EUR" } }),
+        )
+        .await;
+    let (_, subs) = server.get(&tenant.key, "/v1/billing/subscriptions").await;
+    assert_eq!(subs["data"].as_array().unwrap().len(), 1);
+    assert_eq!(subs["data"][0]["price_cents"], 1200);
+    let (_, paid) = server.get(&tenant.key, &statement).await;
+    assert_eq!(paid["totals"][0]["amount_cents"], 900, "nothing more now: {paid}");
+
+    // 2.0.0 is free again: it applies at once, and the subscription ends with the paid month.
+    publish("2.0.0", "free", Some(app_id)).await;
+    let (_, upgraded) = server.post(&tenant.key, &upgrade, json!({})).await;
+    assert_eq!(upgraded["version"], "2.0.0", "{upgraded}");
+    let (_, subs) = server.get(&tenant.key, "/v1/billing/subscriptions").await;
+    assert_eq!(subs["data"][0]["state"], "ending", "{subs}");
+}

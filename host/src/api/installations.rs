@@ -166,6 +166,8 @@ pub async fn resume(
 pub struct Upgrade {
     /// Consent to every scope of the new version, needed when it asks for more than granted.
     scopes: Option<Vec<String>>,
+    /// The new version's price, needed when it asks one the installation does not pay.
+    accept_price: Option<crate::billing::Price>,
 }
 
 /// Upgrade to the app's published version. Without the consent a version with new scopes
@@ -181,9 +183,35 @@ pub async fn upgrade(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Upgrade>,
 ) -> Result<Json<Installation>, ApiError> {
-    Ok(Json(
-        installs::upgrade(&state.store, &who.org_id, &id, body.scopes.as_deref()).await?,
-    ))
+    let before = installs::get(&state.store, &who.org_id, &id).await?;
+    let after = installs::upgrade(
+        &state.store,
+        &who.org_id,
+        &id,
+        body.scopes.as_deref(),
+        body.accept_price.as_ref(),
+    )
+    .await?;
+    if after.version_id != before.version_id {
+        // The new version's price, if it changed, from now on.
+        let app = crate::catalog::apps::get(&state.store, &after.app_id).await?;
+        let from = crate::catalog::apps::version(&state.store, &before.version_id).await?;
+        let to = crate::catalog::apps::version(&state.store, &after.version_id).await?;
+        state
+            .billing
+            .reprice(
+                &state.store,
+                &who.org_id,
+                &id,
+                &app.id,
+                &app.name,
+                &app.owner_org_id,
+                &from.manifest.pricing,
+                &to.manifest.pricing,
+            )
+            .await?;
+    }
+    Ok(Json(after))
 }
 
 /// Uninstall: the app's data for this organization is deleted. Emits `app.uninstalled`.

@@ -239,6 +239,60 @@ impl Billing {
         Ok(())
     }
 
+    /// An upgrade changed the app's pricing from `from` to `to`: a monthly price changes from
+    /// the next renewal; a version that became free ends the subscription with the paid
+    /// month; a new paid plan ends the old one and starts (and charges) the new one.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn reprice(
+        &self,
+        store: &Store,
+        org_id: &str,
+        installation_id: &str,
+        app_id: &str,
+        app_name: &str,
+        developer_org_id: &str,
+        from: &Pricing,
+        to: &Pricing,
+    ) -> Result<()> {
+        match (from, to) {
+            _ if from == to => Ok(()),
+            (Pricing::OneTime { .. }, Pricing::OneTime { .. }) => Ok(()),
+            (
+                Pricing::Monthly { .. },
+                Pricing::Monthly {
+                    price_cents,
+                    currency,
+                },
+            ) => {
+                sqlx::query(
+                    "UPDATE subscriptions SET price_cents = $1, currency = $2 WHERE installation_id = $3 AND state = 'active'",
+                )
+                .bind(i64::from(*price_cents))
+                .bind(currency)
+                .bind(installation_id)
+                .execute(store.writer())
+                .await?;
+                Ok(())
+            }
+            _ => {
+                let mut conn = store.writer().acquire().await?;
+                end(&mut conn, installation_id).await?;
+                drop(conn);
+                self.start(
+                    store,
+                    org_id,
+                    installation_id,
+                    app_id,
+                    app_name,
+                    developer_org_id,
+                    to,
+                )
+                .await
+                .map(|_| ())
+            }
+        }
+    }
+
     /// Renews the monthly subscriptions whose paid month is over (charging the next one), and
     /// ends those uninstalled, or of an app reviewers suspended, whose paid month is over. Run about once a minute on each node;
     /// the provider's idempotency key makes a renewal raced by two nodes charge once.

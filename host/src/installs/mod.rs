@@ -27,13 +27,28 @@ pub enum ShownValue {
     Secret { secret: bool, set: bool },
 }
 
-/// An upgrade waiting for the admin's consent to new scopes.
+/// An upgrade waiting for the admin's consent to new scopes, or to a new price.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PendingUpgrade {
     pub version_id: String,
     pub version: String,
     /// Scopes the new version asks for beyond those granted.
     pub new_scopes: Vec<String>,
+    /// The new version's price, when it costs something it did not: to confirm with
+    /// `accept_price`.
+    pub new_price: Option<crate::billing::Price>,
+}
+
+/// The price `to` asks that `from` did not (free, or another price), if any. An app bought
+/// once stays bought: a one-time price after a one-time price asks nothing.
+fn new_price(from: &Manifest, to: &Manifest) -> Option<crate::billing::Price> {
+    use crate::catalog::manifest::Pricing;
+    let price = crate::billing::price_of(&to.pricing)?;
+    let bought = matches!(
+        (&from.pricing, &to.pricing),
+        (Pricing::OneTime { .. }, Pricing::OneTime { .. })
+    );
+    (from.pricing != to.pricing && !bought).then_some(price)
 }
 
 /// An installation as the tenant admin sees it.
@@ -182,6 +197,7 @@ async fn view(store: &Store, row: Row) -> Result<Installation> {
                 .map(|s| s.to_string())
                 .collect();
             Some(PendingUpgrade {
+                new_price: new_price(&version.manifest, &pending.manifest),
                 version_id: pending.id,
                 version: pending.version,
                 new_scopes,
@@ -588,17 +604,20 @@ pub async fn set_paused(store: &Store, org_id: &str, id: &str, paused: bool) -> 
 }
 
 /// Moves the installation to the app's published version. If it asks for scopes not yet
-/// granted, `consent` must name all of its scopes; without it the upgrade waits as pending and
-/// the installation keeps running its current version.
+/// granted, `consent` must name all of its scopes, and if it asks a new price,
+/// `accepted_price` must be it; without them the upgrade waits as pending and the
+/// installation keeps running its current version.
 pub async fn upgrade(
     store: &Store,
     org_id: &str,
     id: &str,
     consent: Option<&[String]>,
+    accepted_price: Option<&crate::billing::Price>,
 ) -> Result<Installation> {
     let current = row(store, org_id, id).await?;
     let app = apps::get(store, &current.app_id).await?;
     let target = apps::version(store, published(&app)?).await?;
+    let before = apps::version(store, &current.version_id).await?;
     if target.id == current.version_id {
         return Err(PlatformError::Conflict(format!(
             "version {} is already installed",
@@ -613,8 +632,23 @@ pub async fn upgrade(
     let granted =
         ScopeSet::parse_text(&current.granted_scopes).map_err(|e| PlatformError::Internal(e.to_string()))?;
     let asked = target.manifest.scope_set();
-    let new_granted = if granted.covers(asked) {
+    // A new price is agreed to like new scopes: without it the upgrade waits.
+    let repriced = new_price(&before.manifest, &target.manifest).is_some();
+    if repriced && accepted_price.is_some() {
+        crate::billing::check_accepted(&app.name, &target.manifest.pricing, accepted_price)?;
+    }
+    let new_granted = if granted.covers(asked) && !repriced {
         asked
+    } else if granted.covers(asked) && accepted_price.is_some() {
+        asked
+    } else if repriced && accepted_price.is_none() {
+        sqlx::query("UPDATE installations SET pending_version_id = $1, updated_at = $2 WHERE id = $3")
+            .bind(&target.id)
+            .bind(now_ms())
+            .bind(id)
+            .execute(store.writer())
+            .await?;
+        return get(store, org_id, id).await;
     } else {
         match consent {
             Some(consent) => check_consent(&target, consent)?,

@@ -129,32 +129,50 @@ pub async fn detail(
         ));
     }
     if let Some(pending) = &installation.pending_upgrade {
-        let consent = if pending.new_scopes.is_empty() || !admin {
+        let version = apps::version(&state.store, &pending.version_id).await.ok();
+        let consent = if (pending.new_scopes.is_empty() && pending.new_price.is_none()) || !admin {
             String::new()
         } else {
-            let version = apps::version(&state.store, &pending.version_id).await.ok();
             let all: Vec<String> = version
+                .as_ref()
                 .map(|v| v.manifest.scopes.iter().map(|s| s.name.clone()).collect())
                 .unwrap_or_default();
-            let boxes: String = all
-                .iter()
-                .map(|s| {
-                    let new = if pending.new_scopes.contains(s) { " <strong>(new)</strong>" } else { "" };
-                    format!(
-                        "<li><label><input type=\"checkbox\" name=\"scopes\" value=\"{s}\" data-list required> {s}{new}</label></li>",
-                        s = esc(s)
-                    )
-                })
-                .collect();
+            let boxes: String = if pending.new_scopes.is_empty() {
+                String::new()
+            } else {
+                all.iter()
+                    .map(|s| {
+                        let new = if pending.new_scopes.contains(s) { " <strong>(new)</strong>" } else { "" };
+                        format!(
+                            "<li><label><input type=\"checkbox\" name=\"scopes\" value=\"{s}\" data-list required> {s}{new}</label></li>",
+                            s = esc(s)
+                        )
+                    })
+                    .collect()
+            };
+            let price = match (&pending.new_price, &version) {
+                (Some(_), Some(v)) => super::marketplace::price_confirmation(&v.manifest.pricing),
+                _ => String::new(),
+            };
             format!(
-                "<form data-api=\"POST /v1/installations/{id}/upgrade\"><ul>{boxes}</ul>\
+                "<form data-api=\"POST /v1/installations/{id}/upgrade\"><ul>{boxes}</ul>{price}\
                  <button type=\"submit\">Consent and upgrade</button><p role=\"alert\"></p></form>"
             )
         };
+        let asks = match (&pending.new_scopes.is_empty(), &pending.new_price, &version) {
+            (false, _, _) => format!(
+                "It asks for new permissions: {}.",
+                esc(&pending.new_scopes.join(", "))
+            ),
+            (true, Some(_), Some(v)) => format!(
+                "It costs {}: upgrading starts paying it.",
+                esc(&crate::billing::describe(&v.manifest.pricing))
+            ),
+            _ => String::new(),
+        };
         body.push_str(&format!(
-            "<section><h2>Upgrade to {}</h2><p>It asks for new permissions: {}</p>{consent}</section>",
+            "<section><h2>Upgrade to {}</h2><p>{asks}</p>{consent}</section>",
             esc(&pending.version),
-            esc(&pending.new_scopes.join(", "))
         ));
     }
     // Settings, with secret values never shown.

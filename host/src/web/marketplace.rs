@@ -587,7 +587,7 @@ pub async fn install_page(
 }
 /// A paid app's price, which the admin must agree to before the form goes (its hidden fields
 /// send the price to `/v1/installations` as `accept_price`).
-fn price_confirmation(pricing: &Pricing) -> String {
+pub(super) fn price_confirmation(pricing: &Pricing) -> String {
     let Some(price) = crate::billing::price_of(pricing) else {
         return String::new();
     };

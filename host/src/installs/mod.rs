@@ -637,9 +637,7 @@ pub async fn upgrade(
     if repriced && accepted_price.is_some() {
         crate::billing::check_accepted(&app.name, &target.manifest.pricing, accepted_price)?;
     }
-    let new_granted = if granted.covers(asked) && !repriced {
-        asked
-    } else if granted.covers(asked) && accepted_price.is_some() {
+    let new_granted = if granted.covers(asked) && (!repriced || accepted_price.is_some()) {
         asked
     } else if repriced && accepted_price.is_none() {
         sqlx::query("UPDATE installations SET pending_version_id = $1, updated_at = $2 WHERE id = $3")

@@ -333,3 +333,63 @@ async fn an_upgrade_that_changes_the_price_waits_for_the_tenants_agreement() {
     let (_, subs) = server.get(&tenant.key, "/v1/billing/subscriptions").await;
     assert_eq!(subs["data"][0]["state"], "ending", "{subs}");
 }
+
+/// Declines every charge.
+struct Declining;
+
+impl bazaar::billing::PaymentProvider for Declining {
+    fn charge<'a>(
+        &'a self,
+        _: &'a bazaar::billing::ChargeRequest,
+    ) -> bazaar::billing::provider::Charging<'a> {
+        Box::pin(async { Err(bazaar::billing::PaymentError("card declined".into())) })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declined_renewal_is_not_a_free_month_and_is_tried_again() {
+    let server = TestServer::start(Backend::Sqlite).await;
+    let dev = server.org("Stats Inc").await;
+    let tenant = server.org("Acme").await;
+    let reviewer = server.reviewer().await;
+    let (_, submitted) = server
+        .publish_draft(
+            &dev.key,
+            &priced(
+                "monthly-stats",
+                "Monthly stats",
+                "[pricing]\nplan = \"monthly\"\nprice_cents = 900\ncurrency = \"EUR\"",
+            ),
+            "1.0.0",
+            &component("project-stats"),
+            None,
+        )
+        .await;
+    approve(&reviewer, submitted["id"].as_str().unwrap()).await;
+    install(
+        &server,
+        &tenant.key,
+        "monthly-stats",
+        Some(json!({ "price_cents": 900, "currency": "EUR" })),
+    )
+    .await;
+    let (_, subs) = server.get(&tenant.key, "/v1/billing/subscriptions").await;
+    let paid_until = subs["data"][0]["paid_until"].as_str().unwrap().to_owned();
+    let declining = bazaar::billing::Billing {
+        provider: Box::new(Declining),
+        platform_share_percent: 20,
+    };
+    let due = ms(&paid_until) + 1_000;
+    assert_eq!(declining.renew_due(&server.store, due).await.unwrap(), 0);
+    let (_, subs) = server.get(&tenant.key, "/v1/billing/subscriptions").await;
+    assert_eq!(
+        subs["data"][0]["paid_until"],
+        paid_until.as_str(),
+        "the unpaid month was not given: {subs}"
+    );
+    assert_eq!(
+        billing().renew_due(&server.store, due).await.unwrap(),
+        1,
+        "tried again, and paid"
+    );
+}

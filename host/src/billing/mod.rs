@@ -166,7 +166,14 @@ impl Billing {
         .bind(period_end)
         .execute(store.writer())
         .await?;
-        self.charge(store, &id, now, period_end).await?;
+        if let Err(declined) = self.charge(store, &id, now, period_end).await {
+            // Nothing is owed for what was never paid: no subscription is left behind.
+            sqlx::query("DELETE FROM subscriptions WHERE id = $1")
+                .bind(&id)
+                .execute(store.writer())
+                .await?;
+            return Err(declined);
+        }
         subscription(store, &id).await.map(Some)
     }
 
@@ -301,14 +308,14 @@ impl Billing {
             .bind(now)
             .execute(store.writer())
             .await?;
-        let due: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT id, period_end FROM subscriptions WHERE state = 'active' AND plan = 'monthly' AND period_end <= $1",
+        let due: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT id, period_start, period_end FROM subscriptions WHERE state = 'active' AND plan = 'monthly' AND period_end <= $1",
         )
         .bind(now)
         .fetch_all(store.reader())
         .await?;
         let mut renewed = 0;
-        for (id, period_end) in due {
+        for (id, period_start, period_end) in due {
             // An app suspended by reviewers is not paid for any more: its subscriptions end
             // with the month already paid.
             let (app_id,): (String,) = sqlx::query_as("SELECT app_id FROM subscriptions WHERE id = $1")
@@ -336,9 +343,25 @@ impl Billing {
             .bind(&id)
             .execute(store.writer())
             .await?;
-            if claimed.rows_affected() == 1 {
-                self.charge(store, &id, period_end, Some(next_end)).await?;
-                renewed += 1;
+            if claimed.rows_affected() != 1 {
+                continue;
+            }
+            match self.charge(store, &id, period_end, Some(next_end)).await {
+                Ok(()) => renewed += 1,
+                // Declined (or the provider is down): the period goes back, so the renewal is
+                // tried again on the next round, and the others go on.
+                Err(e) => {
+                    tracing::warn!(subscription = %id, error = %e, "a renewal was not charged; it is retried");
+                    sqlx::query(
+                        "UPDATE subscriptions SET period_start = $1, period_end = $2 WHERE id = $3 AND period_end = $4",
+                    )
+                    .bind(period_start)
+                    .bind(period_end)
+                    .bind(&id)
+                    .bind(next_end)
+                    .execute(store.writer())
+                    .await?;
+                }
             }
         }
         Ok(renewed)

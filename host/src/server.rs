@@ -77,11 +77,7 @@ pub fn spawn(listener: TcpListener, store: Store, config: Arc<Config>) -> std::i
         let mut every = tokio::time::interval(Duration::from_secs(60));
         loop {
             tokio::select! {
-                _ = every.tick() => {
-                    if let Err(e) = billing.renew_due(&store, crate::store::now_ms()).await {
-                        tracing::warn!(error = %e, "subscriptions could not be renewed");
-                    }
-                }
+                _ = every.tick() => collect_renewals(&billing, &store, crate::store::now_ms()).await,
                 _ = renewals_stop.changed() => break,
             }
         }
@@ -108,6 +104,23 @@ pub fn spawn(listener: TcpListener, store: Store, config: Arc<Config>) -> std::i
         served
     });
     Ok(RunningServer { addr, stop, task })
+}
+
+/// One round of renewals (each node runs one a minute): charges what is due, and pauses the
+/// installations whose subscription ended unpaid.
+pub async fn collect_renewals(billing: &crate::billing::Billing, store: &crate::store::Store, now: i64) {
+    match billing.renew_due(store, now).await {
+        Ok(renewals) => {
+            for lapsed in renewals.lapsed {
+                if let Err(e) =
+                    crate::installs::set_paused(store, &lapsed.org_id, &lapsed.installation_id, true).await
+                {
+                    tracing::warn!(installation = %lapsed.installation_id, error = %e, "an unpaid installation could not be paused");
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "subscriptions could not be renewed"),
+    }
 }
 
 /// Runs until SIGTERM or Ctrl-C, then drains in-flight requests for up to the grace period.

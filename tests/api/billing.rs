@@ -108,11 +108,19 @@ async fn a_paid_app_is_charged_renewed_and_ended_and_each_side_sees_its_statemen
     // The month is over: one renewal, even when two nodes ask.
     let ledger = billing();
     assert_eq!(
-        ledger.renew_due(&server.store, paid_until + 1_000).await.unwrap(),
+        ledger
+            .renew_due(&server.store, paid_until + 1_000)
+            .await
+            .unwrap()
+            .renewed,
         1
     );
     assert_eq!(
-        ledger.renew_due(&server.store, paid_until + 2_000).await.unwrap(),
+        ledger
+            .renew_due(&server.store, paid_until + 2_000)
+            .await
+            .unwrap()
+            .renewed,
         0
     );
     let next_month = &bazaar::platform::format_time(paid_until + 1_000)[..7];
@@ -142,7 +150,11 @@ async fn a_paid_app_is_charged_renewed_and_ended_and_each_side_sees_its_statemen
     assert_eq!(subs["data"][0]["state"], "ending", "{subs}");
     let second_end = ms(subs["data"][0]["paid_until"].as_str().unwrap());
     assert_eq!(
-        ledger.renew_due(&server.store, second_end + 1_000).await.unwrap(),
+        ledger
+            .renew_due(&server.store, second_end + 1_000)
+            .await
+            .unwrap()
+            .renewed,
         0
     );
     let (_, subs) = server.get(&tenant.key, "/v1/billing/subscriptions").await;
@@ -225,7 +237,8 @@ async fn a_suspended_apps_subscription_ends_with_the_paid_month() {
         billing()
             .renew_due(&server.store, paid_until + 1_000)
             .await
-            .unwrap(),
+            .unwrap()
+            .renewed,
         0,
         "no charge for a suspended app"
     );
@@ -347,7 +360,7 @@ impl bazaar::billing::PaymentProvider for Declining {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_declined_renewal_is_not_a_free_month_and_is_tried_again() {
+async fn declined_renewals_are_retried_daily_and_end_unpaid_after_three() {
     let server = TestServer::start(Backend::Sqlite).await;
     let dev = server.org("Stats Inc").await;
     let tenant = server.org("Acme").await;
@@ -380,16 +393,74 @@ async fn a_declined_renewal_is_not_a_free_month_and_is_tried_again() {
         platform_share_percent: 20,
     };
     let due = ms(&paid_until) + 1_000;
-    assert_eq!(declining.renew_due(&server.store, due).await.unwrap(), 0);
+    let day = 24 * 3_600_000;
+    let first = declining.renew_due(&server.store, due).await.unwrap();
+    assert_eq!((first.renewed, first.lapsed.len()), (0, 0));
     let (_, subs) = server.get(&tenant.key, "/v1/billing/subscriptions").await;
     assert_eq!(
         subs["data"][0]["paid_until"],
         paid_until.as_str(),
         "the unpaid month was not given: {subs}"
     );
+    assert_eq!(subs["data"][0]["state"], "active");
+    // Tried again a day later, not every minute; paid then, all is well again.
     assert_eq!(
-        billing().renew_due(&server.store, due).await.unwrap(),
+        billing()
+            .renew_due(&server.store, due + 60_000)
+            .await
+            .unwrap()
+            .renewed,
+        0,
+        "not before a day"
+    );
+    assert_eq!(
+        billing()
+            .renew_due(&server.store, due + day)
+            .await
+            .unwrap()
+            .renewed,
         1,
         "tried again, and paid"
     );
+
+    // Three declines in a row, a day apart: the subscription ends unpaid and the installation
+    // is paused (the round each node runs every minute).
+    let (_, subs) = server.get(&tenant.key, "/v1/billing/subscriptions").await;
+    let next_due = ms(subs["data"][0]["paid_until"].as_str().unwrap()) + 1_000;
+    for n in 0..3 {
+        bazaar::server::collect_renewals(&declining, &server.store, next_due + n * day).await;
+    }
+    let (_, subs) = server.get(&tenant.key, "/v1/billing/subscriptions").await;
+    assert_eq!(subs["data"][0]["state"], "ended", "{subs}");
+    assert!(
+        subs["data"][0]["ended_reason"]
+            .as_str()
+            .unwrap()
+            .contains("unpaid"),
+        "{subs}"
+    );
+    let id = subs["data"][0]["installation_id"].as_str().unwrap();
+    let (_, installation) = server.get(&tenant.key, &format!("/v1/installations/{id}")).await;
+    assert_eq!(installation["status"], "paused", "{installation}");
+
+    // A declined first payment leaves no subscription behind.
+    let other = server.org("Globex").await;
+    let pricing = bazaar::catalog::manifest::Pricing::Monthly {
+        price_cents: 900,
+        currency: "EUR".into(),
+    };
+    let declined = declining
+        .start(
+            &server.store,
+            &other.id,
+            "ins_x",
+            "app_x",
+            "Monthly stats",
+            &dev.id,
+            &pricing,
+        )
+        .await;
+    assert!(declined.unwrap_err().to_string().contains("declined"));
+    let (_, none) = server.get(&other.key, "/v1/billing/subscriptions").await;
+    assert_eq!(none["data"], json!([]));
 }

@@ -118,6 +118,8 @@ pub struct Subscription {
     pub started_at: String,
     /// The end of the paid month (monthly plans).
     pub paid_until: Option<String>,
+    /// Why it ended early: the app was suspended, or renewals were declined.
+    pub ended_reason: Option<String>,
 }
 
 impl Billing {
@@ -303,34 +305,27 @@ impl Billing {
     /// Renews the monthly subscriptions whose paid month is over (charging the next one), and
     /// ends those uninstalled, or of an app reviewers suspended, whose paid month is over. Run about once a minute on each node;
     /// the provider's idempotency key makes a renewal raced by two nodes charge once.
-    pub async fn renew_due(&self, store: &Store, now: i64) -> Result<usize> {
+    pub async fn renew_due(&self, store: &Store, now: i64) -> Result<Renewals> {
         sqlx::query("UPDATE subscriptions SET state = 'ended', ended_at = $1 WHERE state = 'ending' AND ends_at <= $1")
             .bind(now)
             .execute(store.writer())
             .await?;
-        let due: Vec<(String, i64, i64)> = sqlx::query_as(
-            "SELECT id, period_start, period_end FROM subscriptions WHERE state = 'active' AND plan = 'monthly' AND period_end <= $1",
+        let due: Vec<(String, String, String, String, i64, i64, i64)> = sqlx::query_as(
+            "SELECT id, org_id, installation_id, app_id, period_start, period_end, declines FROM subscriptions \
+             WHERE state = 'active' AND plan = 'monthly' AND period_end <= $1 AND (retry_at IS NULL OR retry_at <= $1)",
         )
         .bind(now)
         .fetch_all(store.reader())
         .await?;
-        let mut renewed = 0;
-        for (id, period_start, period_end) in due {
+        let mut renewals = Renewals::default();
+        for (id, org_id, installation_id, app_id, period_start, period_end, declines) in due {
             // An app suspended by reviewers is not paid for any more: its subscriptions end
             // with the month already paid.
-            let (app_id,): (String,) = sqlx::query_as("SELECT app_id FROM subscriptions WHERE id = $1")
-                .bind(&id)
-                .fetch_one(store.reader())
-                .await?;
             if crate::catalog::apps::get(store, &app_id)
                 .await
                 .is_ok_and(|app| app.status != "active")
             {
-                sqlx::query("UPDATE subscriptions SET state = 'ended', ended_at = $1 WHERE id = $2 AND state = 'active'")
-                    .bind(now)
-                    .bind(&id)
-                    .execute(store.writer())
-                    .await?;
+                self.end_now(store, &id, now, "the app was suspended").await?;
                 continue;
             }
             let next_end = month_after(period_end);
@@ -347,25 +342,73 @@ impl Billing {
                 continue;
             }
             match self.charge(store, &id, period_end, Some(next_end)).await {
-                Ok(()) => renewed += 1,
-                // Declined (or the provider is down): the period goes back, so the renewal is
-                // tried again on the next round, and the others go on.
+                Ok(()) => {
+                    sqlx::query("UPDATE subscriptions SET declines = 0, retry_at = NULL WHERE id = $1")
+                        .bind(&id)
+                        .execute(store.writer())
+                        .await?;
+                    renewals.renewed += 1;
+                }
+                // Declined (or the provider is down): not a free month. The period goes back
+                // and the renewal is tried again a day later; after the third decline the
+                // subscription ends unpaid and the installation is paused.
                 Err(e) => {
-                    tracing::warn!(subscription = %id, error = %e, "a renewal was not charged; it is retried");
+                    tracing::warn!(subscription = %id, error = %e, "a renewal was not charged");
                     sqlx::query(
-                        "UPDATE subscriptions SET period_start = $1, period_end = $2 WHERE id = $3 AND period_end = $4",
+                        "UPDATE subscriptions SET period_start = $1, period_end = $2, declines = declines + 1, retry_at = $3 \
+                         WHERE id = $4 AND period_end = $5",
                     )
                     .bind(period_start)
                     .bind(period_end)
+                    .bind(now + RETRY_AFTER_DECLINE_MS)
                     .bind(&id)
                     .bind(next_end)
                     .execute(store.writer())
                     .await?;
+                    if declines + 1 >= MAX_DECLINES {
+                        self.end_now(store, &id, now, &format!("unpaid: {e}")).await?;
+                        renewals.lapsed.push(Lapsed {
+                            org_id,
+                            installation_id,
+                        });
+                    }
                 }
             }
         }
-        Ok(renewed)
+        Ok(renewals)
     }
+
+    async fn end_now(&self, store: &Store, id: &str, now: i64, reason: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE subscriptions SET state = 'ended', ended_at = $1, ended_reason = $2 WHERE id = $3 AND state = 'active'",
+        )
+        .bind(now)
+        .bind(reason)
+        .bind(id)
+        .execute(store.writer())
+        .await?;
+        Ok(())
+    }
+}
+
+/// Declines in a row after which a subscription ends unpaid.
+pub const MAX_DECLINES: i64 = 3;
+/// How long after a declined renewal it is tried again.
+const RETRY_AFTER_DECLINE_MS: i64 = 24 * 3_600_000;
+
+/// What a round of renewals did.
+#[derive(Debug, Default)]
+pub struct Renewals {
+    pub renewed: usize,
+    /// Subscriptions that ended unpaid: their installations are to be paused.
+    pub lapsed: Vec<Lapsed>,
+}
+
+/// An installation whose subscription ended unpaid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lapsed {
+    pub org_id: String,
+    pub installation_id: String,
 }
 
 /// Uninstalling (in its transaction): a monthly subscription runs to the end of its paid
@@ -400,12 +443,14 @@ type SubscriptionRow = (
     String,
     i64,
     Option<i64>,
+    Option<String>,
 );
 
 fn subscription_of(
-    (id, installation_id, app_id, plan, price_cents, currency, state, started_at, period_end): SubscriptionRow,
+    (id, installation_id, app_id, plan, price_cents, currency, state, started_at, period_end, ended_reason): SubscriptionRow,
 ) -> Subscription {
     Subscription {
+        ended_reason,
         id,
         installation_id,
         app_id,
@@ -419,7 +464,7 @@ fn subscription_of(
 }
 
 const SUBSCRIPTION_COLUMNS: &str =
-    "id, installation_id, app_id, plan, price_cents, currency, state, started_at, period_end";
+    "id, installation_id, app_id, plan, price_cents, currency, state, started_at, period_end, ended_reason";
 
 async fn subscription(store: &Store, id: &str) -> Result<Subscription> {
     let row: SubscriptionRow = sqlx::query_as(&format!(

@@ -66,19 +66,13 @@ pub async fn browse(
         offset: q.offset.unwrap_or(0),
     };
     Ok(Json(CardList {
-        data: search::search(&state.store, &installed(&state, who.as_ref()).await?, &query).await?,
+        data: search::search(
+            &state.store,
+            &installs::installed_apps_of(&state.store, who.as_ref().map(|w| w.org_id.as_str())).await?,
+            &query,
+        )
+        .await?,
     }))
-}
-
-/// The apps the caller's organization has installed (none for a signed-out caller).
-async fn installed(
-    state: &AppState,
-    who: Option<&super::auth::Principal>,
-) -> Result<std::collections::HashSet<String>, ApiError> {
-    Ok(match who {
-        Some(who) => installs::installed_apps(&state.store, &who.org_id).await?,
-        None => Default::default(),
-    })
 }
 
 /// The page of a published app: description, permissions in plain words, versions, reviews.
@@ -91,7 +85,8 @@ pub async fn listing(
     PublicOr(who, ..): PublicOr<need::AppsRead>,
     Path(slug): Path<String>,
 ) -> Result<Json<Listing>, ApiError> {
-    let installed = installed(&state, who.as_ref()).await?;
+    let installed =
+        installs::installed_apps_of(&state.store, who.as_ref().map(|w| w.org_id.as_str())).await?;
     Ok(Json(search::listing(&state.store, &installed, &slug).await?))
 }
 

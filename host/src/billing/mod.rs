@@ -50,10 +50,10 @@ pub fn price_of(pricing: &Pricing) -> Option<Price> {
     }
 }
 
-/// The price in words: `9.00 EUR a month`, `49.00 EUR once`.
+/// The price in words: `Free`, `9.00 EUR a month`, `49.00 EUR once`.
 pub fn describe(pricing: &Pricing) -> String {
     match pricing {
-        Pricing::Free => "free".into(),
+        Pricing::Free => "Free".into(),
         Pricing::OneTime {
             price_cents,
             currency,

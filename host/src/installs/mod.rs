@@ -286,6 +286,17 @@ pub async fn live_in(conn: &mut sqlx::AnyConnection, org_id: &str) -> Result<Vec
 }
 
 /// The ids of the apps the organization has installed (the catalog marks them).
+/// The apps an organization has installed, or none for a signed-out visitor (`None`).
+pub async fn installed_apps_of(
+    store: &Store,
+    org_id: Option<&str>,
+) -> Result<std::collections::HashSet<String>> {
+    match org_id {
+        Some(org_id) => installed_apps(store, org_id).await,
+        None => Ok(Default::default()),
+    }
+}
+
 pub async fn installed_apps(store: &Store, org_id: &str) -> Result<std::collections::HashSet<String>> {
     let rows: Vec<(String,)> = sqlx::query_as("SELECT app_id FROM installations WHERE org_id = $1")
         .bind(org_id)

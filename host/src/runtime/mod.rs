@@ -247,7 +247,7 @@ enum Call {
 }
 
 impl Call {
-    /// What runs, in words, as the journal lists it (the same words as [`recording::Input::describe`]).
+    /// What runs, in words, as the journal and recordings list it.
     fn describe(&self) -> String {
         match self {
             Call::OnEvent(event) => format!("on-event {}", event.kind),

@@ -77,13 +77,7 @@ pub enum Input {
 impl Input {
     /// In words, for listings: `on-event task.created`.
     pub fn describe(&self) -> String {
-        match self {
-            Input::OnEvent { event } => format!("on-event {}", event.kind),
-            Input::ValidateTask { .. } => "validate-task".into(),
-            Input::Render { context } => format!("render {}", super::ui::surface_name(context.surface)),
-            Input::OnAction { action, .. } => format!("on-action {action}"),
-            Input::OnRequest { request } => format!("on-request {}", request.trigger),
-        }
+        super::Call::from_input(self.clone()).describe()
     }
 }
 

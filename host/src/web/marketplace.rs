@@ -26,24 +26,6 @@ const CATEGORIES: [&str; 9] = [
     "other",
 ];
 
-fn price(pricing: &Pricing) -> String {
-    match pricing {
-        Pricing::Free => "Free".into(),
-        Pricing::OneTime {
-            price_cents,
-            currency,
-        } => {
-            format!("{:.2} {currency} once", f64::from(*price_cents) / 100.0)
-        }
-        Pricing::Monthly {
-            price_cents,
-            currency,
-        } => {
-            format!("{:.2} {currency} a month", f64::from(*price_cents) / 100.0)
-        }
-    }
-}
-
 fn stars(card: &Card) -> String {
     match card.rating {
         Some(r) => format!("★ {r:.1} ({})", card.rating_count),
@@ -98,10 +80,13 @@ pub async fn browse(
         limit: 60,
         offset: 0,
     };
-    let installed = match installed(&state, visitor).await {
-        Ok(installed) => installed,
-        Err(e) => return refusal(StatusCode::INTERNAL_SERVER_ERROR, visitor, &e.to_string()),
-    };
+    let installed =
+        match crate::installs::installed_apps_of(&state.store, visitor.map(|v| v.session.org_id.as_str()))
+            .await
+        {
+            Ok(installed) => installed,
+            Err(e) => return refusal(StatusCode::INTERNAL_SERVER_ERROR, visitor, &e.to_string()),
+        };
     let cards = match search::search(&state.store, &installed, &query).await {
         Ok(cards) => cards,
         Err(e) => return refusal(StatusCode::BAD_REQUEST, visitor, &e.to_string()),
@@ -177,22 +162,11 @@ fn cards_list(cards: &[Card]) -> String {
                 kind = esc(&c.kind),
                 stars = stars(c),
                 installs = c.install_count,
-                price = esc(&price(&c.pricing)),
+                price = esc(&crate::billing::describe(&c.pricing)),
             )
         })
         .collect();
     format!("<ul class=\"cards\">{list}</ul>")
-}
-
-/// The apps the visitor's organization has installed (none when signed out).
-async fn installed(
-    state: &AppState,
-    visitor: Option<&Visitor>,
-) -> crate::platform::Result<std::collections::HashSet<String>> {
-    match visitor {
-        Some(v) => crate::installs::installed_apps(&state.store, &v.session.org_id).await,
-        None => Ok(Default::default()),
-    }
 }
 
 /// `/marketplace/{slug}`: the app page.
@@ -202,10 +176,13 @@ pub async fn app_page(
     Path(slug): Path<String>,
 ) -> Response {
     let visitor = visitor.as_ref();
-    let installed = match installed(&state, visitor).await {
-        Ok(installed) => installed,
-        Err(e) => return refusal(StatusCode::INTERNAL_SERVER_ERROR, visitor, &e.to_string()),
-    };
+    let installed =
+        match crate::installs::installed_apps_of(&state.store, visitor.map(|v| v.session.org_id.as_str()))
+            .await
+        {
+            Ok(installed) => installed,
+            Err(e) => return refusal(StatusCode::INTERNAL_SERVER_ERROR, visitor, &e.to_string()),
+        };
     let listing = match search::listing(&state.store, &installed, &slug).await {
         Ok(listing) => listing,
         Err(e) => return refusal(StatusCode::NOT_FOUND, visitor, &e.to_string()),
@@ -431,7 +408,7 @@ fn app_page_body(listing: &search::Listing, visitor: Option<&Visitor>) -> String
         kind = esc(&card.kind),
         stars = stars(card),
         installs = card.install_count,
-        price = esc(&price(&card.pricing)),
+        price = esc(&crate::billing::describe(&card.pricing)),
         long = if listing.long_description.trim().is_empty() {
             format!("<p>{}</p>", esc(&card.description))
         } else {

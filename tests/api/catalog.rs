@@ -234,11 +234,12 @@ async fn a_plugin_goes_from_upload_to_uninstall(backend: Backend) {
         .await;
     assert_eq!(report.outcome, Outcome::Ok, "{}", report.message);
     let kv_rows = |store: bazaar::store::Store, id: String| async move {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM plugin_kv WHERE installation_id = $1")
-            .bind(id)
-            .fetch_one(store.reader())
-            .await
-            .unwrap();
+        let (n,): (i64,) =
+            bazaar::store::query_as("SELECT COUNT(*) FROM plugin_kv WHERE installation_id = $1")
+                .bind(id)
+                .fetch_one(store.reader())
+                .await
+                .unwrap();
         n
     };
     assert_eq!(kv_rows(server.store.clone(), installation_id.clone()).await, 1);
@@ -662,7 +663,7 @@ async fn secret_settings_are_sealed_and_never_returned(backend: Backend) {
         !listed.to_string().contains("very-secret-token")
             && !events.to_string().contains("very-secret-token")
     );
-    let (stored,): (String,) = sqlx::query_as("SELECT config FROM installations WHERE id = $1")
+    let (stored,): (String,) = bazaar::store::query_as("SELECT config FROM installations WHERE id = $1")
         .bind(id)
         .fetch_one(server.store.reader())
         .await

@@ -319,7 +319,7 @@ async fn a_connection_is_attached_for_its_host_refreshed_revoked_and_never_reach
         )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (left,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM installation_connections")
+    let (left,): (i64,) = bazaar::store::query_as("SELECT COUNT(*) FROM installation_connections")
         .fetch_one(server.store.reader())
         .await
         .unwrap();
@@ -397,7 +397,7 @@ async fn api_key_connection(backend: Backend) {
         (health["state"].as_str(), health["kind"].as_str()),
         (Some("connected"), Some("api-key"))
     );
-    let (stored,): (String,) = sqlx::query_as("SELECT secret FROM installation_connections")
+    let (stored,): (String,) = bazaar::store::query_as("SELECT secret FROM installation_connections")
         .fetch_one(server.store.reader())
         .await
         .unwrap();

@@ -276,12 +276,13 @@ async fn a_plugin_and_a_webhook_receiver_get_every_event(backend: Backend) {
     let attempt = &delivery["attempt_log"][0];
     assert_eq!(attempt["outcome"], "ok", "{delivery}");
     assert!(attempt["fuel_used"].as_i64().unwrap() > 0, "{delivery}");
-    let counts: Vec<(Vec<u8>,)> =
-        sqlx::query_as("SELECT value FROM plugin_kv WHERE installation_id = $1 AND key LIKE 'stats/%'")
-            .bind(&plugin)
-            .fetch_all(server.store.reader())
-            .await
-            .unwrap();
+    let counts: Vec<(Vec<u8>,)> = bazaar::store::query_as(
+        "SELECT value FROM plugin_kv WHERE installation_id = $1 AND key LIKE 'stats/%'",
+    )
+    .bind(&plugin)
+    .fetch_all(server.store.reader())
+    .await
+    .unwrap();
     let counts: Vec<Value> = counts
         .iter()
         .map(|(v,)| serde_json::from_slice(v).unwrap())
@@ -743,7 +744,7 @@ async fn private_addresses_are_refused(backend: Backend) {
     )
     .await;
     let local = receiver.url.replace("127.0.0.1", "localhost");
-    sqlx::query("UPDATE app_versions SET manifest = REPLACE(manifest, 'https://93.184.215.14/hook', $1) WHERE app_id = $2")
+    bazaar::store::query("UPDATE app_versions SET manifest = REPLACE(manifest, 'https://93.184.215.14/hook', $1) WHERE app_id = $2")
         .bind(&local)
         .bind(&app)
         .execute(server.store.writer())

@@ -132,7 +132,7 @@ async fn typescript_and_python_plugins_are_reviewed_installed_and_delivered_to()
         .await;
     assert_eq!(delivery["attempt_log"][0]["outcome"], "ok", "{delivery}");
     let (value,): (Vec<u8>,) =
-        sqlx::query_as("SELECT value FROM plugin_kv WHERE installation_id = $1 AND key = $2")
+        bazaar::store::query_as("SELECT value FROM plugin_kv WHERE installation_id = $1 AND key = $2")
             .bind(&digest)
             .bind(format!("digest/{project}"))
             .fetch_one(server.store.reader())

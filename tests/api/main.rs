@@ -26,6 +26,7 @@ mod projects;
 mod receiver;
 mod recordings;
 mod standin;
+mod store;
 mod support;
 mod tasks;
 mod throttle;

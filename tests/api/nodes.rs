@@ -182,7 +182,7 @@ async fn a_node_killed_mid_delivery_delivers_every_event_after_restart() {
         .await
         .unwrap();
     let order: Vec<(String,)> =
-        sqlx::query_as("SELECT id FROM events WHERE kind = 'task.created' ORDER BY seq")
+        bazaar::store::query_as("SELECT id FROM events WHERE kind = 'task.created' ORDER BY seq")
             .fetch_all(store.reader())
             .await
             .unwrap();
@@ -263,7 +263,7 @@ async fn two_nodes_on_one_postgres_share_the_deliveries() {
         kill(node);
     }
     let store = bazaar::store::Store::connect(&url).await.unwrap();
-    let split: Vec<(String, i64)> = sqlx::query_as(
+    let split: Vec<(String, i64)> = bazaar::store::query_as(
         "SELECT node_id, COUNT(*) FROM delivery_attempts WHERE outcome = 'ok' GROUP BY node_id ORDER BY node_id",
     )
     .fetch_all(store.reader())
@@ -342,7 +342,7 @@ async fn concurrent_claims_never_give_one_subscriber_to_two_nodes() {
     }
     while bazaar::events::fanout::fan_out(&store, 100).await.unwrap().0 > 0 {}
     let events: Vec<(String,)> =
-        sqlx::query_as("SELECT id FROM events WHERE kind = 'task.created' ORDER BY seq")
+        bazaar::store::query_as("SELECT id FROM events WHERE kind = 'task.created' ORDER BY seq")
             .fetch_all(store.reader())
             .await
             .unwrap();

@@ -807,7 +807,7 @@ async fn attacks_on_the_authorization_server_fail(backend: Backend) {
     assert_eq!(list["data"], json!([]));
 
     // An expired token stops working.
-    sqlx::query("UPDATE oauth_tokens SET expires_at = 0 WHERE token_hash = $1")
+    bazaar::store::query("UPDATE oauth_tokens SET expires_at = 0 WHERE token_hash = $1")
         .bind(bazaar::platform::credentials::token_hash(&access))
         .execute(server.store.writer())
         .await

@@ -145,7 +145,7 @@ async fn a_change_whose_event_cannot_be_written_is_not_made(backend: Backend) {
     let org = server.org("Acme").await;
     let kept = server.project(&org.key, "Kept").await;
     let rename = |from: &str, to: &str| format!("ALTER TABLE {from} RENAME TO {to}");
-    sqlx::query(&rename("events", "events_away"))
+    bazaar::store::query(&rename("events", "events_away"))
         .execute(server.store.writer())
         .await
         .unwrap();
@@ -167,7 +167,7 @@ async fn a_change_whose_event_cannot_be_written_is_not_made(backend: Backend) {
         .await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
 
-    sqlx::query(&rename("events_away", "events"))
+    bazaar::store::query(&rename("events_away", "events"))
         .execute(server.store.writer())
         .await
         .unwrap();

@@ -76,7 +76,7 @@ async fn project_stats_counts_each_event_once() {
             .await
             .unwrap();
     }
-    let (value,): (Vec<u8>,) = sqlx::query_as(
+    let (value,): (Vec<u8>,) = bazaar::store::query_as(
         "SELECT value FROM plugin_kv WHERE installation_id = 'ins_sandbox' AND key = 'stats/prj_stats'",
     )
     .fetch_one(sandbox.store.reader())

@@ -25,7 +25,7 @@ async fn vendor() -> String {
 }
 
 async fn runs(sandbox: &bazaar::sandbox::Sandbox) -> Option<Vec<u8>> {
-    sqlx::query_as::<_, (Vec<u8>,)>("SELECT value FROM plugin_kv WHERE key = 'runs'")
+    bazaar::store::query_as::<(Vec<u8>,)>("SELECT value FROM plugin_kv WHERE key = 'runs'")
         .fetch_optional(sandbox.store.reader())
         .await
         .unwrap()

@@ -150,7 +150,7 @@ impl Billing {
         let now = now_ms();
         let period_end = (plan == "monthly").then(|| month_after(now));
         let id = new_id("sub");
-        sqlx::query(
+        crate::store::query(
             "INSERT INTO subscriptions (id, org_id, app_id, app_name, installation_id, developer_org_id, plan, price_cents, \
              currency, state, started_at, period_start, period_end) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $10, $11)",
@@ -170,7 +170,7 @@ impl Billing {
         .await?;
         if let Err(declined) = self.charge(store, &id, now, period_end).await {
             // Nothing is owed for what was never paid: no subscription is left behind.
-            sqlx::query("DELETE FROM subscriptions WHERE id = $1")
+            crate::store::query("DELETE FROM subscriptions WHERE id = $1")
                 .bind(&id)
                 .execute(store.writer())
                 .await?;
@@ -196,7 +196,7 @@ impl Billing {
             String,
             i64,
             String,
-        ) = sqlx::query_as(
+        ) = crate::store::query_as(
             "SELECT org_id, app_id, app_name, developer_org_id, plan, price_cents, currency FROM subscriptions WHERE id = $1",
         )
         .bind(subscription_id)
@@ -222,7 +222,7 @@ impl Billing {
                 PlatformError::Conflict(format!("the payment for {app_name} was declined: {e}"))
             })?;
         let fee = (price_cents * i64::from(self.platform_share_percent.min(100)) + 50) / 100;
-        sqlx::query(
+        crate::store::query(
             "INSERT INTO charges (id, subscription_id, org_id, app_id, app_name, developer_org_id, plan, amount_cents, currency, \
              platform_fee_cents, description, period_start, period_end, charged_at, provider_ref) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
@@ -273,7 +273,7 @@ impl Billing {
                     currency,
                 },
             ) => {
-                sqlx::query(
+                crate::store::query(
                     "UPDATE subscriptions SET price_cents = $1, currency = $2 WHERE installation_id = $3 AND state = 'active'",
                 )
                 .bind(i64::from(*price_cents))
@@ -306,11 +306,11 @@ impl Billing {
     /// ends those uninstalled, or of an app reviewers suspended, whose paid month is over. Run about once a minute on each node;
     /// the provider's idempotency key makes a renewal raced by two nodes charge once.
     pub async fn renew_due(&self, store: &Store, now: i64) -> Result<Renewals> {
-        sqlx::query("UPDATE subscriptions SET state = 'ended', ended_at = $1 WHERE state = 'ending' AND ends_at <= $1")
+        crate::store::query("UPDATE subscriptions SET state = 'ended', ended_at = $1 WHERE state = 'ending' AND ends_at <= $1")
             .bind(now)
             .execute(store.writer())
             .await?;
-        let due: Vec<(String, String, String, String, i64, i64, i64)> = sqlx::query_as(
+        let due: Vec<(String, String, String, String, i64, i64, i64)> = crate::store::query_as(
             "SELECT id, org_id, installation_id, app_id, period_start, period_end, declines FROM subscriptions \
              WHERE state = 'active' AND plan = 'monthly' AND period_end <= $1 AND (retry_at IS NULL OR retry_at <= $1)",
         )
@@ -330,7 +330,7 @@ impl Billing {
             }
             let next_end = month_after(period_end);
             // Claim the renewal: only the node whose update moved the period charges it.
-            let claimed = sqlx::query(
+            let claimed = crate::store::query(
                 "UPDATE subscriptions SET period_start = $1, period_end = $2 WHERE id = $3 AND period_end = $1 AND state = 'active'",
             )
             .bind(period_end)
@@ -343,10 +343,12 @@ impl Billing {
             }
             match self.charge(store, &id, period_end, Some(next_end)).await {
                 Ok(()) => {
-                    sqlx::query("UPDATE subscriptions SET declines = 0, retry_at = NULL WHERE id = $1")
-                        .bind(&id)
-                        .execute(store.writer())
-                        .await?;
+                    crate::store::query(
+                        "UPDATE subscriptions SET declines = 0, retry_at = NULL WHERE id = $1",
+                    )
+                    .bind(&id)
+                    .execute(store.writer())
+                    .await?;
                     renewals.renewed += 1;
                 }
                 // Declined (or the provider is down): not a free month. The period goes back
@@ -354,7 +356,7 @@ impl Billing {
                 // subscription ends unpaid and the installation is paused.
                 Err(e) => {
                     tracing::warn!(subscription = %id, error = %e, "a renewal was not charged");
-                    sqlx::query(
+                    crate::store::query(
                         "UPDATE subscriptions SET period_start = $1, period_end = $2, declines = declines + 1, retry_at = $3 \
                          WHERE id = $4 AND period_end = $5",
                     )
@@ -379,7 +381,7 @@ impl Billing {
     }
 
     async fn end_now(&self, store: &Store, id: &str, now: i64, reason: &str) -> Result<()> {
-        sqlx::query(
+        crate::store::query(
             "UPDATE subscriptions SET state = 'ended', ended_at = $1, ended_reason = $2 WHERE id = $3 AND state = 'active'",
         )
         .bind(now)
@@ -414,16 +416,16 @@ pub struct Lapsed {
 /// Uninstalling (in its transaction): a monthly subscription runs to the end of its paid
 /// month, then ends; a one-time purchase ends now (it was paid in full).
 pub async fn end(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut crate::store::Conn,
     installation_id: &str,
-) -> std::result::Result<(), sqlx::Error> {
-    sqlx::query(
+) -> std::result::Result<(), crate::store::Error> {
+    crate::store::query(
         "UPDATE subscriptions SET state = 'ending', ends_at = period_end WHERE installation_id = $1 AND state = 'active' AND plan = 'monthly'",
     )
     .bind(installation_id)
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
+    crate::store::query(
         "UPDATE subscriptions SET state = 'ended', ended_at = $1 WHERE installation_id = $2 AND state = 'active' AND plan = 'one-time'",
     )
     .bind(now_ms())
@@ -467,7 +469,7 @@ const SUBSCRIPTION_COLUMNS: &str =
     "id, installation_id, app_id, plan, price_cents, currency, state, started_at, period_end, ended_reason";
 
 async fn subscription(store: &Store, id: &str) -> Result<Subscription> {
-    let row: SubscriptionRow = sqlx::query_as(&format!(
+    let row: SubscriptionRow = crate::store::query_as(&format!(
         "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE id = $1"
     ))
     .bind(id)
@@ -478,7 +480,7 @@ async fn subscription(store: &Store, id: &str) -> Result<Subscription> {
 
 /// The organization's subscriptions, newest first.
 pub async fn subscriptions(store: &Store, org_id: &str) -> Result<Vec<Subscription>> {
-    let rows: Vec<SubscriptionRow> = sqlx::query_as(&format!(
+    let rows: Vec<SubscriptionRow> = crate::store::query_as(&format!(
         "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE org_id = $1 ORDER BY started_at DESC, id DESC"
     ))
     .bind(org_id)
@@ -554,7 +556,7 @@ pub async fn statement(store: &Store, of: Of<'_>, month: &str) -> Result<Stateme
         Of::Payer(org) => ("org_id", org),
         Of::Developer(org) => ("developer_org_id", org),
     };
-    let rows: Vec<(i64, String, String, String, i64, i64, String)> = sqlx::query_as(&format!(
+    let rows: Vec<(i64, String, String, String, i64, i64, String)> = crate::store::query_as(&format!(
         "SELECT charged_at, app_id, app_name, description, amount_cents, platform_fee_cents, currency FROM charges \
          WHERE {column} = $1 AND charged_at >= $2 AND charged_at < $3 ORDER BY charged_at, id"
     ))

@@ -67,7 +67,7 @@ pub enum CredentialError {
     Platform(#[from] PlatformError),
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(serde::Deserialize)]
 struct Row {
     name: String,
     secret: String,
@@ -81,7 +81,7 @@ struct Row {
 }
 
 async fn row(store: &Store, installation_id: &str, name: &str) -> Result<Option<Row>> {
-    Ok(sqlx::query_as::<_, Row>(
+    Ok(crate::store::query_as::<Row>(
         "SELECT name, secret, refresh_token, expires_at, account, state, problem, connected_at, refreshed_at \
          FROM installation_connections WHERE installation_id = $1 AND name = $2",
     )
@@ -106,17 +106,18 @@ pub async fn health(
     app_id: &str,
     specs: &[ConnectionSpec],
 ) -> Result<Vec<ConnectionHealth>> {
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows: Vec<Row> = crate::store::query_as(
         "SELECT name, secret, refresh_token, expires_at, account, state, problem, connected_at, refreshed_at \
          FROM installation_connections WHERE installation_id = $1",
     )
     .bind(installation_id)
     .fetch_all(store.reader())
     .await?;
-    let clients: Vec<(String,)> = sqlx::query_as("SELECT name FROM app_connection_clients WHERE app_id = $1")
-        .bind(app_id)
-        .fetch_all(store.reader())
-        .await?;
+    let clients: Vec<(String,)> =
+        crate::store::query_as("SELECT name FROM app_connection_clients WHERE app_id = $1")
+            .bind(app_id)
+            .fetch_all(store.reader())
+            .await?;
     Ok(specs
         .iter()
         .map(|spec| {
@@ -152,7 +153,7 @@ pub async fn set_client(
             "client_id must be 1 to 500 characters".into(),
         ));
     }
-    sqlx::query(
+    crate::store::query(
         "INSERT INTO app_connection_clients (app_id, name, client_id, client_secret, updated_at) \
          VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (app_id, name) DO UPDATE SET client_id = excluded.client_id, \
@@ -230,7 +231,7 @@ async fn save(
     expires_at: Option<i64>,
     account: Option<String>,
 ) -> Result<()> {
-    sqlx::query(
+    crate::store::query(
         "INSERT INTO installation_connections \
          (installation_id, name, secret, refresh_token, expires_at, account, state, problem, connected_at, refreshed_at) \
          VALUES ($1, $2, $3, $4, $5, $6, 'connected', NULL, $7, NULL) \
@@ -252,7 +253,7 @@ async fn save(
 
 /// Forgets what the tenant connected for `name`.
 pub async fn disconnect(store: &Store, installation_id: &str, name: &str) -> Result<()> {
-    sqlx::query("DELETE FROM installation_connections WHERE installation_id = $1 AND name = $2")
+    crate::store::query("DELETE FROM installation_connections WHERE installation_id = $1 AND name = $2")
         .bind(installation_id)
         .bind(name)
         .execute(store.writer())
@@ -262,7 +263,7 @@ pub async fn disconnect(store: &Store, installation_id: &str, name: &str) -> Res
 
 /// Records that the vendor refused the credential: the tenant must connect again.
 pub async fn mark_rejected(store: &Store, installation_id: &str, name: &str, problem: &str) -> Result<()> {
-    sqlx::query(
+    crate::store::query(
         "UPDATE installation_connections SET state = 'rejected', problem = $3 \
          WHERE installation_id = $1 AND name = $2",
     )
@@ -276,11 +277,11 @@ pub async fn mark_rejected(store: &Store, installation_id: &str, name: &str, pro
 
 /// Deletes every connection of an uninstalled installation.
 pub async fn forget(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut crate::store::Conn,
     installation_id: &str,
-) -> std::result::Result<(), sqlx::Error> {
+) -> std::result::Result<(), crate::store::Error> {
     for table in ["installation_connections", "connection_sign_ins"] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE installation_id = $1"))
+        crate::store::query(&format!("DELETE FROM {table} WHERE installation_id = $1"))
             .bind(installation_id)
             .execute(&mut *conn)
             .await?;
@@ -326,7 +327,7 @@ async fn client(
             )));
         }
     };
-    let registered: Option<(String, Option<String>)> = sqlx::query_as(
+    let registered: Option<(String, Option<String>)> = crate::store::query_as(
         "SELECT client_id, client_secret FROM app_connection_clients WHERE app_id = $1 AND name = $2",
     )
     .bind(app_id)
@@ -403,11 +404,11 @@ pub async fn begin_sign_in(
     }
     let (url, state) = request.url();
     let now = now_ms();
-    sqlx::query("DELETE FROM connection_sign_ins WHERE expires_at < $1")
+    crate::store::query("DELETE FROM connection_sign_ins WHERE expires_at < $1")
         .bind(now)
         .execute(store.writer())
         .await?;
-    sqlx::query(
+    crate::store::query(
         "INSERT INTO connection_sign_ins (state_hash, installation_id, name, user_id, verifier, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -432,7 +433,7 @@ pub struct SignIn {
 /// Takes (and so uses up) the sign-in `state` names, if `user_id` started it and it is fresh.
 /// Someone else's attempt neither uses it nor learns anything from it.
 pub async fn take_sign_in(store: &Store, secrets: &Secrets, user_id: &str, state: &str) -> Result<SignIn> {
-    let found: Option<(String, String, String, i64)> = sqlx::query_as(
+    let found: Option<(String, String, String, i64)> = crate::store::query_as(
         "DELETE FROM connection_sign_ins WHERE state_hash = $1 AND user_id = $2 \
          RETURNING installation_id, name, verifier, expires_at",
     )
@@ -593,7 +594,7 @@ const REFRESH_CLAIM_MS: i64 = 15_000;
 /// the claim (none was held, or it lapsed).
 async fn claim_refresh(store: &Store, installation_id: &str, name: &str) -> Result<bool> {
     let now = now_ms();
-    let claimed = sqlx::query(
+    let claimed = crate::store::query(
         "UPDATE installation_connections SET refresh_claimed_until = $3 WHERE installation_id = $1 AND name = $2 \
          AND (refresh_claimed_until IS NULL OR refresh_claimed_until < $4)",
     )
@@ -607,7 +608,7 @@ async fn claim_refresh(store: &Store, installation_id: &str, name: &str) -> Resu
 }
 
 async fn release_refresh(store: &Store, installation_id: &str, name: &str) -> Result<()> {
-    sqlx::query("UPDATE installation_connections SET refresh_claimed_until = NULL WHERE installation_id = $1 AND name = $2")
+    crate::store::query("UPDATE installation_connections SET refresh_claimed_until = NULL WHERE installation_id = $1 AND name = $2")
         .bind(installation_id)
         .bind(name)
         .execute(store.writer())
@@ -723,7 +724,7 @@ async fn refresh(
         .refresh_token()
         .map(|r| secrets.seal(r.secret()))
         .unwrap_or_else(|| sealed_refresh.clone());
-    sqlx::query(
+    crate::store::query(
         "UPDATE installation_connections SET secret = $3, refresh_token = $4, expires_at = $5, refreshed_at = $6 \
          WHERE installation_id = $1 AND name = $2",
     )
@@ -786,7 +787,7 @@ mod tests {
             let (store, new_token) = (store.clone(), secrets.seal("new-token"));
             tokio::spawn(async move {
                 tokio::time::sleep(Duration::from_millis(300)).await;
-                sqlx::query(
+                crate::store::query(
                     "UPDATE installation_connections SET secret = $1, expires_at = $2, refresh_claimed_until = NULL \
                      WHERE installation_id = 'ins_1' AND name = 'github'",
                 )
@@ -816,7 +817,7 @@ mod tests {
         );
         other_node.await.unwrap();
         // A lapsed claim can be taken over.
-        sqlx::query("UPDATE installation_connections SET refresh_claimed_until = $1")
+        crate::store::query("UPDATE installation_connections SET refresh_claimed_until = $1")
             .bind(now_ms() - 1)
             .execute(store.writer())
             .await

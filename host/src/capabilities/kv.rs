@@ -20,16 +20,19 @@ fn check_key(key: &str) -> Result<(), Error> {
     Ok(())
 }
 
-fn db(e: sqlx::Error) -> Error {
+fn db(e: crate::store::Error) -> Error {
     crate::platform::PlatformError::from(e).into()
 }
 
 /// Deletes everything an installation stored (on uninstall, in its transaction).
-pub async fn delete_installation_data<'c, E>(conn: E, installation_id: &str) -> Result<(), sqlx::Error>
+pub async fn delete_installation_data<'c, E>(
+    conn: E,
+    installation_id: &str,
+) -> Result<(), crate::store::Error>
 where
-    E: sqlx::Executor<'c, Database = sqlx::Any>,
+    E: crate::store::IntoExecutor<'c>,
 {
-    sqlx::query("DELETE FROM plugin_kv WHERE installation_id = $1")
+    crate::store::query("DELETE FROM plugin_kv WHERE installation_id = $1")
         .bind(installation_id)
         .execute(conn)
         .await?;
@@ -42,13 +45,14 @@ impl Host for PluginState {
         answer(
             self.call(Interface::Kv, "get", async |s| {
                 check_key(&key)?;
-                let row: Option<(Vec<u8>,)> =
-                    sqlx::query_as("SELECT value FROM plugin_kv WHERE installation_id = $1 AND key = $2")
-                        .bind(&s.installation.id)
-                        .bind(&key)
-                        .fetch_optional(s.store().reader())
-                        .await
-                        .map_err(db)?;
+                let row: Option<(Vec<u8>,)> = crate::store::query_as(
+                    "SELECT value FROM plugin_kv WHERE installation_id = $1 AND key = $2",
+                )
+                .bind(&s.installation.id)
+                .bind(&key)
+                .fetch_optional(s.store().reader())
+                .await
+                .map_err(db)?;
                 Ok(row.map(|(v,)| v))
             })
             .await,
@@ -66,7 +70,7 @@ impl Host for PluginState {
             }
             let quota = s.limits.kv_quota_bytes;
             let mut tx = s.store().writer().begin().await.map_err(db)?;
-            let (used,): (i64,) = sqlx::query_as(
+            let (used,): (i64,) = crate::store::query_as(
                 "SELECT COALESCE(SUM(LENGTH(key) + LENGTH(value)), 0) FROM plugin_kv \
                  WHERE installation_id = $1 AND key <> $2",
             )
@@ -80,7 +84,7 @@ impl Host for PluginState {
                     "the installation's storage quota of {quota} bytes would be exceeded"
                 )));
             }
-            sqlx::query(
+            crate::store::query(
                 "INSERT INTO plugin_kv (installation_id, key, value, updated_at) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (installation_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
             )
@@ -101,7 +105,7 @@ impl Host for PluginState {
         answer(
             self.call(Interface::Kv, "delete", async |s| {
                 check_key(&key)?;
-                sqlx::query("DELETE FROM plugin_kv WHERE installation_id = $1 AND key = $2")
+                crate::store::query("DELETE FROM plugin_kv WHERE installation_id = $1 AND key = $2")
                     .bind(&s.installation.id)
                     .bind(&key)
                     .execute(s.store().writer())
@@ -116,7 +120,7 @@ impl Host for PluginState {
     #[tracing::instrument(name = "host_call", skip_all, parent = self.guest_spans.parent(), fields(interface = "kv", function = "list_keys", outcome = tracing::field::Empty))]
     async fn list_keys(&mut self, prefix: String, limit: u32) -> HostResult<Vec<String>> {
         answer(self.call(Interface::Kv, "list_keys", async |s| {
-            let rows: Vec<(String,)> = sqlx::query_as(
+            let rows: Vec<(String,)> = crate::store::query_as(
                 "SELECT key FROM plugin_kv WHERE installation_id = $1 AND substr(key, 1, $2) = $3 ORDER BY key LIMIT $4",
             )
             .bind(&s.installation.id)

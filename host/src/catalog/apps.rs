@@ -3,7 +3,6 @@
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::{Acquire, FromRow};
 use utoipa::ToSchema;
 
 use super::manifest::{FieldError, Manifest};
@@ -57,7 +56,7 @@ pub struct App {
     pub created_at: String,
 }
 
-#[derive(FromRow)]
+#[derive(serde::Deserialize)]
 struct AppRow {
     id: String,
     slug: String,
@@ -136,7 +135,7 @@ pub struct Version {
     pub reviewed_at: Option<String>,
 }
 
-#[derive(FromRow)]
+#[derive(serde::Deserialize)]
 struct VersionRow {
     id: String,
     app_id: String,
@@ -222,7 +221,7 @@ pub async fn create(
     manifest_text: &str,
 ) -> Result<App> {
     let manifest = parse_manifest(manifest_text, kind)?;
-    let taken: Option<(String,)> = sqlx::query_as("SELECT id FROM apps WHERE slug = $1")
+    let taken: Option<(String,)> = crate::store::query_as("SELECT id FROM apps WHERE slug = $1")
         .bind(&manifest.slug)
         .fetch_optional(store.reader())
         .await?;
@@ -237,7 +236,7 @@ pub async fn create(
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default();
-    sqlx::query(
+    crate::store::query(
         "INSERT INTO apps (id, slug, kind, owner_org_id, created_by, name, description, long_description, category, \
          status, install_count, rating_sum, rating_count, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', 0, 0, 0, $10)",
@@ -259,19 +258,21 @@ pub async fn create(
 
 /// One app by id.
 pub async fn get(store: &Store, id: &str) -> Result<App> {
-    let row: Option<AppRow> = sqlx::query_as(&format!("SELECT {APP_COLUMNS} FROM apps WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(store.reader())
-        .await?;
+    let row: Option<AppRow> =
+        crate::store::query_as(&format!("SELECT {APP_COLUMNS} FROM apps WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(store.reader())
+            .await?;
     row.map(App::from).ok_or(PlatformError::NotFound("app"))
 }
 
 /// One app by slug.
 pub async fn by_slug(store: &Store, slug: &str) -> Result<App> {
-    let row: Option<AppRow> = sqlx::query_as(&format!("SELECT {APP_COLUMNS} FROM apps WHERE slug = $1"))
-        .bind(slug)
-        .fetch_optional(store.reader())
-        .await?;
+    let row: Option<AppRow> =
+        crate::store::query_as(&format!("SELECT {APP_COLUMNS} FROM apps WHERE slug = $1"))
+            .bind(slug)
+            .fetch_optional(store.reader())
+            .await?;
     row.map(App::from).ok_or(PlatformError::NotFound("app"))
 }
 
@@ -286,7 +287,7 @@ pub async fn owned(store: &Store, org_id: &str, id: &str) -> Result<App> {
 
 /// The organization's own apps, newest first.
 pub async fn list_owned(store: &Store, org_id: &str) -> Result<Vec<App>> {
-    let rows: Vec<AppRow> = sqlx::query_as(&format!(
+    let rows: Vec<AppRow> = crate::store::query_as(&format!(
         "SELECT {APP_COLUMNS} FROM apps WHERE owner_org_id = $1 ORDER BY id DESC"
     ))
     .bind(org_id)
@@ -312,7 +313,7 @@ pub async fn add_version(
         )));
     }
     let exists: Option<(String,)> =
-        sqlx::query_as("SELECT id FROM app_versions WHERE app_id = $1 AND version = $2")
+        crate::store::query_as("SELECT id FROM app_versions WHERE app_id = $1 AND version = $2")
             .bind(&app.id)
             .bind(version)
             .fetch_optional(store.reader())
@@ -325,7 +326,7 @@ pub async fn add_version(
     let id = new_id("ver");
     let manifest_json =
         serde_json::to_string(&manifest).map_err(|e| PlatformError::Internal(e.to_string()))?;
-    sqlx::query(&format!(
+    crate::store::query(&format!(
         "INSERT INTO app_versions ({VERSION_COLUMNS}) VALUES ($1, $2, $3, $4, NULL, $5, 'draft', '[]', NULL, $6, NULL, NULL)"
     ))
     .bind(&id)
@@ -341,7 +342,7 @@ pub async fn add_version(
 
 /// A version of the given app.
 pub async fn version_of(store: &Store, app_id: &str, id: &str) -> Result<Version> {
-    let row: Option<VersionRow> = sqlx::query_as(&format!(
+    let row: Option<VersionRow> = crate::store::query_as(&format!(
         "SELECT {VERSION_COLUMNS} FROM app_versions WHERE id = $1 AND app_id = $2"
     ))
     .bind(id)
@@ -353,7 +354,7 @@ pub async fn version_of(store: &Store, app_id: &str, id: &str) -> Result<Version
 
 /// A version by id alone (for reviewers and installations).
 pub async fn version(store: &Store, id: &str) -> Result<Version> {
-    let row: Option<VersionRow> = sqlx::query_as(&format!(
+    let row: Option<VersionRow> = crate::store::query_as(&format!(
         "SELECT {VERSION_COLUMNS} FROM app_versions WHERE id = $1"
     ))
     .bind(id)
@@ -369,7 +370,7 @@ pub async fn versions(store: &Store, app_id: &str, published_only: bool) -> Resu
     } else {
         ""
     };
-    let rows: Vec<VersionRow> = sqlx::query_as(&format!(
+    let rows: Vec<VersionRow> = crate::store::query_as(&format!(
         "SELECT {VERSION_COLUMNS} FROM app_versions WHERE app_id = $1{filter} ORDER BY id DESC"
     ))
     .bind(app_id)
@@ -380,7 +381,7 @@ pub async fn versions(store: &Store, app_id: &str, published_only: bool) -> Resu
 
 /// Versions waiting for a reviewer, oldest submission first.
 pub async fn review_queue(store: &Store) -> Result<Vec<Version>> {
-    let rows: Vec<VersionRow> = sqlx::query_as(&format!(
+    let rows: Vec<VersionRow> = crate::store::query_as(&format!(
         "SELECT {VERSION_COLUMNS} FROM app_versions WHERE state = 'in_review' ORDER BY submitted_at, id"
     ))
     .fetch_all(store.reader())
@@ -409,7 +410,7 @@ pub async fn upload_component(store: &Store, app: &App, version_id: &str, bytes:
     let sha256 = sha256_hex(bytes);
     let mut conn = store.writer().acquire().await?;
     let mut tx = conn.begin().await?;
-    sqlx::query(
+    crate::store::query(
         "INSERT INTO components (sha256, bytes, size, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING",
     )
     .bind(&sha256)
@@ -418,7 +419,7 @@ pub async fn upload_component(store: &Store, app: &App, version_id: &str, bytes:
     .bind(now_ms())
     .execute(&mut *tx)
     .await?;
-    sqlx::query("UPDATE app_versions SET component_sha256 = $1 WHERE id = $2 AND state = 'draft'")
+    crate::store::query("UPDATE app_versions SET component_sha256 = $1 WHERE id = $2 AND state = 'draft'")
         .bind(&sha256)
         .bind(version_id)
         .execute(&mut *tx)
@@ -429,7 +430,7 @@ pub async fn upload_component(store: &Store, app: &App, version_id: &str, bytes:
 
 /// The bytes of a stored component.
 pub async fn component(store: &Store, sha256: &str) -> Result<Vec<u8>> {
-    let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT bytes FROM components WHERE sha256 = $1")
+    let row: Option<(Vec<u8>,)> = crate::store::query_as("SELECT bytes FROM components WHERE sha256 = $1")
         .bind(sha256)
         .fetch_optional(store.reader())
         .await?;
@@ -452,7 +453,7 @@ pub(crate) async fn set_state(
         .collect::<Vec<_>>()
         .join(", ");
     let findings = findings.map(|f| serde_json::to_string(f).unwrap_or_else(|_| "[]".into()));
-    let result = sqlx::query(&format!(
+    let result = crate::store::query(&format!(
         "UPDATE app_versions SET state = $1, \
          findings = COALESCE($2, findings), \
          submitted_at = CASE WHEN $1 IN ('in_review', 'rejected') AND submitted_at IS NULL THEN $3 ELSE submitted_at END, \
@@ -477,8 +478,8 @@ pub(crate) async fn set_state(
 }
 
 /// Records how many installations an app has (the installs module counts them).
-pub async fn set_install_count(conn: &mut sqlx::AnyConnection, app_id: &str, count: i64) -> Result<()> {
-    sqlx::query("UPDATE apps SET install_count = $1 WHERE id = $2")
+pub async fn set_install_count(conn: &mut crate::store::Conn, app_id: &str, count: i64) -> Result<()> {
+    crate::store::query("UPDATE apps SET install_count = $1 WHERE id = $2")
         .bind(count)
         .bind(app_id)
         .execute(conn)

@@ -231,8 +231,8 @@ pub fn check(bytes: &[u8], role: Role) -> std::result::Result<Image, ImageError>
     })
 }
 
-async fn keep(image: &Image, bytes: &[u8], conn: &mut sqlx::AnyConnection) -> Result<()> {
-    sqlx::query(
+async fn keep(image: &Image, bytes: &[u8], conn: &mut crate::store::Conn) -> Result<()> {
+    crate::store::query(
         "INSERT INTO app_media (sha256, content_type, width, height, size, bytes, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (sha256) DO NOTHING",
     )
@@ -252,13 +252,13 @@ async fn keep(image: &Image, bytes: &[u8], conn: &mut sqlx::AnyConnection) -> Re
 pub async fn set_icon(store: &Store, app_id: &str, bytes: &[u8]) -> Result<Image> {
     let image = check(bytes, Role::Icon)?;
     let mut conn = store.writer().acquire().await?;
-    let mut tx = sqlx::Acquire::begin(&mut *conn).await?;
+    let mut tx = conn.begin().await?;
     keep(&image, bytes, &mut tx).await?;
-    sqlx::query("DELETE FROM app_images WHERE app_id = $1 AND role = 'icon'")
+    crate::store::query("DELETE FROM app_images WHERE app_id = $1 AND role = 'icon'")
         .bind(app_id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("INSERT INTO app_images (app_id, role, position, sha256) VALUES ($1, 'icon', 0, $2)")
+    crate::store::query("INSERT INTO app_images (app_id, role, position, sha256) VALUES ($1, 'icon', 0, $2)")
         .bind(app_id)
         .bind(&image.sha256)
         .execute(&mut *tx)
@@ -271,8 +271,8 @@ pub async fn set_icon(store: &Store, app_id: &str, bytes: &[u8]) -> Result<Image
 pub async fn add_screenshot(store: &Store, app_id: &str, bytes: &[u8]) -> Result<Image> {
     let image = check(bytes, Role::Screenshot)?;
     let mut conn = store.writer().acquire().await?;
-    let mut tx = sqlx::Acquire::begin(&mut *conn).await?;
-    let (count, last): (i64, Option<i64>) = sqlx::query_as(
+    let mut tx = conn.begin().await?;
+    let (count, last): (i64, Option<i64>) = crate::store::query_as(
         "SELECT COUNT(*), MAX(position) FROM app_images WHERE app_id = $1 AND role = 'screenshot'",
     )
     .bind(app_id)
@@ -283,7 +283,7 @@ pub async fn add_screenshot(store: &Store, app_id: &str, bytes: &[u8]) -> Result
             "an app may show at most {MAX_SCREENSHOTS} screenshots; delete one first"
         )));
     }
-    let taken: Option<(String,)> = sqlx::query_as(
+    let taken: Option<(String,)> = crate::store::query_as(
         "SELECT sha256 FROM app_images WHERE app_id = $1 AND role = 'screenshot' AND sha256 = $2",
     )
     .bind(app_id)
@@ -294,24 +294,27 @@ pub async fn add_screenshot(store: &Store, app_id: &str, bytes: &[u8]) -> Result
         return Err(PlatformError::Conflict("this screenshot is already shown".into()));
     }
     keep(&image, bytes, &mut tx).await?;
-    sqlx::query("INSERT INTO app_images (app_id, role, position, sha256) VALUES ($1, 'screenshot', $2, $3)")
-        .bind(app_id)
-        .bind(last.map_or(0, |p| p + 1))
-        .bind(&image.sha256)
-        .execute(&mut *tx)
-        .await?;
+    crate::store::query(
+        "INSERT INTO app_images (app_id, role, position, sha256) VALUES ($1, 'screenshot', $2, $3)",
+    )
+    .bind(app_id)
+    .bind(last.map_or(0, |p| p + 1))
+    .bind(&image.sha256)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(image)
 }
 
 /// Removes one of the app's screenshots.
 pub async fn remove_screenshot(store: &Store, app_id: &str, sha256: &str) -> Result<()> {
-    let done =
-        sqlx::query("DELETE FROM app_images WHERE app_id = $1 AND role = 'screenshot' AND sha256 = $2")
-            .bind(app_id)
-            .bind(sha256)
-            .execute(store.writer())
-            .await?;
+    let done = crate::store::query(
+        "DELETE FROM app_images WHERE app_id = $1 AND role = 'screenshot' AND sha256 = $2",
+    )
+    .bind(app_id)
+    .bind(sha256)
+    .execute(store.writer())
+    .await?;
     if done.rows_affected() == 0 {
         return Err(PlatformError::NotFound("screenshot"));
     }
@@ -327,7 +330,7 @@ pub struct Gallery {
 
 /// The icon and screenshots of `app_id`.
 pub async fn gallery(store: &Store, app_id: &str) -> Result<Gallery> {
-    let rows: Vec<(String, String, String, i64, i64, i64)> = sqlx::query_as(
+    let rows: Vec<(String, String, String, i64, i64, i64)> = crate::store::query_as(
         "SELECT i.role, m.sha256, m.content_type, m.width, m.height, m.size FROM app_images i \
          JOIN app_media m ON m.sha256 = i.sha256 WHERE i.app_id = $1 ORDER BY i.role, i.position",
     )
@@ -356,7 +359,7 @@ pub async fn gallery(store: &Store, app_id: &str) -> Result<Gallery> {
 /// The icons of several apps: app id → URL.
 pub async fn icons(store: &Store) -> Result<std::collections::HashMap<String, String>> {
     let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT app_id, sha256 FROM app_images WHERE role = 'icon'")
+        crate::store::query_as("SELECT app_id, sha256 FROM app_images WHERE role = 'icon'")
             .fetch_all(store.reader())
             .await?;
     Ok(rows
@@ -368,7 +371,7 @@ pub async fn icons(store: &Store) -> Result<std::collections::HashMap<String, St
 /// An image's type and bytes, to serve it.
 pub async fn fetch(store: &Store, sha256: &str) -> Result<(String, Vec<u8>)> {
     let found: Option<(String, Vec<u8>)> =
-        sqlx::query_as("SELECT content_type, bytes FROM app_media WHERE sha256 = $1")
+        crate::store::query_as("SELECT content_type, bytes FROM app_media WHERE sha256 = $1")
             .bind(sha256)
             .fetch_optional(store.reader())
             .await?;

@@ -26,7 +26,7 @@ pub struct Publisher {
 pub async fn get(store: &Store, org_id: &str) -> Result<Publisher> {
     let org = orgs::get(store, org_id).await?;
     let row: Option<(String, Option<String>, Option<i64>)> =
-        sqlx::query_as("SELECT about, website, verified_at FROM publishers WHERE org_id = $1")
+        crate::store::query_as("SELECT about, website, verified_at FROM publishers WHERE org_id = $1")
             .bind(org_id)
             .fetch_optional(store.reader())
             .await?;
@@ -62,7 +62,7 @@ pub async fn update(store: &Store, org_id: &str, about: &str, website: Option<&s
     {
         return Err(PlatformError::Invalid("`website` must be an https:// URL".into()));
     }
-    sqlx::query(
+    crate::store::query(
         "INSERT INTO publishers (org_id, about, website) VALUES ($1, $2, $3) \
          ON CONFLICT (org_id) DO UPDATE SET about = excluded.about, website = excluded.website",
     )
@@ -83,7 +83,7 @@ pub async fn verify(
 ) -> Result<Publisher> {
     orgs::get(store, org_id).await?;
     let at = verified.then(now_ms);
-    sqlx::query(
+    crate::store::query(
         "INSERT INTO publishers (org_id, about, verified_at, verified_by) VALUES ($1, '', $2, $3) \
          ON CONFLICT (org_id) DO UPDATE SET verified_at = excluded.verified_at, verified_by = excluded.verified_by",
     )

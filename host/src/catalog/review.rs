@@ -294,7 +294,7 @@ pub async fn approve(store: &Store, version_id: &str, reviewer: Option<&str>, no
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default();
-    sqlx::query(
+    crate::store::query(
         "UPDATE apps SET published_version_id = $1, name = $2, description = $3, long_description = $4, category = $5, \
          published_at = COALESCE(published_at, $6) WHERE id = $7",
     )
@@ -344,13 +344,13 @@ pub async fn set_suspended(store: &Store, app_id: &str, reason: Option<&str>) ->
         None => ("active", states::SUSPENDED, states::PUBLISHED),
     };
     let mut tx = store.writer().begin().await?;
-    sqlx::query("UPDATE apps SET status = $1, suspended_reason = $2 WHERE id = $3")
+    crate::store::query("UPDATE apps SET status = $1, suspended_reason = $2 WHERE id = $3")
         .bind(status)
         .bind(reason)
         .bind(app_id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("UPDATE app_versions SET state = $1 WHERE app_id = $2 AND state = $3")
+    crate::store::query("UPDATE app_versions SET state = $1 WHERE app_id = $2 AND state = $3")
         .bind(to)
         .bind(app_id)
         .bind(from)

@@ -5,7 +5,6 @@
 use std::collections::HashSet;
 
 use serde::Serialize;
-use sqlx::FromRow;
 use utoipa::ToSchema;
 
 use super::apps::{self, Version};
@@ -58,7 +57,7 @@ pub struct Card {
     pub installed: bool,
 }
 
-#[derive(FromRow)]
+#[derive(serde::Deserialize)]
 struct CardRow {
     id: String,
     slug: String,
@@ -199,7 +198,7 @@ pub async fn search(store: &Store, installed: &HashSet<String>, query: &Query) -
         query.limit.clamp(1, 100),
         query.offset.min(10_000)
     ));
-    let mut q = sqlx::query_as::<_, CardRow>(&sql);
+    let mut q = crate::store::query_as::<CardRow>(&sql);
     for arg in args {
         q = q.bind(arg);
     }
@@ -212,7 +211,7 @@ pub async fn search(store: &Store, installed: &HashSet<String>, query: &Query) -
 
 /// The published apps of a publisher, most installed first.
 pub async fn by_publisher(store: &Store, org_id: &str) -> Result<Vec<Card>> {
-    let rows: Vec<CardRow> = sqlx::query_as(&format!(
+    let rows: Vec<CardRow> = crate::store::query_as(&format!(
         "{CARD_COLUMNS} WHERE a.status = 'active' AND a.owner_org_id = $1 ORDER BY a.install_count DESC, a.id DESC LIMIT 100"
     ))
     .bind(org_id)
@@ -296,7 +295,7 @@ pub struct CallLimits {
 
 /// The catalog page of a published app, marked if it is among the organization's `installed`.
 pub async fn listing(store: &Store, installed: &HashSet<String>, slug: &str) -> Result<Listing> {
-    let row: Option<CardRow> = sqlx::query_as(&format!(
+    let row: Option<CardRow> = crate::store::query_as(&format!(
         "{CARD_COLUMNS} WHERE a.status = 'active' AND a.slug = $1"
     ))
     .bind(slug)
@@ -308,7 +307,7 @@ pub async fn listing(store: &Store, installed: &HashSet<String>, slug: &str) -> 
     let app = apps::get(store, &card.id).await?;
     let published = apps::version(store, app.published_version_id.as_deref().unwrap_or_default()).await?;
     let versions: Vec<Version> = apps::versions(store, &app.id, true).await?;
-    let reviews: Vec<ReviewRow> = sqlx::query_as(
+    let reviews: Vec<ReviewRow> = crate::store::query_as(
         "SELECT o.name, r.stars, r.review, r.updated_at, r.reply, r.replied_at FROM ratings r \
          JOIN organizations o ON o.id = r.org_id WHERE r.app_id = $1 ORDER BY r.updated_at DESC LIMIT 50",
     )
@@ -381,14 +380,15 @@ pub async fn reply(store: &Store, app_id: &str, reviewer_org_slug: &str, text: &
     let org = crate::platform::orgs::find_by_slug(store, reviewer_org_slug)
         .await?
         .ok_or(PlatformError::NotFound("review"))?;
-    let done =
-        sqlx::query("UPDATE ratings SET reply = $1, replied_at = $2 WHERE app_id = $3 AND org_id = $4")
-            .bind(text)
-            .bind(crate::store::now_ms())
-            .bind(app_id)
-            .bind(&org.id)
-            .execute(store.writer())
-            .await?;
+    let done = crate::store::query(
+        "UPDATE ratings SET reply = $1, replied_at = $2 WHERE app_id = $3 AND org_id = $4",
+    )
+    .bind(text)
+    .bind(crate::store::now_ms())
+    .bind(app_id)
+    .bind(&org.id)
+    .execute(store.writer())
+    .await?;
     if done.rows_affected() == 0 {
         return Err(PlatformError::NotFound("review"));
     }
@@ -464,7 +464,7 @@ pub async fn rate(
     }
     let now = now_ms();
     let mut tx = store.writer().begin().await?;
-    sqlx::query(
+    crate::store::query(
         "INSERT INTO ratings (app_id, org_id, stars, review, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) \
          ON CONFLICT (app_id, org_id) DO UPDATE SET stars = excluded.stars, review = excluded.review, updated_at = excluded.updated_at",
     )
@@ -476,7 +476,7 @@ pub async fn rate(
     .execute(&mut *tx)
     .await?;
     // Kept true from the ratings themselves, never incremented blindly.
-    sqlx::query(
+    crate::store::query(
         "UPDATE apps SET rating_sum = (SELECT COALESCE(SUM(stars), 0) FROM ratings WHERE app_id = $1), \
          rating_count = (SELECT COUNT(*) FROM ratings WHERE app_id = $1) WHERE id = $1",
     )

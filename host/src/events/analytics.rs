@@ -147,9 +147,9 @@ impl Tally {
             return Ok(());
         }
         let mut conn = store.writer().acquire().await?;
-        let mut tx = sqlx::Acquire::begin(&mut *conn).await?;
+        let mut tx = conn.begin().await?;
         for ((subscriber, hour, target), usage) in &self.rows {
-            let existing: Option<(i64, i64, i64, String, String)> = sqlx::query_as(
+            let existing: Option<(i64, i64, i64, String, String)> = crate::store::query_as(
                 "SELECT invocations, successes, fuel_used, failures, durations FROM usage_hourly \
                  WHERE subscriber_id = $1 AND hour = $2 AND target = $3",
             )
@@ -169,7 +169,7 @@ impl Tally {
                     ..Usage::default()
                 });
             }
-            sqlx::query(
+            crate::store::query(
                 "INSERT INTO usage_hourly (subscriber_id, hour, target, org_id, app_id, invocations, successes, fuel_used, failures, durations) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
                  ON CONFLICT (subscriber_id, hour, target) DO UPDATE SET invocations = excluded.invocations, \
@@ -240,7 +240,7 @@ pub async fn read(store: &Store, scope: UsageOf<'_>, from: i64, to: i64) -> Resu
         UsageOf::Subscriber(id) => ("subscriber_id", id),
         UsageOf::App(id) => ("app_id", id),
     };
-    let rows: Vec<(i64, String, i64, i64, i64, String, String)> = sqlx::query_as(&format!(
+    let rows: Vec<(i64, String, i64, i64, i64, String, String)> = crate::store::query_as(&format!(
         "SELECT hour, target, invocations, successes, fuel_used, failures, durations FROM usage_hourly \
          WHERE {column} = $1 AND hour >= $2 AND hour < $3 ORDER BY hour"
     ))

@@ -11,8 +11,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
-use sqlx::Acquire;
-
 use super::queue;
 use crate::catalog::manifest::Manifest;
 use crate::platform::outbox;
@@ -96,7 +94,7 @@ fn subscriptions(version_id: &str, manifest: &str) -> VersionEvents {
     found
 }
 
-async fn subscribers(conn: &mut sqlx::AnyConnection, org_id: &str) -> Result<Vec<Subscriber>> {
+async fn subscribers(conn: &mut crate::store::Conn, org_id: &str) -> Result<Vec<Subscriber>> {
     let mut found = Vec::new();
     for live in crate::installs::live_in(conn, org_id).await? {
         let crate::installs::LiveInstallation {
@@ -190,7 +188,7 @@ pub async fn fan_out(store: &Store, limit: usize) -> Result<(usize, usize)> {
              VALUES {} ON CONFLICT (event_id, subscriber_id, target) DO NOTHING",
             values.join(", ")
         );
-        let mut query = sqlx::query(&sql).bind(now);
+        let mut query = crate::store::query(&sql).bind(now);
         for (id, event, s) in chunk {
             query = query
                 .bind(id.as_str())

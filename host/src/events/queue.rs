@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use serde::Serialize;
-use sqlx::{Acquire, FromRow};
 use utoipa::ToSchema;
 
 use crate::platform::outbox::{self, StoredEvent};
@@ -13,7 +12,7 @@ use crate::platform::{PlatformError, Result, format_time};
 use crate::store::{Backend, Store, now_ms, placeholders};
 
 /// A delivery a worker holds a lease on.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone, serde::Deserialize)]
 pub struct Claimed {
     pub id: String,
     pub event_id: String,
@@ -52,7 +51,7 @@ pub async fn claim(
     };
     let mut conn = store.writer().acquire().await?;
     let mut tx = conn.begin().await?;
-    let lanes: Vec<(String,)> = sqlx::query_as(&format!(
+    let lanes: Vec<(String,)> = crate::store::query_as(&format!(
         "SELECT l.subscriber_id FROM delivery_lanes l JOIN (\
          SELECT w.subscriber_id, MIN(w.next_attempt_at) AS due FROM (\
          SELECT d.subscriber_id, d.next_attempt_at FROM deliveries d WHERE d.state = 'pending' AND d.next_attempt_at <= $1 \
@@ -80,7 +79,7 @@ pub async fn claim(
          RETURNING id, event_id, org_id, subscriber_id, installation_id, hook_id, app_id, target, attempts, retry_step",
         placeholders(5, lanes.len())
     );
-    let mut query = sqlx::query_as(&sql)
+    let mut query = crate::store::query_as(&sql)
         .bind(node)
         .bind(now + lease_ms)
         .bind(now)
@@ -95,14 +94,14 @@ pub async fn claim(
 
 /// Opens a lane for each of `subscribers` that has none (fan-out calls it with the
 /// subscribers of the deliveries it writes, in the same transaction, sorted).
-pub async fn open_lanes(conn: &mut sqlx::AnyConnection, subscribers: &[&str]) -> Result<()> {
+pub async fn open_lanes(conn: &mut crate::store::Conn, subscribers: &[&str]) -> Result<()> {
     for chunk in subscribers.chunks(500) {
         let values: Vec<String> = (1..=chunk.len()).map(|i| format!("(${i})")).collect();
         let sql = format!(
             "INSERT INTO delivery_lanes (subscriber_id) VALUES {} ON CONFLICT (subscriber_id) DO NOTHING",
             values.join(", ")
         );
-        let mut query = sqlx::query(&sql);
+        let mut query = crate::store::query(&sql);
         for subscriber in chunk {
             query = query.bind(*subscriber);
         }
@@ -117,7 +116,7 @@ pub async fn open_lanes(conn: &mut sqlx::AnyConnection, subscribers: &[&str]) ->
 /// it, so the taken-back delivery goes before the subscriber's newer ones, in event order.
 pub async fn requeue_expired(store: &Store) -> Result<u64> {
     let now = now_ms();
-    let done = sqlx::query(
+    let done = crate::store::query(
         "UPDATE deliveries SET state = 'pending', lease_owner = NULL, lease_until = NULL, updated_at = $1 \
          WHERE state = 'in_flight' AND lease_until < $1",
     )
@@ -130,7 +129,7 @@ pub async fn requeue_expired(store: &Store) -> Result<u64> {
 /// Deletes up to `limit` finished deliveries (succeeded or dead) last touched before `before`
 /// (ms), with their attempts; returns how many.
 pub async fn prune(store: &Store, before: i64, limit: usize) -> Result<u64> {
-    let done = sqlx::query(
+    let done = crate::store::query(
         "DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries \
          WHERE state IN ('succeeded', 'dead') AND updated_at < $1 LIMIT $2)",
     )
@@ -151,7 +150,7 @@ pub async fn unclaim(store: &Store, node: &str, ids: &[&str]) -> Result<()> {
          WHERE lease_owner = $1 AND state = 'in_flight' AND id IN ({})",
         placeholders(2, ids.len())
     );
-    let mut query = sqlx::query(&sql).bind(node);
+    let mut query = crate::store::query(&sql).bind(node);
     for id in ids {
         query = query.bind(*id);
     }
@@ -164,7 +163,7 @@ pub async fn unclaim(store: &Store, node: &str, ids: &[&str]) -> Result<()> {
 pub async fn release(store: &Store, node: Option<&str>) -> Result<u64> {
     let now = now_ms();
     let done = match node {
-        Some(node) => sqlx::query(
+        Some(node) => crate::store::query(
             "UPDATE deliveries SET state = 'pending', lease_owner = NULL, lease_until = NULL, updated_at = $1 \
              WHERE state = 'in_flight' AND lease_owner = $2",
         )
@@ -172,7 +171,7 @@ pub async fn release(store: &Store, node: Option<&str>) -> Result<u64> {
         .bind(node)
         .execute(store.writer())
         .await?,
-        None => sqlx::query(
+        None => crate::store::query(
             "UPDATE deliveries SET state = 'pending', lease_owner = NULL, lease_until = NULL, updated_at = $1 \
              WHERE state = 'in_flight'",
         )
@@ -251,7 +250,7 @@ pub async fn complete(
         };
         let attempts = c.claim.attempts + i64::from(c.attempted());
         if c.attempted() {
-            sqlx::query(
+            crate::store::query(
                 "INSERT INTO delivery_attempts (delivery_id, number, node_id, started_at, duration_us, outcome, message, \
                  fuel_used, status_code, response_excerpt, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
@@ -269,7 +268,7 @@ pub async fn complete(
             .execute(&mut *tx)
             .await?;
         }
-        sqlx::query(
+        crate::store::query(
             "UPDATE deliveries SET state = $1, attempts = $2, retry_step = $3, next_attempt_at = COALESCE($4, next_attempt_at), \
              lease_owner = NULL, lease_until = NULL, last_outcome = $5, last_message = $6, updated_at = $7 \
              WHERE id = $8 AND lease_owner = $9",
@@ -301,13 +300,13 @@ pub async fn complete(
             disable_gone(&mut tx, claim, now).await?;
         }
         if any_success {
-            sqlx::query("DELETE FROM subscriber_health WHERE subscriber_id = $1")
+            crate::store::query("DELETE FROM subscriber_health WHERE subscriber_id = $1")
                 .bind(&claim.subscriber_id)
                 .execute(&mut *tx)
                 .await?;
             continue;
         }
-        sqlx::query(
+        crate::store::query(
             "INSERT INTO subscriber_health (subscriber_id, failing_since) VALUES ($1, $2) \
              ON CONFLICT (subscriber_id) DO NOTHING",
         )
@@ -316,7 +315,7 @@ pub async fn complete(
         .execute(&mut *tx)
         .await?;
         let since: Option<(i64,)> =
-            sqlx::query_as("SELECT failing_since FROM subscriber_health WHERE subscriber_id = $1")
+            crate::store::query_as("SELECT failing_since FROM subscriber_health WHERE subscriber_id = $1")
                 .bind(&claim.subscriber_id)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -331,7 +330,7 @@ pub async fn complete(
     Ok(paused)
 }
 
-async fn disable_gone(conn: &mut sqlx::AnyConnection, claim: &Claimed, now: i64) -> Result<()> {
+async fn disable_gone(conn: &mut crate::store::Conn, claim: &Claimed, now: i64) -> Result<()> {
     const REASON: &str = "the receiver answered 410 Gone";
     match &claim.hook_id {
         Some(hook) => {
@@ -342,7 +341,7 @@ async fn disable_gone(conn: &mut sqlx::AnyConnection, claim: &Claimed, now: i64)
         }
     }
     // What is still queued for it would only meet the same answer.
-    sqlx::query(
+    crate::store::query(
         "UPDATE deliveries SET state = 'dead', last_outcome = 'gone', last_message = $1, updated_at = $2 \
          WHERE subscriber_id = $3 AND target = 'webhook' AND state = 'pending'",
     )
@@ -355,12 +354,7 @@ async fn disable_gone(conn: &mut sqlx::AnyConnection, claim: &Claimed, now: i64)
 }
 
 /// Pauses the installation (or disables the hook); true if it was active until now.
-async fn pause_failing(
-    conn: &mut sqlx::AnyConnection,
-    claim: &Claimed,
-    since: i64,
-    now: i64,
-) -> Result<bool> {
+async fn pause_failing(conn: &mut crate::store::Conn, claim: &Claimed, since: i64, now: i64) -> Result<bool> {
     let reason = format!("deliveries failed without a success since {}", format_time(since));
     match &claim.hook_id {
         Some(hook) => crate::webhooks::rest_hooks::disable(conn, hook, &reason).await,
@@ -377,11 +371,11 @@ async fn pause_failing(
 
 /// Restarts a subscriber's failing clock (it was resumed) and wakes what it has waiting.
 pub async fn wake(store: &Store, installation_id: &str) -> Result<()> {
-    sqlx::query("DELETE FROM subscriber_health WHERE subscriber_id = $1")
+    crate::store::query("DELETE FROM subscriber_health WHERE subscriber_id = $1")
         .bind(installation_id)
         .execute(store.writer())
         .await?;
-    sqlx::query(
+    crate::store::query(
         "UPDATE deliveries SET next_attempt_at = $1 WHERE installation_id = $2 AND state = 'pending' AND next_attempt_at > $1",
     )
     .bind(now_ms())
@@ -395,7 +389,7 @@ pub async fn wake(store: &Store, installation_id: &str) -> Result<()> {
 /// the deliveries dead with outcome `gone` or `webhook_disabled`. Returns how many.
 pub async fn replay_held_webhooks(store: &Store, installation_id: &str) -> Result<u64> {
     let now = now_ms();
-    let done = sqlx::query(
+    let done = crate::store::query(
         "UPDATE deliveries SET state = 'pending', retry_step = 0, next_attempt_at = $1, updated_at = $1 \
          WHERE installation_id = $2 AND target = 'webhook' AND state = 'dead' \
          AND last_outcome IN ('gone', 'webhook_disabled')",
@@ -421,7 +415,7 @@ type AttemptRow = (
 );
 
 /// One attempt in the delivery log.
-#[derive(Debug, Serialize, ToSchema, FromRow)]
+#[derive(Debug, Serialize, ToSchema, serde::Deserialize)]
 pub struct Attempt {
     pub number: i64,
     /// The node that made it.
@@ -466,7 +460,7 @@ pub struct Delivery {
     pub attempt_log: Option<Vec<Attempt>>,
 }
 
-#[derive(FromRow, serde::Deserialize)]
+#[derive(serde::Deserialize)]
 struct DeliveryRow {
     id: String,
     event_id: String,
@@ -531,7 +525,7 @@ pub async fn progress(store: &Store, org_ids: &[&str]) -> Result<Progress> {
          FROM deliveries WHERE org_id IN ({})",
         placeholders(1, org_ids.len().max(1))
     );
-    let mut query = sqlx::query_as::<_, (i64, i64)>(&sql);
+    let mut query = crate::store::query_as::<(i64, i64)>(&sql);
     for id in org_ids {
         query = query.bind(*id);
     }
@@ -567,7 +561,7 @@ pub async fn list(
     let keyset = Keyset::new(page, next, "d.id", "d.created_at");
     select.push_str(&keyset.sql);
     let sql = store.rows_as_json(columns, &select);
-    let mut query = sqlx::query_as(&sql).bind(org_id);
+    let mut query = crate::store::query_as(&sql).bind(org_id);
     if let Some(subscriber) = filter.subscriber_id {
         query = query.bind(subscriber);
     }
@@ -581,7 +575,7 @@ pub async fn list(
 
 /// One delivery with its attempts.
 pub async fn get(store: &Store, org_id: &str, id: &str) -> Result<Delivery> {
-    let row: DeliveryRow = sqlx::query_as(&format!(
+    let row: DeliveryRow = crate::store::query_as(&format!(
         "SELECT {DELIVERY_COLUMNS} FROM deliveries d WHERE d.id = $1 AND d.org_id = $2"
     ))
     .bind(id)
@@ -590,7 +584,7 @@ pub async fn get(store: &Store, org_id: &str, id: &str) -> Result<Delivery> {
     .await?
     .ok_or(PlatformError::NotFound("delivery"))?;
     let attempts: Vec<AttemptRow> =
-        sqlx::query_as(
+        crate::store::query_as(
             "SELECT number, node_id, started_at, duration_us, outcome, message, fuel_used, status_code, response_excerpt, \
              next_attempt_at FROM delivery_attempts WHERE delivery_id = $1 ORDER BY number, id",
         )
@@ -637,7 +631,7 @@ pub async fn get(store: &Store, org_id: &str, id: &str) -> Result<Delivery> {
 /// flight.
 pub async fn replay(store: &Store, org_id: &str, id: &str) -> Result<Delivery> {
     let now = now_ms();
-    let done = sqlx::query(
+    let done = crate::store::query(
         "UPDATE deliveries SET state = 'pending', retry_step = 0, next_attempt_at = $1, updated_at = $1 \
          WHERE id = $2 AND org_id = $3 AND state IN ('succeeded', 'dead')",
     )
@@ -659,7 +653,7 @@ pub async fn replay(store: &Store, org_id: &str, id: &str) -> Result<Delivery> {
 /// Replays every dead delivery of a subscriber created since `since` (ms); returns how many.
 pub async fn replay_failed(store: &Store, org_id: &str, subscriber_id: &str, since: i64) -> Result<u64> {
     let now = now_ms();
-    let done = sqlx::query(
+    let done = crate::store::query(
         "UPDATE deliveries SET state = 'pending', retry_step = 0, next_attempt_at = $1, updated_at = $1 \
          WHERE org_id = $2 AND subscriber_id = $3 AND state = 'dead' AND created_at >= $4",
     )

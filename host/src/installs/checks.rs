@@ -18,7 +18,7 @@ use crate::store::Store;
 /// Active installations of the organization whose pinned version implements `hook`, with their
 /// app's name.
 pub async fn installations_with(store: &Store, org_id: &str, hook: &str) -> Result<Vec<(String, String)>> {
-    let rows: Vec<(String, String, String)> = sqlx::query_as(
+    let rows: Vec<(String, String, String)> = crate::store::query_as(
         "SELECT i.id, v.manifest, a.name FROM installations i \
          JOIN app_versions v ON v.id = i.version_id JOIN apps a ON a.id = i.app_id \
          WHERE i.org_id = $1 AND i.status = 'active' AND a.status = 'active' AND v.manifest LIKE $2 ORDER BY i.id",

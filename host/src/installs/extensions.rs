@@ -43,7 +43,7 @@ pub fn surface(point: ExtensionPoint) -> Surface {
 /// Active installations of the organization whose pinned version shows UI at `point`, in a
 /// stable order.
 pub async fn installations_at(store: &Store, org_id: &str, point: ExtensionPoint) -> Result<Vec<Placed>> {
-    let rows: Vec<(String, String, String)> = sqlx::query_as(
+    let rows: Vec<(String, String, String)> = crate::store::query_as(
         "SELECT i.id, v.manifest, a.name FROM installations i \
          JOIN app_versions v ON v.id = i.version_id JOIN apps a ON a.id = i.app_id \
          WHERE i.org_id = $1 AND i.status = 'active' AND a.status = 'active' AND v.manifest LIKE $2 ORDER BY a.name, i.id",

@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Serialize;
-use sqlx::{Acquire, FromRow};
 use utoipa::ToSchema;
 
 use crate::catalog::apps::{self, App, Version, states};
@@ -74,7 +73,7 @@ pub struct Installation {
     pub updated_at: String,
 }
 
-#[derive(FromRow)]
+#[derive(serde::Deserialize)]
 struct Row {
     id: String,
     org_id: String,
@@ -224,7 +223,7 @@ async fn view(store: &Store, row: Row) -> Result<Installation> {
 }
 
 async fn row(store: &Store, org_id: &str, id: &str) -> Result<Row> {
-    sqlx::query_as(&format!(
+    crate::store::query_as(&format!(
         "SELECT {COLUMNS}, webhook_disabled_reason FROM installations WHERE id = $1 AND org_id = $2"
     ))
     .bind(id)
@@ -241,7 +240,7 @@ pub async fn get(store: &Store, org_id: &str, id: &str) -> Result<Installation> 
 
 /// The organization's installations, newest first.
 pub async fn list(store: &Store, org_id: &str) -> Result<Vec<Installation>> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
+    let rows: Vec<Row> = crate::store::query_as(&format!(
         "SELECT {COLUMNS}, webhook_disabled_reason FROM installations WHERE org_id = $1 ORDER BY id DESC"
     ))
     .bind(org_id)
@@ -255,7 +254,7 @@ pub async fn list(store: &Store, org_id: &str) -> Result<Vec<Installation>> {
 }
 
 /// An active installation of an active app, as fan-out needs it.
-#[derive(FromRow)]
+#[derive(serde::Deserialize)]
 pub struct LiveInstallation {
     pub id: String,
     pub app_id: String,
@@ -273,8 +272,8 @@ pub struct LiveInstallation {
 
 /// The organization's live installations, in the fan-out's transaction. (A read-only join
 /// with the catalog's apps and versions, one query per batch: see `tests/api/layout.rs`.)
-pub async fn live_in(conn: &mut sqlx::AnyConnection, org_id: &str) -> Result<Vec<LiveInstallation>> {
-    Ok(sqlx::query_as(
+pub async fn live_in(conn: &mut crate::store::Conn, org_id: &str) -> Result<Vec<LiveInstallation>> {
+    Ok(crate::store::query_as(
         "SELECT i.id, i.app_id, a.kind, i.version_id, v.manifest, i.granted_scopes AS scopes, \
          i.webhook_disabled_reason AS webhook_disabled, i.created_at AS since \
          FROM installations i JOIN apps a ON a.id = i.app_id JOIN app_versions v ON v.id = i.version_id \
@@ -298,7 +297,7 @@ pub async fn installed_apps_of(
 }
 
 pub async fn installed_apps(store: &Store, org_id: &str) -> Result<std::collections::HashSet<String>> {
-    let rows: Vec<(String,)> = sqlx::query_as("SELECT app_id FROM installations WHERE org_id = $1")
+    let rows: Vec<(String,)> = crate::store::query_as("SELECT app_id FROM installations WHERE org_id = $1")
         .bind(org_id)
         .fetch_all(store.reader())
         .await?;
@@ -336,8 +335,8 @@ fn published(app: &App) -> Result<&str> {
 }
 
 /// Tells the catalog how many installations the app has now (its "installs" sort).
-async fn recount(conn: &mut sqlx::AnyConnection, app_id: &str) -> Result<()> {
-    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM installations WHERE app_id = $1")
+async fn recount(conn: &mut crate::store::Conn, app_id: &str) -> Result<()> {
+    let (count,): (i64,) = crate::store::query_as("SELECT COUNT(*) FROM installations WHERE app_id = $1")
         .bind(app_id)
         .fetch_one(&mut *conn)
         .await?;
@@ -367,7 +366,7 @@ pub async fn install(
     let mut conn = store.writer().acquire().await?;
     let mut tx = conn.begin().await?;
     let existing: Option<(String,)> =
-        sqlx::query_as("SELECT id FROM installations WHERE org_id = $1 AND app_id = $2")
+        crate::store::query_as("SELECT id FROM installations WHERE org_id = $1 AND app_id = $2")
             .bind(org_id)
             .bind(&app.id)
             .fetch_optional(&mut *tx)
@@ -378,7 +377,7 @@ pub async fn install(
             app.name
         )));
     }
-    sqlx::query(&format!(
+    crate::store::query(&format!(
         "INSERT INTO installations ({COLUMNS}, created_by) VALUES ($1, $2, $3, $4, NULL, $5, $6, 'active', $7, $7, $8)"
     ))
     .bind(&id)
@@ -412,7 +411,7 @@ pub async fn authorize_external(
     let now = now_ms();
     let mut conn = store.writer().acquire().await?;
     let mut tx = conn.begin().await?;
-    let existing: Option<(String, String, String)> = sqlx::query_as(
+    let existing: Option<(String, String, String)> = crate::store::query_as(
         "SELECT id, granted_scopes, status FROM installations WHERE org_id = $1 AND app_id = $2",
     )
     .bind(org_id)
@@ -429,18 +428,20 @@ pub async fn authorize_external(
         let granted = ScopeSet::parse_text(&granted).map_err(|e| PlatformError::Internal(e.to_string()))?;
         let all: ScopeSet = granted.iter().chain(scopes.iter()).collect();
         if all != granted {
-            sqlx::query("UPDATE installations SET granted_scopes = $1, updated_at = $2 WHERE id = $3")
-                .bind(all.to_text())
-                .bind(now)
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?;
+            crate::store::query(
+                "UPDATE installations SET granted_scopes = $1, updated_at = $2 WHERE id = $3",
+            )
+            .bind(all.to_text())
+            .bind(now)
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         return Ok(id);
     }
     let id = new_id("ins");
-    sqlx::query(&format!(
+    crate::store::query(&format!(
         "INSERT INTO installations ({COLUMNS}, created_by) VALUES ($1, $2, $3, $4, NULL, $5, '{{}}', 'active', $6, $6, $7)"
     ))
     .bind(&id)
@@ -471,20 +472,22 @@ pub async fn configure(
     let version = apps::version(store, &row.version_id).await?;
     let previous: BTreeMap<String, String> = serde_json::from_str(&row.config).unwrap_or_default();
     let stored = prepare_config(&version.manifest, config, Some(&previous), secrets)?;
-    sqlx::query("UPDATE installations SET config = $1, updated_at = $2 WHERE id = $3 AND org_id = $4")
-        .bind(serde_json::to_string(&stored).map_err(|e| PlatformError::Internal(e.to_string()))?)
-        .bind(now_ms())
-        .bind(id)
-        .bind(org_id)
-        .execute(store.writer())
-        .await?;
+    crate::store::query(
+        "UPDATE installations SET config = $1, updated_at = $2 WHERE id = $3 AND org_id = $4",
+    )
+    .bind(serde_json::to_string(&stored).map_err(|e| PlatformError::Internal(e.to_string()))?)
+    .bind(now_ms())
+    .bind(id)
+    .bind(org_id)
+    .execute(store.writer())
+    .await?;
     get(store, org_id, id).await
 }
 
 /// How many installations of `app_id` have their webhook disabled by a 410 (the developer's
 /// view: a count, no tenant data).
 pub async fn webhooks_disabled(store: &Store, app_id: &str) -> Result<u64> {
-    let (count,): (i64,) = sqlx::query_as(
+    let (count,): (i64,) = crate::store::query_as(
         "SELECT COUNT(*) FROM installations WHERE app_id = $1 AND webhook_disabled_reason IS NOT NULL",
     )
     .bind(app_id)
@@ -502,7 +505,7 @@ pub async fn enable_webhook(store: &Store, org_id: &str, id: &str) -> Result<Ins
             "the installation's webhook is not disabled".into(),
         ));
     }
-    sqlx::query(
+    crate::store::query(
         "UPDATE installations SET webhook_disabled_reason = NULL, updated_at = $1 WHERE id = $2 AND org_id = $3",
     )
     .bind(now_ms())
@@ -515,13 +518,15 @@ pub async fn enable_webhook(store: &Store, org_id: &str, id: &str) -> Result<Ins
 
 /// Turns an installation's webhook off because its receiver answered 410 Gone (the delivery
 /// engine calls this in the transaction that records the answer).
-pub async fn disable_webhook(conn: &mut sqlx::AnyConnection, id: &str, reason: &str) -> Result<()> {
-    sqlx::query("UPDATE installations SET webhook_disabled_reason = $1, updated_at = $2 WHERE id = $3")
-        .bind(reason)
-        .bind(now_ms())
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+pub async fn disable_webhook(conn: &mut crate::store::Conn, id: &str, reason: &str) -> Result<()> {
+    crate::store::query(
+        "UPDATE installations SET webhook_disabled_reason = $1, updated_at = $2 WHERE id = $3",
+    )
+    .bind(reason)
+    .bind(now_ms())
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -536,13 +541,13 @@ pub struct FailingDeliveries<'a> {
 /// Pauses an installation whose deliveries kept failing and tells its organization
 /// (`app.delivery_paused`), in the delivery engine's transaction; true if it was active.
 pub async fn pause_for_failures(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut crate::store::Conn,
     org_id: &str,
     id: &str,
     why: FailingDeliveries<'_>,
     now: i64,
 ) -> Result<bool> {
-    let done = sqlx::query(
+    let done = crate::store::query(
         "UPDATE installations SET status = 'paused', updated_at = $1 WHERE id = $2 AND status = 'active'",
     )
     .bind(now)
@@ -588,7 +593,7 @@ pub async fn set_paused(store: &Store, org_id: &str, id: &str, paused: bool) -> 
     let mut tx = conn.begin().await?;
     // Resuming lifts a 410's disabling (the delivery engine restarts its failing clock).
     let webhook_reenabled = !paused && current.webhook_disabled_reason.is_some();
-    sqlx::query(
+    crate::store::query(
         "UPDATE installations SET status = $1, updated_at = $2, \
          webhook_disabled_reason = CASE WHEN $1 = 'active' THEN NULL ELSE webhook_disabled_reason END \
          WHERE id = $3 AND org_id = $4",
@@ -651,18 +656,20 @@ pub async fn upgrade(
     let new_granted = if granted.covers(asked) && (!repriced || accepted_price.is_some()) {
         asked
     } else if repriced && accepted_price.is_none() {
-        sqlx::query("UPDATE installations SET pending_version_id = $1, updated_at = $2 WHERE id = $3")
-            .bind(&target.id)
-            .bind(now_ms())
-            .bind(id)
-            .execute(store.writer())
-            .await?;
+        crate::store::query(
+            "UPDATE installations SET pending_version_id = $1, updated_at = $2 WHERE id = $3",
+        )
+        .bind(&target.id)
+        .bind(now_ms())
+        .bind(id)
+        .execute(store.writer())
+        .await?;
         return get(store, org_id, id).await;
     } else {
         match consent {
             Some(consent) => check_consent(&target, consent)?,
             None => {
-                sqlx::query(
+                crate::store::query(
                     "UPDATE installations SET pending_version_id = $1, updated_at = $2 WHERE id = $3",
                 )
                 .bind(&target.id)
@@ -676,7 +683,7 @@ pub async fn upgrade(
     };
     let mut conn = store.writer().acquire().await?;
     let mut tx = conn.begin().await?;
-    sqlx::query(
+    crate::store::query(
         "UPDATE installations SET version_id = $1, pending_version_id = NULL, granted_scopes = $2, updated_at = $3 \
          WHERE id = $4 AND org_id = $5",
     )
@@ -696,7 +703,7 @@ pub async fn upgrade(
 /// Lets the app's developer fetch this installation's recordings of failed calls, or stops it.
 pub async fn share_recordings(store: &Store, org_id: &str, id: &str, share: bool) -> Result<()> {
     row(store, org_id, id).await?;
-    sqlx::query("UPDATE installations SET share_recordings = $1 WHERE id = $2 AND org_id = $3")
+    crate::store::query("UPDATE installations SET share_recordings = $1 WHERE id = $2 AND org_id = $3")
         .bind(i64::from(share))
         .bind(id)
         .bind(org_id)
@@ -707,17 +714,18 @@ pub async fn share_recordings(store: &Store, org_id: &str, id: &str, share: bool
 
 /// Whether the installation shares its recordings with its app's developer.
 pub async fn shares_recordings(store: &Store, id: &str) -> Result<bool> {
-    let found: Option<(i64,)> = sqlx::query_as("SELECT share_recordings FROM installations WHERE id = $1")
-        .bind(id)
-        .fetch_optional(store.reader())
-        .await?;
+    let found: Option<(i64,)> =
+        crate::store::query_as("SELECT share_recordings FROM installations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(store.reader())
+            .await?;
     Ok(found.is_some_and(|(share,)| share == 1))
 }
 
 /// The installations of `app_id` that share their recordings with its developer.
 pub async fn sharing_recordings(store: &Store, app_id: &str) -> Result<Vec<String>> {
     let rows: Vec<(String,)> =
-        sqlx::query_as("SELECT id FROM installations WHERE app_id = $1 AND share_recordings = 1")
+        crate::store::query_as("SELECT id FROM installations WHERE app_id = $1 AND share_recordings = 1")
             .bind(app_id)
             .fetch_all(store.reader())
             .await?;
@@ -738,7 +746,7 @@ pub async fn uninstall(store: &Store, files_root: &Path, org_id: &str, id: &str)
     triggers::forget(&mut tx, id).await?;
     crate::runtime::recordings::forget(&mut tx, id).await?;
     crate::billing::end(&mut tx, id).await?;
-    sqlx::query("DELETE FROM installations WHERE id = $1 AND org_id = $2")
+    crate::store::query("DELETE FROM installations WHERE id = $1 AND org_id = $2")
         .bind(id)
         .bind(org_id)
         .execute(&mut *tx)
@@ -767,7 +775,7 @@ pub enum WebhookTarget {
 /// The webhook target of an installation (`id` alone: delivery workers act across
 /// organizations).
 pub async fn webhook_target(store: &Store, id: &str) -> Result<WebhookTarget> {
-    let row: Option<(String, Option<String>, String, String)> = sqlx::query_as(
+    let row: Option<(String, Option<String>, String, String)> = crate::store::query_as(
         "SELECT i.status, i.webhook_disabled_reason, a.status, v.manifest FROM installations i \
          JOIN apps a ON a.id = i.app_id JOIN app_versions v ON v.id = i.version_id WHERE i.id = $1",
     )
@@ -807,7 +815,7 @@ pub struct Runnable {
 
 /// Loads an installation for a run (`id` alone: delivery workers act across organizations).
 pub async fn load_for_run(store: &Store, secrets: &Secrets, id: &str) -> Result<Runnable> {
-    let row: Row = sqlx::query_as(&format!(
+    let row: Row = crate::store::query_as(&format!(
         "SELECT {COLUMNS}, webhook_disabled_reason FROM installations WHERE id = $1"
     ))
     .bind(id)

@@ -43,7 +43,7 @@ pub struct TriggerInfo {
 pub async fn secret(store: &Store, secrets: &Secrets, installation_id: &str, name: &str) -> Result<String> {
     let mut found = stored_secret(store, installation_id, name).await?;
     if found.is_none() {
-        sqlx::query(
+        crate::store::query(
             "INSERT INTO installation_triggers (installation_id, name, secret, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (installation_id, name) DO NOTHING",
         )
@@ -63,12 +63,13 @@ pub async fn secret(store: &Store, secrets: &Secrets, installation_id: &str, nam
 }
 
 async fn stored_secret(store: &Store, installation_id: &str, name: &str) -> Result<Option<String>> {
-    let found: Option<(String,)> =
-        sqlx::query_as("SELECT secret FROM installation_triggers WHERE installation_id = $1 AND name = $2")
-            .bind(installation_id)
-            .bind(name)
-            .fetch_optional(store.reader())
-            .await?;
+    let found: Option<(String,)> = crate::store::query_as(
+        "SELECT secret FROM installation_triggers WHERE installation_id = $1 AND name = $2",
+    )
+    .bind(installation_id)
+    .bind(name)
+    .fetch_optional(store.reader())
+    .await?;
     Ok(found.map(|(sealed,)| sealed))
 }
 
@@ -83,12 +84,14 @@ fn new_secret() -> String {
 pub async fn rotate(store: &Store, secrets: &Secrets, installation_id: &str, name: &str) -> Result<String> {
     secret(store, secrets, installation_id, name).await?;
     let fresh = new_secret();
-    sqlx::query("UPDATE installation_triggers SET secret = $3 WHERE installation_id = $1 AND name = $2")
-        .bind(installation_id)
-        .bind(name)
-        .bind(secrets.seal(&fresh))
-        .execute(store.writer())
-        .await?;
+    crate::store::query(
+        "UPDATE installation_triggers SET secret = $3 WHERE installation_id = $1 AND name = $2",
+    )
+    .bind(installation_id)
+    .bind(name)
+    .bind(secrets.seal(&fresh))
+    .execute(store.writer())
+    .await?;
     Ok(fresh)
 }
 
@@ -100,7 +103,7 @@ pub async fn list(
     specs: &[TriggerSpec],
 ) -> Result<Vec<TriggerInfo>> {
     type Counts = (String, i64, i64, Option<i64>, Option<i64>, Option<String>);
-    let rows: Vec<Counts> = sqlx::query_as(
+    let rows: Vec<Counts> = crate::store::query_as(
         "SELECT name, accepted, refused, last_accepted_at, last_refused_at, last_refusal \
          FROM installation_triggers WHERE installation_id = $1",
     )
@@ -204,7 +207,10 @@ async fn count(store: &Store, installation_id: &str, name: &str, refusal: Option
                     WHERE installation_id = $1 AND name = $2"
         }
     };
-    let mut query = sqlx::query(sql).bind(installation_id).bind(name).bind(now_ms());
+    let mut query = crate::store::query(sql)
+        .bind(installation_id)
+        .bind(name)
+        .bind(now_ms());
     if let Some(reason) = refusal {
         query = query.bind(reason);
     }
@@ -277,10 +283,10 @@ pub async fn handle(
 
 /// Deletes every trigger of an uninstalled installation.
 pub async fn forget(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut crate::store::Conn,
     installation_id: &str,
-) -> std::result::Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM installation_triggers WHERE installation_id = $1")
+) -> std::result::Result<(), crate::store::Error> {
+    crate::store::query("DELETE FROM installation_triggers WHERE installation_id = $1")
         .bind(installation_id)
         .execute(&mut *conn)
         .await?;

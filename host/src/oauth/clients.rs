@@ -11,7 +11,7 @@ use crate::store::{Store, now_ms};
 /// Creates (or replaces) the app's client secret and returns it; the old one stops working.
 pub async fn new_secret(store: &Store, app_id: &str) -> Result<String> {
     let secret = random_token(CLIENT_SECRET_PREFIX);
-    sqlx::query(
+    crate::store::query(
         "INSERT INTO oauth_client_secrets (app_id, secret_hash, prefix, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (app_id) DO UPDATE SET secret_hash = excluded.secret_hash, prefix = excluded.prefix, \
          created_at = excluded.created_at",
@@ -29,7 +29,7 @@ pub async fn new_secret(store: &Store, app_id: &str) -> Result<String> {
 /// it does not tell which part was wrong.
 pub async fn authenticate(store: &Store, client_id: &str, secret: &str) -> Result<(), OAuthError> {
     let row: Option<(String,)> =
-        sqlx::query_as("SELECT secret_hash FROM oauth_client_secrets WHERE app_id = $1")
+        crate::store::query_as("SELECT secret_hash FROM oauth_client_secrets WHERE app_id = $1")
             .bind(client_id)
             .fetch_optional(store.reader())
             .await?;

@@ -18,7 +18,6 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::Acquire;
 
 use super::{
     ACCESS_TOKEN_PREFIX, ACCESS_TTL_MS, CODE_PREFIX, CODE_TTL_MS, OAuthError, REFRESH_TOKEN_PREFIX,
@@ -43,7 +42,7 @@ pub struct Approval<'a> {
 pub async fn issue_code(store: &Store, approval: &Approval<'_>) -> Result<String> {
     let code = random_token(CODE_PREFIX);
     let now = now_ms();
-    sqlx::query(
+    crate::store::query(
         "INSERT INTO oauth_codes (code_hash, family_id, app_id, org_id, user_id, installation_id, redirect_uri, \
          scopes, code_challenge, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
@@ -94,18 +93,20 @@ struct Grant {
     scopes: String,
 }
 
-async fn revoke_family(conn: &mut sqlx::AnyConnection, family_id: &str) -> Result<()> {
-    sqlx::query("UPDATE oauth_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
-        .bind(now_ms())
-        .bind(family_id)
-        .execute(conn)
-        .await?;
+async fn revoke_family(conn: &mut crate::store::Conn, family_id: &str) -> Result<()> {
+    crate::store::query(
+        "UPDATE oauth_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now_ms())
+    .bind(family_id)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// Whether the installation is active and its app not suspended: only then are tokens issued.
 async fn installation_active(store: &Store, installation_id: &str) -> Result<(), OAuthError> {
-    let active: Option<(String, String)> = sqlx::query_as(
+    let active: Option<(String, String)> = crate::store::query_as(
         "SELECT i.status, a.status FROM installations i JOIN apps a ON a.id = i.app_id WHERE i.id = $1",
     )
     .bind(installation_id)
@@ -123,11 +124,11 @@ async fn installation_active(store: &Store, installation_id: &str) -> Result<(),
 }
 
 /// Issues an access and a refresh token in `grant`'s family.
-async fn issue_pair(conn: &mut sqlx::AnyConnection, grant: &Grant) -> Result<TokenResponse, OAuthError> {
+async fn issue_pair(conn: &mut crate::store::Conn, grant: &Grant) -> Result<TokenResponse, OAuthError> {
     let now = now_ms();
     let access = random_token(ACCESS_TOKEN_PREFIX);
     let refresh = random_token(REFRESH_TOKEN_PREFIX);
-    sqlx::query(
+    crate::store::query(
         "INSERT INTO oauth_tokens (id, token_hash, kind, family_id, app_id, org_id, installation_id, user_id, scopes, \
          expires_at, created_at) VALUES \
          ($1, $2, 'access', $3, $4, $5, $6, $7, $8, $9, $11), ($10, $12, 'refresh', $3, $4, $5, $6, $7, $8, $13, $11)",
@@ -182,7 +183,7 @@ pub async fn exchange_code(
 ) -> Result<TokenResponse, OAuthError> {
     let mut conn = store.writer().acquire().await?;
     let mut tx = conn.begin().await?;
-    let row: Option<CodeRow> = sqlx::query_as(
+    let row: Option<CodeRow> = crate::store::query_as(
         "SELECT family_id, app_id, org_id, user_id, installation_id, redirect_uri, scopes, code_challenge, \
          expires_at, used_at FROM oauth_codes WHERE code_hash = $1",
     )
@@ -218,7 +219,7 @@ pub async fn exchange_code(
         ));
     }
     // From here on the code is spent, whatever the outcome: a wrong verifier cannot be retried.
-    sqlx::query("UPDATE oauth_codes SET used_at = $1 WHERE code_hash = $2")
+    crate::store::query("UPDATE oauth_codes SET used_at = $1 WHERE code_hash = $2")
         .bind(now_ms())
         .bind(token_hash(code))
         .execute(&mut *tx)
@@ -274,7 +275,7 @@ pub async fn refresh(
     let hash = token_hash(refresh_token);
     // The client's secret, whose token it is, and whether that installation may still get
     // tokens: one read.
-    let found: Option<ClientAndToken> = sqlx::query_as(
+    let found: Option<ClientAndToken> = crate::store::query_as(
         "SELECT c.secret_hash, t.scopes, i.status, a.status FROM oauth_client_secrets c \
          LEFT JOIN oauth_tokens t ON t.token_hash = $2 AND t.kind = 'refresh' AND t.app_id = c.app_id \
          LEFT JOIN installations i ON i.id = t.installation_id LEFT JOIN apps a ON a.id = t.app_id \
@@ -321,7 +322,7 @@ pub async fn refresh(
         Backend::Sqlite => ROTATE_SQLITE,
         Backend::Postgres => ROTATE_POSTGRES,
     };
-    let inserted = sqlx::query(sql)
+    let inserted = crate::store::query(sql)
         .bind(now)
         .bind(&hash)
         .bind(client_id)
@@ -385,8 +386,8 @@ const ROTATE_POSTGRES: &str = concat!(
 );
 
 /// Why a refresh token was not accepted; a spent one revokes its family.
-async fn refresh_refused(conn: &mut sqlx::AnyConnection, hash: &str, client_id: &str) -> OAuthError {
-    let row: Result<Option<SpentRow>, _> = sqlx::query_as(
+async fn refresh_refused(conn: &mut crate::store::Conn, hash: &str, client_id: &str) -> OAuthError {
+    let row: Result<Option<SpentRow>, _> = crate::store::query_as(
         "SELECT family_id, app_id, expires_at, used_at, revoked_at FROM oauth_tokens WHERE token_hash = $1",
     )
     .bind(hash)
@@ -420,7 +421,7 @@ async fn refresh_refused(conn: &mut sqlx::AnyConnection, hash: &str, client_id: 
 /// unknown tokens and other clients' tokens are ignored, as the RFC asks.
 pub async fn revoke(store: &Store, client_id: &str, token: &str) -> Result<()> {
     let row: Option<(String, String, String)> =
-        sqlx::query_as("SELECT kind, family_id, app_id FROM oauth_tokens WHERE token_hash = $1")
+        crate::store::query_as("SELECT kind, family_id, app_id FROM oauth_tokens WHERE token_hash = $1")
             .bind(token_hash(token))
             .fetch_optional(store.reader())
             .await?;
@@ -434,11 +435,13 @@ pub async fn revoke(store: &Store, client_id: &str, token: &str) -> Result<()> {
     if kind == "refresh" {
         revoke_family(&mut conn, &family_id).await?;
     } else {
-        sqlx::query("UPDATE oauth_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
-            .bind(now_ms())
-            .bind(token_hash(token))
-            .execute(&mut *conn)
-            .await?;
+        crate::store::query(
+            "UPDATE oauth_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL",
+        )
+        .bind(now_ms())
+        .bind(token_hash(token))
+        .execute(&mut conn)
+        .await?;
     }
     Ok(())
 }
@@ -483,7 +486,7 @@ type TokenRow = (
 /// Describes a token of `client_id`: active only if unexpired, unrevoked, unspent (refresh) and
 /// its installation and app active. Another client's token is reported inactive.
 pub async fn introspect(store: &Store, client_id: &str, token: &str) -> Result<Introspection> {
-    let row: Option<TokenRow> = sqlx::query_as(
+    let row: Option<TokenRow> = crate::store::query_as(
         "SELECT t.kind, t.app_id, t.org_id, t.installation_id, t.user_id, t.scopes, t.expires_at, t.created_at, \
          t.used_at, t.revoked_at FROM oauth_tokens t JOIN installations i ON i.id = t.installation_id \
          JOIN apps a ON a.id = t.app_id WHERE t.token_hash = $1 AND i.status = 'active' AND a.status = 'active'",
@@ -543,7 +546,7 @@ type BearerRow = (String, String, String, String, Option<String>, String, String
 
 /// Authenticates an access token: unexpired, unrevoked, installation active, app active.
 pub async fn authenticate_bearer(store: &Store, token: &str) -> Result<Option<AppIdentity>> {
-    let row: Option<BearerRow> = sqlx::query_as(
+    let row: Option<BearerRow> = crate::store::query_as(
         "SELECT t.id, t.app_id, t.org_id, t.installation_id, t.user_id, t.scopes, i.granted_scopes \
          FROM oauth_tokens t JOIN installations i ON i.id = t.installation_id JOIN apps a ON a.id = t.app_id \
          WHERE t.token_hash = $1 AND t.kind = 'access' AND t.revoked_at IS NULL AND t.expires_at > $2 \

@@ -61,8 +61,8 @@ impl From<crate::platform::PlatformError> for OAuthError {
     }
 }
 
-impl From<sqlx::Error> for OAuthError {
-    fn from(e: sqlx::Error) -> Self {
+impl From<crate::store::Error> for OAuthError {
+    fn from(e: crate::store::Error) -> Self {
         crate::platform::PlatformError::from(e).into()
     }
 }

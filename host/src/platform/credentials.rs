@@ -8,7 +8,6 @@ use rand::Rng;
 use rand::distributions::Alphanumeric;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::FromRow;
 
 use super::orgs::Role;
 use super::page::{Keyset, Page, PageRequest, fetch_rows};
@@ -54,7 +53,7 @@ pub struct ApiKey {
     pub revoked_at: Option<String>,
 }
 
-#[derive(FromRow, serde::Deserialize)]
+#[derive(serde::Deserialize)]
 struct ApiKeyRow {
     id: String,
     name: String,
@@ -117,7 +116,7 @@ pub async fn create_api_key(
         created_at: now_ms(),
         revoked_at: None,
     };
-    sqlx::query(
+    crate::store::query(
         "INSERT INTO api_keys (id, org_id, name, prefix, secret_hash, scopes, created_by, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
@@ -143,20 +142,22 @@ pub async fn list_api_keys(store: &Store, org_id: &str, page: &PageRequest) -> R
     let keyset = Keyset::new(page, 2, "id", "created_at");
     let select = format!("SELECT {COLUMNS} FROM api_keys WHERE org_id = $1{}", keyset.sql);
     let sql = store.rows_as_json(COLUMNS, &select);
-    let query = keyset.bind(sqlx::query_as(&sql).bind(org_id), page.limit);
+    let query = keyset.bind(crate::store::query_as(&sql).bind(org_id), page.limit);
     let rows: Vec<ApiKeyRow> = fetch_rows(store, query, |r: &ApiKeyRow| &r.id).await?;
     Ok(Page::from_rows(rows, page.limit, |r| &r.id).map(ApiKey::from))
 }
 
 /// Revokes a key at once. Revoking twice is harmless and answers the same key.
 pub async fn revoke_api_key(store: &Store, org_id: &str, key_id: &str) -> Result<ApiKey> {
-    sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND org_id = $3 AND revoked_at IS NULL")
-        .bind(now_ms())
-        .bind(key_id)
-        .bind(org_id)
-        .execute(store.writer())
-        .await?;
-    let row: Option<ApiKeyRow> = sqlx::query_as(
+    crate::store::query(
+        "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND org_id = $3 AND revoked_at IS NULL",
+    )
+    .bind(now_ms())
+    .bind(key_id)
+    .bind(org_id)
+    .execute(store.writer())
+    .await?;
+    let row: Option<ApiKeyRow> = crate::store::query_as(
         "SELECT id, name, prefix, scopes, created_at, revoked_at FROM api_keys WHERE id = $1 AND org_id = $2",
     )
     .bind(key_id)
@@ -171,7 +172,7 @@ pub async fn authenticate_api_key(store: &Store, secret: &str) -> Result<Option<
     if !secret.starts_with(API_KEY_PREFIX) {
         return Ok(None);
     }
-    let row: Option<(String, String, String)> = sqlx::query_as(
+    let row: Option<(String, String, String)> = crate::store::query_as(
         "SELECT id, org_id, scopes FROM api_keys WHERE secret_hash = $1 AND revoked_at IS NULL",
     )
     .bind(token_hash(secret))
@@ -217,7 +218,7 @@ pub struct NewSession {
 pub async fn sign_in(store: &Store, email: &str, password: &str, org_id: Option<&str>) -> Result<NewSession> {
     let email = email.trim().to_lowercase();
     let user: Option<(String, String)> =
-        sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1")
+        crate::store::query_as("SELECT id, password_hash FROM users WHERE email = $1")
             .bind(&email)
             .fetch_optional(store.reader())
             .await?;
@@ -259,7 +260,7 @@ pub async fn start_session(store: &Store, user_id: &str, org_id: Option<&str>) -
         csrf_token: random_token(""),
     };
     let expires_at = now + SESSION_LIFETIME_MS;
-    sqlx::query(
+    crate::store::query(
         "INSERT INTO sessions (id, token_hash, user_id, org_id, csrf_token, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
@@ -284,7 +285,7 @@ pub async fn authenticate_session(store: &Store, token: &str) -> Result<Option<S
     if !token.starts_with(SESSION_PREFIX) {
         return Ok(None);
     }
-    let row: Option<(String, String, String, String, String, Option<String>)> = sqlx::query_as(
+    let row: Option<(String, String, String, String, String, Option<String>)> = crate::store::query_as(
         "SELECT s.id, s.user_id, s.org_id, s.csrf_token, m.role, r.user_id FROM sessions s \
          JOIN memberships m ON m.org_id = s.org_id AND m.user_id = s.user_id \
          LEFT JOIN platform_reviewers r ON r.user_id = s.user_id \
@@ -310,7 +311,7 @@ pub async fn authenticate_session(store: &Store, token: &str) -> Result<Option<S
 
 /// Ends a session.
 pub async fn sign_out(store: &Store, session_id: &str) -> Result<()> {
-    sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2")
+    crate::store::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2")
         .bind(now_ms())
         .bind(session_id)
         .execute(store.writer())

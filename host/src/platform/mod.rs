@@ -27,7 +27,7 @@ pub enum PlatformError {
     #[error("{0}")]
     InvalidFields(String, Vec<(String, String)>),
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(#[from] crate::store::Error),
     #[error("internal error: {0}")]
     Internal(String),
 }

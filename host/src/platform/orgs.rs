@@ -1,7 +1,6 @@
 //! Organizations (the tenants), users and their memberships with roles.
 
 use serde::Serialize;
-use sqlx::{Acquire, FromRow};
 
 use super::passwords;
 use super::{PlatformError, Result, ScopeSet, format_time, require_text};
@@ -60,7 +59,7 @@ impl Role {
 }
 
 /// A tenant of the product.
-#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, serde::Deserialize)]
 pub struct Organization {
     pub id: String,
     pub name: String,
@@ -72,7 +71,7 @@ pub struct Organization {
 }
 
 /// A person who can sign in.
-#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, serde::Deserialize)]
 pub struct User {
     pub id: String,
     pub email: String,
@@ -149,7 +148,7 @@ pub async fn create_with_owner(
 
     let mut conn = store.writer().acquire().await?;
     let mut tx = conn.begin().await?;
-    let taken: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE email = $1")
+    let taken: Option<(String,)> = crate::store::query_as("SELECT id FROM users WHERE email = $1")
         .bind(&email)
         .fetch_optional(&mut *tx)
         .await?;
@@ -165,7 +164,7 @@ pub async fn create_with_owner(
         slug,
         created_at: now,
     };
-    sqlx::query("INSERT INTO organizations (id, name, slug, created_at) VALUES ($1, $2, $3, $4)")
+    crate::store::query("INSERT INTO organizations (id, name, slug, created_at) VALUES ($1, $2, $3, $4)")
         .bind(&org.id)
         .bind(&org.name)
         .bind(&org.slug)
@@ -179,31 +178,34 @@ pub async fn create_with_owner(
 }
 
 /// Inserts a user whose display name starts as the local part of their email.
-async fn insert_user(conn: &mut sqlx::AnyConnection, email: String, password_hash: &str) -> Result<User> {
+async fn insert_user(conn: &mut crate::store::Conn, email: String, password_hash: &str) -> Result<User> {
     let user = User {
         id: new_id("usr"),
         name: email.split('@').next().unwrap_or_default().to_owned(),
         email,
         created_at: now_ms(),
     };
-    sqlx::query("INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(&user.id)
-        .bind(&user.email)
-        .bind(&user.name)
-        .bind(password_hash)
-        .bind(user.created_at)
-        .execute(conn)
-        .await?;
+    crate::store::query(
+        "INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&user.id)
+    .bind(&user.email)
+    .bind(&user.name)
+    .bind(password_hash)
+    .bind(user.created_at)
+    .execute(conn)
+    .await?;
     Ok(user)
 }
 
-async fn unique_slug(conn: &mut sqlx::AnyConnection, base: &str) -> Result<String> {
+async fn unique_slug(conn: &mut crate::store::Conn, base: &str) -> Result<String> {
     let mut candidate = base.to_owned();
     for n in 2.. {
-        let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM organizations WHERE slug = $1")
-            .bind(&candidate)
-            .fetch_optional(&mut *conn)
-            .await?;
+        let exists: Option<(String,)> =
+            crate::store::query_as("SELECT id FROM organizations WHERE slug = $1")
+                .bind(&candidate)
+                .fetch_optional(&mut *conn)
+                .await?;
         if exists.is_none() {
             break;
         }
@@ -213,23 +215,25 @@ async fn unique_slug(conn: &mut sqlx::AnyConnection, base: &str) -> Result<Strin
 }
 
 async fn insert_membership(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut crate::store::Conn,
     org_id: &str,
     user_id: &str,
     role: Role,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(org_id)
-        .bind(user_id)
-        .bind(role.as_str())
-        .bind(now_ms())
-        .execute(conn)
-        .await?;
+    crate::store::query(
+        "INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(org_id)
+    .bind(user_id)
+    .bind(role.as_str())
+    .bind(now_ms())
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 pub async fn get(store: &Store, org_id: &str) -> Result<Organization> {
-    sqlx::query_as("SELECT id, name, slug, created_at FROM organizations WHERE id = $1")
+    crate::store::query_as("SELECT id, name, slug, created_at FROM organizations WHERE id = $1")
         .bind(org_id)
         .fetch_optional(store.reader())
         .await?
@@ -239,14 +243,14 @@ pub async fn get(store: &Store, org_id: &str) -> Result<Organization> {
 /// Finds an organization by its slug, for scripts that name it.
 pub async fn find_by_slug(store: &Store, slug: &str) -> Result<Option<Organization>> {
     Ok(
-        sqlx::query_as("SELECT id, name, slug, created_at FROM organizations WHERE slug = $1")
+        crate::store::query_as("SELECT id, name, slug, created_at FROM organizations WHERE slug = $1")
             .bind(slug)
             .fetch_optional(store.reader())
             .await?,
     )
 }
 
-#[derive(FromRow)]
+#[derive(serde::Deserialize)]
 struct MemberRow {
     id: String,
     email: String,
@@ -274,16 +278,17 @@ const MEMBER_SELECT: &str = "SELECT u.id, u.email, u.name, u.created_at, m.role 
 
 /// Everyone in the organization, oldest member first.
 pub async fn members(store: &Store, org_id: &str) -> Result<Vec<Member>> {
-    let rows: Vec<MemberRow> = sqlx::query_as(&format!("{MEMBER_SELECT} ORDER BY m.created_at, u.id"))
-        .bind(org_id)
-        .fetch_all(store.reader())
-        .await?;
+    let rows: Vec<MemberRow> =
+        crate::store::query_as(&format!("{MEMBER_SELECT} ORDER BY m.created_at, u.id"))
+            .bind(org_id)
+            .fetch_all(store.reader())
+            .await?;
     rows.into_iter().map(MemberRow::into_member).collect()
 }
 
 /// One member of the organization, or `NotFound` if the user does not belong to it.
 pub async fn member(store: &Store, org_id: &str, user_id: &str) -> Result<Member> {
-    let row: Option<MemberRow> = sqlx::query_as(&format!("{MEMBER_SELECT} AND u.id = $2"))
+    let row: Option<MemberRow> = crate::store::query_as(&format!("{MEMBER_SELECT} AND u.id = $2"))
         .bind(org_id)
         .bind(user_id)
         .fetch_optional(store.reader())
@@ -300,7 +305,7 @@ pub async fn add_member(
     password: Option<&str>,
 ) -> Result<Member> {
     let email = check_email(email)?;
-    let existing: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE email = $1")
+    let existing: Option<(String,)> = crate::store::query_as("SELECT id FROM users WHERE email = $1")
         .bind(&email)
         .fetch_optional(store.reader())
         .await?;
@@ -327,7 +332,7 @@ pub async fn add_member(
         }
     };
     let already: Option<(String,)> =
-        sqlx::query_as("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
+        crate::store::query_as("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
             .bind(org_id)
             .bind(&user_id)
             .fetch_optional(&mut *tx)
@@ -353,7 +358,7 @@ pub async fn set_role(
 ) -> Result<Member> {
     let current = member(store, org_id, user_id).await?;
     guard_owner_change(store, org_id, &current, Some(role), acting_role).await?;
-    sqlx::query("UPDATE memberships SET role = $1 WHERE org_id = $2 AND user_id = $3")
+    crate::store::query("UPDATE memberships SET role = $1 WHERE org_id = $2 AND user_id = $3")
         .bind(role.as_str())
         .bind(org_id)
         .bind(user_id)
@@ -373,13 +378,13 @@ pub async fn remove_member(
     guard_owner_change(store, org_id, &current, None, acting_role).await?;
     let mut conn = store.writer().acquire().await?;
     let mut tx = conn.begin().await?;
-    sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
+    crate::store::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
         .bind(org_id)
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
     // Their web sessions in this organization end with their membership.
-    sqlx::query(
+    crate::store::query(
         "UPDATE sessions SET revoked_at = $1 WHERE org_id = $2 AND user_id = $3 AND revoked_at IS NULL",
     )
     .bind(now_ms())
@@ -407,7 +412,7 @@ async fn guard_owner_change(
     }
     if current.role == Role::Owner && new_role != Some(Role::Owner) {
         let (owners,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND role = 'owner'")
+            crate::store::query_as("SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND role = 'owner'")
                 .bind(org_id)
                 .fetch_one(store.reader())
                 .await?;
@@ -422,7 +427,7 @@ async fn guard_owner_change(
 
 /// Puts the organization on a rate-limit plan (a name from the configuration's plans).
 pub async fn set_plan(store: &Store, org_id: &str, plan: &str) -> Result<()> {
-    sqlx::query("UPDATE organizations SET plan = $1 WHERE id = $2")
+    crate::store::query("UPDATE organizations SET plan = $1 WHERE id = $2")
         .bind(plan)
         .bind(org_id)
         .execute(store.writer())
@@ -432,7 +437,7 @@ pub async fn set_plan(store: &Store, org_id: &str, plan: &str) -> Result<()> {
 
 /// The organizations a user belongs to, with their role in each.
 pub async fn memberships_of(store: &Store, user_id: &str) -> Result<Vec<(Organization, Role)>> {
-    let rows: Vec<(String, String, String, i64, String)> = sqlx::query_as(
+    let rows: Vec<(String, String, String, i64, String)> = crate::store::query_as(
         "SELECT o.id, o.name, o.slug, o.created_at, m.role FROM memberships m \
          JOIN organizations o ON o.id = m.org_id WHERE m.user_id = $1 ORDER BY m.created_at",
     )
@@ -456,7 +461,7 @@ pub async fn memberships_of(store: &Store, user_id: &str) -> Result<Vec<(Organiz
 
 /// The organization's rate-limit plan (`None`: no such organization).
 pub async fn plan_of(store: &Store, org_id: &str) -> Result<Option<String>> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT plan FROM organizations WHERE id = $1")
+    let row: Option<(String,)> = crate::store::query_as("SELECT plan FROM organizations WHERE id = $1")
         .bind(org_id)
         .fetch_optional(store.reader())
         .await?;
@@ -465,12 +470,12 @@ pub async fn plan_of(store: &Store, org_id: &str) -> Result<Option<String>> {
 
 /// Makes a user a platform reviewer (`bazaar reviewer add EMAIL`).
 pub async fn make_reviewer(store: &Store, email: &str) -> Result<String> {
-    let user: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE email = $1")
+    let user: Option<(String,)> = crate::store::query_as("SELECT id FROM users WHERE email = $1")
         .bind(email.trim().to_lowercase())
         .fetch_optional(store.reader())
         .await?;
     let (user_id,) = user.ok_or(PlatformError::NotFound("user"))?;
-    sqlx::query("INSERT INTO platform_reviewers (user_id, created_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING")
+    crate::store::query("INSERT INTO platform_reviewers (user_id, created_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING")
         .bind(&user_id)
         .bind(now_ms())
         .execute(store.writer())

@@ -3,8 +3,8 @@
 //! Later, delivery workers read it to fan events out to installations; here it is also the
 //! organization's event log (`GET /v1/events`).
 
+use crate::store::Conn;
 use serde::Serialize;
-use sqlx::{AnyConnection, FromRow};
 
 use super::page::{Keyset, Page, PageRequest, fetch_rows};
 use super::{Result, format_time};
@@ -48,15 +48,15 @@ pub mod kinds {
 
 /// The sequence number of the newest event (0 when there is none): a subscription made now
 /// receives the events after it.
-pub async fn last_seq(conn: &mut AnyConnection) -> Result<i64> {
-    let (seq,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM events")
+pub async fn last_seq(conn: &mut Conn) -> Result<i64> {
+    let (seq,): (i64,) = crate::store::query_as("SELECT COALESCE(MAX(seq), 0) FROM events")
         .fetch_one(conn)
         .await?;
     Ok(seq)
 }
 
 /// An event not yet fanned out to its subscribers.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone, serde::Deserialize)]
 pub struct Undispatched {
     pub seq: i64,
     pub id: String,
@@ -68,8 +68,8 @@ pub struct Undispatched {
 
 /// Takes up to `limit` events not yet dispatched, oldest first, locking them for the caller's
 /// transaction (`lock` is the store's `FOR UPDATE`, empty on SQLite).
-pub async fn undispatched(conn: &mut AnyConnection, limit: usize, lock: &str) -> Result<Vec<Undispatched>> {
-    Ok(sqlx::query_as(&format!(
+pub async fn undispatched(conn: &mut Conn, limit: usize, lock: &str) -> Result<Vec<Undispatched>> {
+    Ok(crate::store::query_as(&format!(
         "SELECT seq, id, org_id, kind, subject_id, occurred_at FROM events WHERE dispatched_at IS NULL ORDER BY seq LIMIT $1{lock}"
     ))
     .bind(limit as i64)
@@ -78,7 +78,7 @@ pub async fn undispatched(conn: &mut AnyConnection, limit: usize, lock: &str) ->
 }
 
 /// Marks events dispatched at `now`, in the transaction that wrote their deliveries.
-pub async fn mark_dispatched(conn: &mut AnyConnection, seqs: &[i64], now: i64) -> Result<()> {
+pub async fn mark_dispatched(conn: &mut Conn, seqs: &[i64], now: i64) -> Result<()> {
     if seqs.is_empty() {
         return Ok(());
     }
@@ -86,7 +86,7 @@ pub async fn mark_dispatched(conn: &mut AnyConnection, seqs: &[i64], now: i64) -
         "UPDATE events SET dispatched_at = $1 WHERE seq IN ({})",
         crate::store::placeholders(2, seqs.len())
     );
-    let mut query = sqlx::query(&sql).bind(now);
+    let mut query = crate::store::query(&sql).bind(now);
     for seq in seqs {
         query = query.bind(*seq);
     }
@@ -103,7 +103,7 @@ pub async fn by_ids(store: &Store, ids: &[&str]) -> Result<Vec<StoredEvent>> {
         "SELECT id, kind, org_id, subject_id, occurred_at, payload FROM events WHERE id IN ({})",
         crate::store::placeholders(1, ids.len())
     );
-    let mut query = sqlx::query_as::<_, StoredEvent>(&sql);
+    let mut query = crate::store::query_as::<StoredEvent>(&sql);
     for id in ids {
         query = query.bind(*id);
     }
@@ -128,7 +128,7 @@ pub struct Event {
 }
 
 /// An event as stored: its payload still JSON text, its time in ms (what delivery sends on).
-#[derive(Debug, Clone, FromRow, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize)]
 pub struct StoredEvent {
     pub id: String,
     pub kind: String,
@@ -153,7 +153,7 @@ impl From<StoredEvent> for Event {
 
 /// Writes one event inside the caller's transaction; it commits or rolls back with the change.
 pub async fn record<T: Serialize>(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     org_id: &str,
     kind: &'static str,
     subject_id: &str,
@@ -162,7 +162,7 @@ pub async fn record<T: Serialize>(
     let id = new_id("evt");
     let payload = serde_json::to_string(payload)
         .map_err(|e| super::PlatformError::Internal(format!("event payload: {e}")))?;
-    sqlx::query(
+    crate::store::query(
         "INSERT INTO events (id, org_id, kind, subject_id, payload, occurred_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -194,7 +194,7 @@ pub async fn list(
     let keyset = Keyset::new(page, next, "id", "occurred_at");
     select.push_str(&keyset.sql);
     let sql = store.rows_as_json(COLUMNS, &select);
-    let mut query = sqlx::query_as(&sql).bind(org_id);
+    let mut query = crate::store::query_as(&sql).bind(org_id);
     if let Some(kind) = kind {
         query = query.bind(kind);
     }

@@ -92,7 +92,7 @@ fn decode_cursor(cursor: &str) -> Result<String> {
 /// order, so the row struct's fields must follow the selected columns.
 pub(crate) async fn fetch_rows<'q, R: serde::de::DeserializeOwned>(
     store: &crate::store::Store,
-    query: sqlx::query::QueryAs<'q, sqlx::Any, (String,), sqlx::any::AnyArguments<'q>>,
+    query: crate::store::QueryAs<'q, (String,)>,
     id_of: impl Fn(&R) -> &str,
 ) -> Result<Vec<R>> {
     let (json,) = query.fetch_one(store.reader()).await?;
@@ -132,9 +132,9 @@ impl Keyset {
     /// Binds this keyset's arguments (after the caller's own) to `query`.
     pub(crate) fn bind<'q, O>(
         self,
-        mut query: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
+        mut query: crate::store::QueryAs<'q, O>,
         limit: u32,
-    ) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
+    ) -> crate::store::QueryAs<'q, O> {
         if let Some(id) = self.before_id {
             query = query.bind(id);
         }

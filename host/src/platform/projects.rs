@@ -1,7 +1,6 @@
 //! Projects: an organization's containers of tasks.
 
 use serde::Serialize;
-use sqlx::{Acquire, FromRow};
 
 use super::outbox::{self, kinds};
 use super::page::{Keyset, Page, PageRequest, fetch_rows};
@@ -22,7 +21,7 @@ pub struct Project {
     pub archived_at: Option<String>,
 }
 
-#[derive(FromRow, serde::Deserialize)]
+#[derive(serde::Deserialize)]
 struct ProjectRow {
     id: String,
     org_id: String,
@@ -73,7 +72,7 @@ pub async fn create(store: &Store, org_id: &str, name: &str, description: &str) 
     };
     let mut conn = store.writer().acquire().await?;
     let mut tx = conn.begin().await?;
-    sqlx::query(&format!(
+    crate::store::query(&format!(
         "INSERT INTO projects ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)"
     ))
     .bind(&row.id)
@@ -95,12 +94,12 @@ pub async fn get(store: &Store, org_id: &str, id: &str) -> Result<Project> {
     fetch(store.reader(), org_id, id).await
 }
 
-async fn fetch<'c, E: sqlx::Executor<'c, Database = sqlx::Any>>(
+async fn fetch<'c, E: crate::store::IntoExecutor<'c>>(
     executor: E,
     org_id: &str,
     id: &str,
 ) -> Result<Project> {
-    let row: Option<ProjectRow> = sqlx::query_as(&format!(
+    let row: Option<ProjectRow> = crate::store::query_as(&format!(
         "SELECT {COLUMNS} FROM projects WHERE id = $1 AND org_id = $2"
     ))
     .bind(id)
@@ -127,7 +126,7 @@ pub async fn list(
         keyset.sql
     );
     let sql = store.rows_as_json(COLUMNS, &select);
-    let query = keyset.bind(sqlx::query_as(&sql).bind(org_id), page.limit);
+    let query = keyset.bind(crate::store::query_as(&sql).bind(org_id), page.limit);
     let rows: Vec<ProjectRow> = fetch_rows(store, query, |r: &ProjectRow| &r.id).await?;
     Ok(Page::from_rows(rows, page.limit, |r| &r.id).map(Project::from))
 }
@@ -156,7 +155,7 @@ pub async fn update(store: &Store, org_id: &str, id: &str, change: ProjectChange
     if name.is_none() && description.is_none() {
         return Ok(current);
     }
-    sqlx::query(
+    crate::store::query(
         "UPDATE projects SET name = $1, description = $2, updated_at = $3 WHERE id = $4 AND org_id = $5",
     )
     .bind(name.unwrap_or(current.name))
@@ -189,7 +188,7 @@ pub async fn set_archived(store: &Store, org_id: &str, id: &str, archived: bool)
         )));
     }
     let now = now_ms();
-    sqlx::query(
+    crate::store::query(
         "UPDATE projects SET status = $1, archived_at = $2, updated_at = $3 WHERE id = $4 AND org_id = $5",
     )
     .bind(wanted)
@@ -206,7 +205,7 @@ pub async fn set_archived(store: &Store, org_id: &str, id: &str, archived: bool)
 }
 
 /// Checks, inside a transaction, that a project exists in the organization and is active.
-pub(crate) async fn require_active(conn: &mut sqlx::AnyConnection, org_id: &str, id: &str) -> Result<()> {
+pub(crate) async fn require_active(conn: &mut crate::store::Conn, org_id: &str, id: &str) -> Result<()> {
     let project = fetch(conn, org_id, id).await?;
     if project.status != "active" {
         return Err(PlatformError::Conflict(

@@ -1,7 +1,6 @@
 //! Tasks: work items inside a project.
 
 use serde::Serialize;
-use sqlx::{Acquire, FromRow};
 
 use super::outbox::{self, kinds};
 use super::page::{Keyset, Page, PageRequest, fetch_rows};
@@ -27,7 +26,7 @@ pub struct Task {
     pub completed_at: Option<String>,
 }
 
-#[derive(FromRow, serde::Deserialize)]
+#[derive(serde::Deserialize)]
 struct TaskRow {
     id: String,
     org_id: String,
@@ -128,7 +127,7 @@ pub async fn create(store: &Store, org_id: &str, new: NewTask) -> Result<Task> {
     let mut conn = store.writer().acquire().await?;
     let mut tx = conn.begin().await?;
     require_active(&mut tx, org_id, &row.project_id).await?;
-    sqlx::query(&format!(
+    crate::store::query(&format!(
         "INSERT INTO tasks ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL)"
     ))
     .bind(&row.id)
@@ -153,12 +152,8 @@ pub async fn get(store: &Store, org_id: &str, id: &str) -> Result<Task> {
     fetch(store.reader(), org_id, id).await
 }
 
-async fn fetch<'c, E: sqlx::Executor<'c, Database = sqlx::Any>>(
-    executor: E,
-    org_id: &str,
-    id: &str,
-) -> Result<Task> {
-    let row: Option<TaskRow> = sqlx::query_as(&format!(
+async fn fetch<'c, E: crate::store::IntoExecutor<'c>>(executor: E, org_id: &str, id: &str) -> Result<Task> {
+    let row: Option<TaskRow> = crate::store::query_as(&format!(
         "SELECT {COLUMNS} FROM tasks WHERE id = $1 AND org_id = $2"
     ))
     .bind(id)
@@ -192,7 +187,7 @@ pub async fn list(
     let keyset = Keyset::new(page, next, "id", "created_at");
     select.push_str(&keyset.sql);
     let sql = store.rows_as_json(COLUMNS, &select);
-    let mut query = sqlx::query_as(&sql).bind(org_id);
+    let mut query = crate::store::query_as(&sql).bind(org_id);
     if let Some(project_id) = &filter.project_id {
         query = query.bind(project_id);
     }
@@ -229,7 +224,7 @@ pub async fn update(store: &Store, org_id: &str, id: &str, change: TaskChange) -
     }
     let current_labels =
         serde_json::to_string(&current.labels).map_err(|e| PlatformError::Internal(e.to_string()))?;
-    sqlx::query(
+    crate::store::query(
         "UPDATE tasks SET title = $1, description = $2, labels = $3, due_date = $4, updated_at = $5 \
          WHERE id = $6 AND org_id = $7",
     )
@@ -263,7 +258,7 @@ pub async fn set_completed(store: &Store, org_id: &str, id: &str, completed: boo
         return Err(PlatformError::Conflict(format!("the task is already {wanted}")));
     }
     let now = now_ms();
-    sqlx::query(
+    crate::store::query(
         "UPDATE tasks SET status = $1, completed_at = $2, updated_at = $3 WHERE id = $4 AND org_id = $5",
     )
     .bind(wanted)

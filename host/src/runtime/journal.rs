@@ -187,7 +187,7 @@ async fn write_batch(store: &Store, retention_ms: i64, rows: Vec<Finished>) -> R
         }
     }
     let mut conn = store.writer().acquire().await?;
-    let mut tx = sqlx::Acquire::begin(&mut *conn).await?;
+    let mut tx = conn.begin().await?;
     // A call that ended as its installation was uninstalled leaves nothing behind.
     let mut installed = BTreeSet::new();
     for id in rows
@@ -195,7 +195,7 @@ async fn write_batch(store: &Store, retention_ms: i64, rows: Vec<Finished>) -> R
         .map(|r| r.installation_id.as_str())
         .collect::<BTreeSet<_>>()
     {
-        let found: Option<(String,)> = sqlx::query_as("SELECT id FROM installations WHERE id = $1")
+        let found: Option<(String,)> = crate::store::query_as("SELECT id FROM installations WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?;
@@ -214,7 +214,7 @@ async fn write_batch(store: &Store, retention_ms: i64, rows: Vec<Finished>) -> R
             }
             _ => None,
         };
-        sqlx::query(
+        crate::store::query(
             "INSERT INTO invocations (id, org_id, installation_id, app_id, created_at, call, event_id, outcome, message, \
              fuel_used, memory_peak_bytes, duration_us, log, recording_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
@@ -238,7 +238,7 @@ async fn write_batch(store: &Store, retention_ms: i64, rows: Vec<Finished>) -> R
     }
     let oldest = now - retention_ms;
     for installation_id in installed {
-        sqlx::query(
+        crate::store::query(
             "DELETE FROM invocations WHERE installation_id = $1 AND (created_at < $2 OR id NOT IN \
              (SELECT id FROM invocations WHERE installation_id = $1 ORDER BY created_at DESC, id DESC LIMIT $3))",
         )
@@ -360,7 +360,7 @@ pub async fn list(store: &Store, filter: &Filter<'_>, limit: i64) -> Result<Vec<
         },
         limit.clamp(1, 200)
     );
-    let mut query = sqlx::query_as::<_, Row>(&sql);
+    let mut query = crate::store::query_as::<Row>(&sql);
     for value in values {
         query = query.bind(value);
     }
@@ -418,10 +418,10 @@ pub async fn list(store: &Store, filter: &Filter<'_>, limit: i64) -> Result<Vec<
 
 /// Deletes an installation's journal (on uninstall, in its transaction).
 pub async fn forget(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut crate::store::Conn,
     installation_id: &str,
-) -> std::result::Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM invocations WHERE installation_id = $1")
+) -> std::result::Result<(), crate::store::Error> {
+    crate::store::query("DELETE FROM invocations WHERE installation_id = $1")
         .bind(installation_id)
         .execute(&mut *conn)
         .await?;

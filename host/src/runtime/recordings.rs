@@ -64,17 +64,17 @@ const COLUMNS: &str = "id, installation_id, app_id, created_at, input, event_id,
 
 /// Writes a recording in `conn` (the journal's batch); returns its id.
 pub(crate) async fn insert(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut crate::store::Conn,
     recording: &Recording,
     now: i64,
-) -> std::result::Result<String, sqlx::Error> {
+) -> std::result::Result<String, crate::store::Error> {
     let id = new_id("rec");
     let event_id = match &recording.input {
         Input::OnEvent { event } => Some(event.id.clone()),
         _ => None,
     };
     let body = serde_json::to_string(recording).unwrap_or_default();
-    sqlx::query(
+    crate::store::query(
         "INSERT INTO recordings (id, org_id, installation_id, app_id, created_at, input, event_id, outcome, fuel_used, body) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
@@ -96,12 +96,12 @@ pub(crate) async fn insert(
 /// Drops an installation's recordings older than `oldest` (ms), and those beyond the newest
 /// [`KEPT`] failures and [`KEPT_OK`] successes.
 pub(crate) async fn prune(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut crate::store::Conn,
     installation_id: &str,
     oldest: i64,
-) -> std::result::Result<(), sqlx::Error> {
+) -> std::result::Result<(), crate::store::Error> {
     for (condition, kept) in [("outcome <> 'ok'", KEPT), ("outcome = 'ok'", KEPT_OK)] {
-        sqlx::query(&format!(
+        crate::store::query(&format!(
             "DELETE FROM recordings WHERE installation_id = $1 AND {condition} AND (created_at < $2 OR id NOT IN \
              (SELECT id FROM recordings WHERE installation_id = $1 AND {condition} ORDER BY created_at DESC, id DESC LIMIT $3))"
         ))
@@ -162,7 +162,7 @@ pub async fn list(store: &Store, filter: &Filter<'_>, limit: i64) -> Result<Vec<
         },
         limit.clamp(1, 200)
     );
-    let mut query = sqlx::query_as::<_, Row>(&sql);
+    let mut query = crate::store::query_as::<Row>(&sql);
     for value in values {
         query = query.bind(value);
     }
@@ -176,7 +176,7 @@ pub async fn list(store: &Store, filter: &Filter<'_>, limit: i64) -> Result<Vec<
 
 /// One recording: its summary, organization and whole body.
 pub async fn get(store: &Store, id: &str) -> Result<(Summary, String, Recording)> {
-    let found: Option<(Row, String, String)> = sqlx::query_as::<_, Whole>(&format!(
+    let found: Option<(Row, String, String)> = crate::store::query_as::<Whole>(&format!(
         "SELECT {COLUMNS}, org_id, body FROM recordings WHERE id = $1"
     ))
     .bind(id)
@@ -208,10 +208,10 @@ pub async fn get(store: &Store, id: &str) -> Result<(Summary, String, Recording)
 
 /// Deletes the recordings of an uninstalled installation.
 pub async fn forget(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut crate::store::Conn,
     installation_id: &str,
-) -> std::result::Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM recordings WHERE installation_id = $1")
+) -> std::result::Result<(), crate::store::Error> {
+    crate::store::query("DELETE FROM recordings WHERE installation_id = $1")
         .bind(installation_id)
         .execute(&mut *conn)
         .await?;

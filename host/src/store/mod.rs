@@ -1,19 +1,34 @@
 //! The database: one `Store` over SQLite (embedded, the default) or PostgreSQL (scale-out).
 //!
-//! Both databases are reached through sqlx's `Any` driver so that every module writes its SQL
-//! once. The SQL we write is the common subset of the two dialects (`$N` parameters, `RETURNING`,
-//! BIGINT millisecond times, TEXT ids); the few places that differ ask [`Store::backend`].
+//! Every module writes its SQL once, in the common subset of the two dialects (`$N` parameters,
+//! `RETURNING`, BIGINT millisecond times, TEXT ids), and runs it through this module's
+//! [`query`] and [`query_as`]; the few places that differ ask [`Store::backend`].
 //!
-//! SQLite allows one writer at a time, so on SQLite writes go through a pool of one connection
-//! (no `SQLITE_BUSY` between our own writers) while reads use a pool of several; on PostgreSQL
-//! both are the same pool.
+//! SQLite runs in-process on the calling thread (rusqlite): a query is a few microseconds of
+//! SQLite, not a round trip to a worker thread. It allows one writer at a time, so writes go
+//! through a pool of one connection (no `SQLITE_BUSY` between our own writers) while reads use a
+//! pool of several. PostgreSQL runs through sqlx, one pool for both.
+
+mod any;
+mod conn;
+mod query;
+mod row;
+mod sqlite;
+mod statement;
+mod value;
 
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, ConnectOptions, Executor};
+use sqlx::{ConnectOptions, Executor as _};
+
+pub use conn::{Conn, Executor, IntoExecutor, Pool, Tx};
+pub use query::{Query, QueryAs, query, query_as};
+pub use row::{DecodeError, Row};
+pub use statement::{Done, Error};
+pub use value::{Kind, Param, Value};
 
 /// Which database a [`Store`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +46,8 @@ pub enum StoreError {
     DataDir { path: String, source: std::io::Error },
     #[error("could not connect to the database: {0}")]
     Connect(#[source] sqlx::Error),
+    #[error("could not open the SQLite database: {0}")]
+    Open(#[source] rusqlite::Error),
     #[error("could not apply database migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
@@ -38,17 +55,31 @@ pub enum StoreError {
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
+/// How SQLite is reached: in-process on the calling thread (the store's way), or through sqlx's
+/// worker thread per connection (kept only so `bazaar bench` can measure the two side by side).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqliteDriver {
+    InProcess,
+    Sqlx,
+}
+
 /// Pools for reading and writing, and which database they reach.
 #[derive(Clone, Debug)]
 pub struct Store {
-    read: AnyPool,
-    write: AnyPool,
+    read: Pool,
+    write: Pool,
     backend: Backend,
+    url: String,
 }
 
 impl Store {
     /// Opens the database at `url` (`sqlite://...` or `postgres://...`) without migrating it.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, SqliteDriver::InProcess).await
+    }
+
+    /// Opens the database at `url`, reaching SQLite the way `driver` says.
+    pub async fn connect_with(url: &str, driver: SqliteDriver) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -57,34 +88,40 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         };
-        let options = AnyConnectOptions::from_str(url)
-            .map_err(StoreError::Connect)?
-            .disable_statement_logging();
-        let store = match backend {
-            Backend::Sqlite => {
-                let read = sqlite_pool(4).connect_with(options.clone()).await;
-                let write = sqlite_pool(1).connect_with(options).await;
-                Self {
-                    read: read.map_err(StoreError::Connect)?,
-                    write: write.map_err(StoreError::Connect)?,
-                    backend,
-                }
+        let (read, write) = match (backend, driver) {
+            (Backend::Sqlite, SqliteDriver::InProcess) => {
+                let target =
+                    sqlite::Target::parse(url).ok_or_else(|| StoreError::UnsupportedUrl(url.to_owned()))?;
+                // The writer first: it creates the file (`mode=rwc`) and turns WAL on.
+                let write = sqlite::Pool::open(&target, 1).map_err(StoreError::Open)?;
+                let read = sqlite::Pool::open(&target, 4).map_err(StoreError::Open)?;
+                (Pool::Sqlite(read), Pool::Sqlite(write))
             }
-            Backend::Postgres => {
+            (Backend::Sqlite, SqliteDriver::Sqlx) => {
+                let options = any_options(url)?;
+                let write = sqlx_sqlite_pool(1).connect_with(options.clone()).await;
+                let read = sqlx_sqlite_pool(4).connect_with(options).await;
+                (
+                    Pool::Any(read.map_err(StoreError::Connect)?),
+                    Pool::Any(write.map_err(StoreError::Connect)?),
+                )
+            }
+            (Backend::Postgres, _) => {
                 let pool = AnyPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
-                    .connect_with(options)
+                    .connect_with(any_options(url)?)
                     .await
                     .map_err(StoreError::Connect)?;
-                Self {
-                    read: pool.clone(),
-                    write: pool,
-                    backend,
-                }
+                (Pool::Any(pool.clone()), Pool::Any(pool))
             }
         };
-        Ok(store)
+        Ok(Self {
+            read,
+            write,
+            backend,
+            url: url.to_owned(),
+        })
     }
 
     /// Opens (creating it if needed) the SQLite database inside `data_dir`.
@@ -97,23 +134,33 @@ impl Store {
         Self::connect(&format!("sqlite://{}?mode=rwc", file.display())).await
     }
 
-    /// Applies every pending migration of this backend.
+    /// Applies every pending migration of this backend (through a connection of its own, which
+    /// sqlx's migrator needs).
     pub async fn migrate(&self) -> Result<(), StoreError> {
         let migrator = match self.backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        migrator.run(&self.write).await?;
-        Ok(())
+        let pool = match self.backend {
+            Backend::Sqlite => sqlx_sqlite_pool(1),
+            Backend::Postgres => AnyPoolOptions::new().max_connections(1),
+        };
+        let pool = pool
+            .connect_with(any_options(&self.url)?)
+            .await
+            .map_err(StoreError::Connect)?;
+        let migrated = migrator.run(&pool).await;
+        pool.close().await;
+        Ok(migrated?)
     }
 
     /// The pool for queries that only read.
-    pub fn reader(&self) -> &AnyPool {
+    pub fn reader(&self) -> &Pool {
         &self.read
     }
 
     /// The pool for changes; begin transactions here.
-    pub fn writer(&self) -> &AnyPool {
+    pub fn writer(&self) -> &Pool {
         &self.write
     }
 
@@ -124,9 +171,10 @@ impl Store {
     /// Wraps `select` (a query whose result columns are `columns`) so that the database returns
     /// all its rows as one JSON array of arrays, in one row.
     ///
-    /// Lists use this: sqlx's SQLite driver hands rows over from its worker thread one at a time,
-    /// and a page of 50 then costs 51 thread hand-offs; as one JSON value it costs one (the
-    /// technique PostgREST uses). Row order is not relied upon: callers sort the decoded rows.
+    /// Lists use this: a page is one value to decode straight into the rows' types, instead of a
+    /// cell at a time (the technique PostgREST uses; it began as the cure for sqlx's SQLite
+    /// driver handing rows over from its worker thread one at a time). Row order is not relied
+    /// upon: callers sort the decoded rows.
     pub fn rows_as_json(&self, columns: &str, select: &str) -> String {
         match self.backend {
             Backend::Sqlite => {
@@ -155,7 +203,13 @@ impl Store {
     }
 }
 
-fn sqlite_pool(size: u32) -> AnyPoolOptions {
+fn any_options(url: &str) -> Result<AnyConnectOptions, StoreError> {
+    Ok(AnyConnectOptions::from_str(url)
+        .map_err(StoreError::Connect)?
+        .disable_statement_logging())
+}
+
+fn sqlx_sqlite_pool(size: u32) -> AnyPoolOptions {
     AnyPoolOptions::new()
         // A local file cannot drop the connection: no ping round trip before each use.
         .test_before_acquire(false)

@@ -74,11 +74,12 @@ type SecretRow = (String, Option<String>, Option<i64>);
 /// The owner's secrets, opened; the first call for an owner makes its secret. Callers have
 /// checked that the owner exists.
 pub async fn load(store: &Store, secrets: &Secrets, owner: Owner<'_>) -> Result<SigningKeys> {
-    let row: Option<SecretRow> =
-        sqlx::query_as("SELECT secret, previous, previous_until FROM webhook_secrets WHERE owner_id = $1")
-            .bind(owner.id())
-            .fetch_optional(store.reader())
-            .await?;
+    let row: Option<SecretRow> = crate::store::query_as(
+        "SELECT secret, previous, previous_until FROM webhook_secrets WHERE owner_id = $1",
+    )
+    .bind(owner.id())
+    .fetch_optional(store.reader())
+    .await?;
     let Some((current, previous, until)) = row else {
         create(store.writer(), secrets, owner.id()).await?;
         return Box::pin(load(store, secrets, owner)).await;
@@ -98,10 +99,10 @@ pub async fn load(store: &Store, secrets: &Secrets, owner: Owner<'_>) -> Result<
 /// Makes the owner's first secret unless it has one; returns it when made here.
 pub async fn create<'c, E>(conn: E, secrets: &Secrets, owner_id: &str) -> Result<Option<String>>
 where
-    E: sqlx::Executor<'c, Database = sqlx::Any>,
+    E: crate::store::IntoExecutor<'c>,
 {
     let fresh = signing::new_secret();
-    let done = sqlx::query(
+    let done = crate::store::query(
         "INSERT INTO webhook_secrets (owner_id, secret) VALUES ($1, $2) ON CONFLICT (owner_id) DO NOTHING",
     )
     .bind(owner_id)
@@ -114,9 +115,9 @@ where
 /// Forgets the owner's secrets (its installation or hook is gone).
 pub async fn forget<'c, E>(conn: E, owner_id: &str) -> Result<()>
 where
-    E: sqlx::Executor<'c, Database = sqlx::Any>,
+    E: crate::store::IntoExecutor<'c>,
 {
-    sqlx::query("DELETE FROM webhook_secrets WHERE owner_id = $1")
+    crate::store::query("DELETE FROM webhook_secrets WHERE owner_id = $1")
         .bind(owner_id)
         .execute(conn)
         .await?;
@@ -133,7 +134,7 @@ pub async fn rotate(
     let old = load(store, secrets, owner).await?;
     let fresh = signing::new_secret();
     let until = now_ms() + i64::try_from(grace_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
-    sqlx::query(
+    crate::store::query(
         "UPDATE webhook_secrets SET secret = $1, previous = $2, previous_until = $3 WHERE owner_id = $4",
     )
     .bind(secrets.seal(&fresh))

@@ -3,10 +3,7 @@
 //! retries and signing as app webhooks. Revoking the key or uninstalling the app ends them.
 
 use serde::Serialize;
-use sqlx::FromRow;
 use utoipa::ToSchema;
-
-use sqlx::Acquire;
 
 use super::{address, keys};
 use crate::platform::outbox::{self, kinds};
@@ -44,7 +41,7 @@ pub struct CreatedHook {
     pub secret: String,
 }
 
-#[derive(FromRow)]
+#[derive(serde::Deserialize)]
 struct Row {
     id: String,
     event_kind: String,
@@ -131,7 +128,7 @@ pub async fn create(
     let mut tx = conn.begin().await?;
     // It receives the events after the last one written before it.
     let since = outbox::last_seq(&mut tx).await?;
-    sqlx::query(
+    crate::store::query(
         "INSERT INTO hooks (id, org_id, api_key_id, installation_id, event_kind, target_url, status, since_seq, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8)",
     )
@@ -156,7 +153,7 @@ pub async fn create(
 }
 
 pub async fn get(store: &Store, org_id: &str, id: &str) -> Result<Hook> {
-    let row: Option<Row> = sqlx::query_as(&format!(
+    let row: Option<Row> = crate::store::query_as(&format!(
         "SELECT {COLUMNS} FROM hooks WHERE id = $1 AND org_id = $2"
     ))
     .bind(id)
@@ -168,7 +165,7 @@ pub async fn get(store: &Store, org_id: &str, id: &str) -> Result<Hook> {
 
 /// The organization's subscriptions, newest first.
 pub async fn list(store: &Store, org_id: &str) -> Result<Vec<Hook>> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
+    let rows: Vec<Row> = crate::store::query_as(&format!(
         "SELECT {COLUMNS} FROM hooks WHERE org_id = $1 ORDER BY id DESC"
     ))
     .bind(org_id)
@@ -191,8 +188,8 @@ pub type LiveHook = (
 /// The organization's active hooks whose key is not revoked and whose installation is active,
 /// in the fan-out's transaction. (A read-only join with API keys and installations for their
 /// liveness, one query per batch: see `tests/api/layout.rs`.)
-pub async fn live_in(conn: &mut sqlx::AnyConnection, org_id: &str) -> Result<Vec<LiveHook>> {
-    Ok(sqlx::query_as(
+pub async fn live_in(conn: &mut crate::store::Conn, org_id: &str) -> Result<Vec<LiveHook>> {
+    Ok(crate::store::query_as(
         "SELECT h.id, h.event_kind, k.scopes, i.granted_scopes, h.installation_id, h.since_seq FROM hooks h \
          LEFT JOIN api_keys k ON k.id = h.api_key_id LEFT JOIN installations i ON i.id = h.installation_id \
          WHERE h.org_id = $1 AND h.status = 'active' \
@@ -207,7 +204,7 @@ pub async fn live_in(conn: &mut sqlx::AnyConnection, org_id: &str) -> Result<Vec
 /// (delivery workers act across organizations).
 pub async fn target(store: &Store, id: &str) -> Result<Option<(String, String)>> {
     Ok(
-        sqlx::query_as("SELECT target_url, status FROM hooks WHERE id = $1")
+        crate::store::query_as("SELECT target_url, status FROM hooks WHERE id = $1")
             .bind(id)
             .fetch_optional(store.reader())
             .await?,
@@ -216,8 +213,8 @@ pub async fn target(store: &Store, id: &str) -> Result<Option<(String, String)>>
 
 /// Disables a hook (its receiver answered 410, or it failed for too long); true if it was
 /// active. Called in the delivery engine's transaction.
-pub async fn disable(conn: &mut sqlx::AnyConnection, id: &str, reason: &str) -> Result<bool> {
-    let done = sqlx::query(
+pub async fn disable(conn: &mut crate::store::Conn, id: &str, reason: &str) -> Result<bool> {
+    let done = crate::store::query(
         "UPDATE hooks SET status = 'disabled', disabled_reason = $1 WHERE id = $2 AND status = 'active'",
     )
     .bind(reason)
@@ -229,7 +226,7 @@ pub async fn disable(conn: &mut sqlx::AnyConnection, id: &str, reason: &str) -> 
 
 /// Unsubscribes; its pending deliveries go with it.
 pub async fn delete(store: &Store, org_id: &str, id: &str) -> Result<()> {
-    let done = sqlx::query("DELETE FROM hooks WHERE id = $1 AND org_id = $2")
+    let done = crate::store::query("DELETE FROM hooks WHERE id = $1 AND org_id = $2")
         .bind(id)
         .bind(org_id)
         .execute(store.writer())

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
+use bazaar::store::SqliteDriver;
 use clap::Subcommand;
 
 #[derive(Subcommand)]
@@ -61,6 +62,13 @@ pub enum BenchCommand {
         /// Benchmark on PostgreSQL instead of SQLite
         #[arg(long)]
         database_url: Option<String>,
+        /// On SQLite: how the store reaches it; give both (`in-process,sqlx`) to compare them
+        /// in one run, alternating
+        #[arg(long, value_delimiter = ',', default_value = "in-process")]
+        sqlite_driver: Vec<SqliteDriverArg>,
+        /// How many times each driver is measured (alternating)
+        #[arg(long, default_value_t = 1)]
+        rounds: usize,
     },
     /// GET /v1/projects requests per second and latency over loopback
     Api {
@@ -75,7 +83,42 @@ pub enum BenchCommand {
         /// Benchmark on PostgreSQL instead of SQLite
         #[arg(long)]
         database_url: Option<String>,
+        /// On SQLite: how the store reaches it; give both (`in-process,sqlx`) to compare them
+        /// in one run, alternating
+        #[arg(long, value_delimiter = ',', default_value = "in-process")]
+        sqlite_driver: Vec<SqliteDriverArg>,
+        /// How many times each driver is measured (alternating)
+        #[arg(long, default_value_t = 1)]
+        rounds: usize,
     },
+}
+
+/// How `bench api` and `bench oauth` reach SQLite.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SqliteDriverArg {
+    /// rusqlite on the calling thread (the store's way)
+    InProcess,
+    /// sqlx's SQLite driver, a worker thread per connection (the store before 2026-12-07)
+    Sqlx,
+}
+
+impl SqliteDriverArg {
+    fn driver(self) -> SqliteDriver {
+        match self {
+            SqliteDriverArg::InProcess => SqliteDriver::InProcess,
+            SqliteDriverArg::Sqlx => SqliteDriver::Sqlx,
+        }
+    }
+}
+
+/// Each driver in turn, `rounds` times; PostgreSQL is measured once per round.
+fn driver_rounds(drivers: &[SqliteDriverArg], rounds: usize, url: &Option<String>) -> Vec<SqliteDriverArg> {
+    let drivers = if url.is_some() {
+        &drivers[..1.min(drivers.len())]
+    } else {
+        drivers
+    };
+    (0..rounds.max(1)).flat_map(|_| drivers.iter().copied()).collect()
 }
 
 /// The benchmark component: `path`, or the workspace's build of test-plugin-parse-event.
@@ -202,24 +245,33 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             connections,
             seconds,
             database_url,
+            sqlite_driver,
+            rounds,
         } => {
             let database = database_name(&database_url);
-            let spec = super::oauth::OAuthBench {
-                connections,
-                warmup: Duration::from_secs(2),
-                duration: Duration::from_secs(seconds),
-                database_url,
-            };
-            let report = super::oauth::run_oauth(&spec).await?;
             println!("OAuth on {database}, {connections} keep-alive connections, {seconds} s each:");
-            for (name, t) in [
-                ("POST /oauth/token (refresh, rotated)", &report.refresh),
-                ("GET /v1/me (bearer token)", &report.me),
-            ] {
-                println!(
-                    "  {name:<38} {:>8.0} req/s   p50 {:>6} µs   p99 {:>6} µs   ({} requests)",
-                    t.per_second, t.p50_us, t.p99_us, t.requests
-                );
+            for driver in driver_rounds(&sqlite_driver, rounds, &database_url) {
+                let spec = super::oauth::OAuthBench {
+                    connections,
+                    warmup: Duration::from_secs(2),
+                    duration: Duration::from_secs(seconds),
+                    database_url: database_url.clone(),
+                    driver: driver.driver(),
+                };
+                let report = super::oauth::run_oauth(&spec).await?;
+                for (name, t) in [
+                    ("POST /oauth/token (refresh, rotated)", &report.refresh),
+                    ("GET /v1/me (bearer token)", &report.me),
+                ] {
+                    println!(
+                        "  {:<10} {name:<38} {:>8.0} req/s   p50 {:>6} µs   p99 {:>6} µs   ({} requests)",
+                        driver_name(driver, &database_url),
+                        t.per_second,
+                        t.p50_us,
+                        t.p99_us,
+                        t.requests
+                    );
+                }
             }
         }
         BenchCommand::Plugin {
@@ -251,30 +303,45 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             connections,
             seconds,
             database_url,
+            sqlite_driver,
+            rounds,
         } => {
-            let spec = super::ApiBench {
-                projects,
-                page,
-                connections,
-                warmup: Duration::from_secs(2),
-                duration: Duration::from_secs(seconds),
-                database_url,
-            };
-            let report = super::run_api(&spec).await?;
             println!(
-                "GET /v1/projects (API key, {projects} projects, page of {page}, {connections} connections, {seconds} s)"
+                "GET /v1/projects on {} (API key, {projects} projects, page of {page}, {connections} connections, {seconds} s)",
+                database_name(&database_url)
             );
-            println!(
-                "  {:.0} requests/s   p50 {} µs   p99 {} µs   max {} µs   ({} requests)",
-                report.requests_per_second(),
-                report.p50_us,
-                report.p99_us,
-                report.max_us,
-                report.requests
-            );
+            for driver in driver_rounds(&sqlite_driver, rounds, &database_url) {
+                let spec = super::ApiBench {
+                    projects,
+                    page,
+                    connections,
+                    warmup: Duration::from_secs(2),
+                    duration: Duration::from_secs(seconds),
+                    database_url: database_url.clone(),
+                    driver: driver.driver(),
+                };
+                let report = super::run_api(&spec).await?;
+                println!(
+                    "  {:<10} {:>8.0} requests/s   p50 {} µs   p99 {} µs   max {} µs   ({} requests)",
+                    driver_name(driver, &database_url),
+                    report.requests_per_second(),
+                    report.p50_us,
+                    report.p99_us,
+                    report.max_us,
+                    report.requests
+                );
+            }
         }
     }
     Ok(())
+}
+
+fn driver_name(driver: SqliteDriverArg, url: &Option<String>) -> &'static str {
+    match (url, driver) {
+        (Some(_), _) => "sqlx",
+        (None, SqliteDriverArg::InProcess) => "in-process",
+        (None, SqliteDriverArg::Sqlx) => "sqlx",
+    }
 }
 
 fn database_name(url: &Option<String>) -> &'static str {

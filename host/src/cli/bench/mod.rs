@@ -25,7 +25,7 @@ use hyper_util::rt::TokioIo;
 use bazaar::config::Config;
 use bazaar::platform::{ScopeSet, credentials, orgs, projects};
 use bazaar::server;
-use bazaar::store::Store;
+use bazaar::store::{SqliteDriver, Store};
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -37,6 +37,8 @@ pub struct ApiBench {
     pub duration: Duration,
     /// PostgreSQL URL; SQLite in a temporary folder when absent.
     pub database_url: Option<String>,
+    /// How SQLite is reached.
+    pub driver: SqliteDriver,
 }
 
 /// What was measured.
@@ -57,11 +59,7 @@ impl ApiBenchReport {
 
 pub async fn run_api(bench: &ApiBench) -> anyhow::Result<ApiBenchReport> {
     let dir = tempfile::tempdir()?;
-    let store = match &bench.database_url {
-        Some(url) => Store::connect(url).await?,
-        None => Store::open_data_dir(dir.path()).await?,
-    };
-    store.migrate().await?;
+    let store = bench_store(dir.path(), &bench.database_url, bench.driver).await?;
     let (org, user) = orgs::create_with_owner(
         &store,
         "Bench",
@@ -120,6 +118,22 @@ pub async fn run_api(bench: &ApiBench) -> anyhow::Result<ApiBenchReport> {
         p99_us: histogram.value_at_quantile(0.99),
         max_us: histogram.max(),
     })
+}
+
+/// The benchmark's database, migrated: PostgreSQL at `url`, or SQLite in `dir` reached by
+/// `driver`.
+pub async fn bench_store(
+    dir: &std::path::Path,
+    url: &Option<String>,
+    driver: SqliteDriver,
+) -> anyhow::Result<Store> {
+    let url = match url {
+        Some(url) => url.clone(),
+        None => format!("sqlite://{}?mode=rwc", dir.join("bazaar.db").display()),
+    };
+    let store = Store::connect_with(&url, driver).await?;
+    store.migrate().await?;
+    Ok(store)
 }
 
 /// Rate limits so high that a benchmark measures the limiter's cost, never its refusals.

@@ -219,8 +219,7 @@ async fn fresh_database(url: &str) -> anyhow::Result<String> {
     let mut conn = sqlx::PgConnection::connect(url)
         .await
         .with_context(|| format!("connecting to {url}"))?;
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
+    sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
         .await
         .context("creating the benchmark's database (the user needs CREATEDB)")?;
     let mut parsed = url::Url::parse(url)?;

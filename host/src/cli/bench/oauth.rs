@@ -20,7 +20,6 @@ use super::{client_loop, unlimited};
 use bazaar::config::Config;
 use bazaar::platform::{ScopeSet, orgs};
 use bazaar::server;
-use bazaar::store::Store;
 
 #[derive(Debug, Clone)]
 pub struct OAuthBench {
@@ -28,6 +27,8 @@ pub struct OAuthBench {
     pub warmup: Duration,
     pub duration: Duration,
     pub database_url: Option<String>,
+    /// How SQLite is reached.
+    pub driver: bazaar::store::SqliteDriver,
 }
 
 #[derive(Debug, Clone)]
@@ -52,11 +53,7 @@ pub async fn run_oauth(bench: &OAuthBench) -> anyhow::Result<OAuthBenchReport> {
     use bazaar::catalog::{apps, review};
     use bazaar::oauth::{clients, grants};
     let dir = tempfile::tempdir()?;
-    let store = match &bench.database_url {
-        Some(url) => Store::connect(url).await?,
-        None => Store::open_data_dir(dir.path()).await?,
-    };
-    store.migrate().await?;
+    let store = super::bench_store(dir.path(), &bench.database_url, bench.driver).await?;
     let unique = bazaar::store::new_id("b");
     let (developer, _) = orgs::create_with_owner(
         &store,

@@ -1,6 +1,6 @@
 //! `/v1/apps`: a developer's own apps, their versions, component uploads and submission.
 
-use axum::Json;
+use super::json::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};

@@ -2,7 +2,7 @@
 //! statement), and what a developer organization earns from its apps (its payout statement,
 //! after the platform's revenue share).
 
-use axum::Json;
+use super::json::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};

@@ -1,6 +1,6 @@
 //! `/v1/catalog`: browsing published apps, their pages, and ratings.
 
-use axum::Json;
+use super::json::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};

@@ -4,7 +4,7 @@
 //! No route returns a credential: the tenant sees each connection's state, the developer's client
 //! secret is write-only, and OAuth sign-ins run in the browser (`/installed/{id}/connect/{name}`).
 
-use axum::Json;
+use super::json::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};

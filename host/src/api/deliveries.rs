@@ -1,7 +1,7 @@
 //! `/v1/deliveries`, delivery analytics and webhook secrets: what a tenant admin sees and does
 //! about the events its installed apps and REST hooks receive.
 
-use axum::Json;
+use super::json::Json;
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};

@@ -1,6 +1,6 @@
 //! The one error shape of `/v1`: `{"error": {"code": "...", "message": "..."}}`.
 
-use axum::Json;
+use super::json::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;

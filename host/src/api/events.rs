@@ -1,6 +1,6 @@
 //! `/v1/events`: the organization's event log, read from the outbox.
 
-use axum::Json;
+use super::json::Json;
 use axum::extract::State;
 use serde::Deserialize;
 use utoipa::IntoParams;

@@ -1,6 +1,6 @@
 //! `/v1/installations`: the apps installed in the organization.
 
-use axum::Json;
+use super::json::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};

@@ -3,7 +3,7 @@
 //! developer reads every installation's ids, classes and timings, and the log lines (and
 //! recordings) only of installations whose tenant shares them.
 
-use axum::Json;
+use super::json::Json;
 use axum::extract::{Path, Query, State};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};

@@ -1,6 +1,6 @@
 //! `/v1/api-keys`: the organization's API keys.
 
-use axum::Json;
+use super::json::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;

@@ -2,7 +2,7 @@
 //! and screenshots (raw PNG, JPEG or WebP bodies, checked from their bytes), replies to reviews;
 //! the verified mark reviewers give a publisher; and the public publisher profile.
 
-use axum::Json;
+use super::json::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};

@@ -11,6 +11,7 @@ pub mod events;
 pub mod extract;
 pub mod installations;
 pub mod invocations;
+pub mod json;
 pub mod keys;
 pub mod marketplace;
 pub mod oauth;

@@ -8,8 +8,8 @@
 
 use std::collections::HashMap;
 
+use super::json::Json;
 use axum::Form;
-use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};

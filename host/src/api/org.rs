@@ -1,6 +1,6 @@
 //! `/v1/organization` and `/v1/members`.
 
-use axum::Json;
+use super::json::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};

@@ -3,7 +3,7 @@
 //! developer reads an installation's only while the tenant shares them
 //! (`PUT /v1/installations/{id}/recordings-sharing`).
 
-use axum::Json;
+use super::json::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};

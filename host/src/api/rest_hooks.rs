@@ -1,7 +1,7 @@
 //! `/v1/hooks`: Zapier-style REST hooks. A subscription belongs to the API key that made it and
 //! ends when that key is revoked.
 
-use axum::Json;
+use super::json::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,7 @@
 //! `/v1/review`: the platform reviewers' queue and decisions (scope `apps:review`, held only by
 //! platform reviewers).
 
-use axum::Json;
+use super::json::Json;
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -1,6 +1,6 @@
 //! `/v1/sessions`: signing people in and out of the web.
 
-use axum::Json;
+use super::json::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::{Deserialize, Serialize};

@@ -2,7 +2,7 @@
 //! the trigger's signature or shared secret, never by a Bazaar credential), and
 //! `/v1/installations/{id}/triggers` (the tenant's: URLs, secrets, what arrived).
 
-use axum::Json;
+use super::json::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};

@@ -3,7 +3,7 @@
 //! Zapier's actions are `POST /v1/projects` and `POST /v1/tasks`; its instant triggers are the
 //! REST hooks of `/v1/hooks`.
 
-use axum::Json;
+use super::json::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};

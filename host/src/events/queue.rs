@@ -546,8 +546,6 @@ pub async fn list(
     filter: &Filter<'_>,
     page: &PageRequest,
 ) -> Result<Page<Delivery>> {
-    let columns = "id, event_id, kind, subscriber_id, installation_id, hook_id, target, state, attempts, \
-                   next_attempt_at, last_outcome, last_message, created_at, updated_at";
     let mut select = format!("SELECT {DELIVERY_COLUMNS} FROM deliveries d WHERE d.org_id = $1");
     let mut next = 2;
     if filter.subscriber_id.is_some() {
@@ -560,8 +558,7 @@ pub async fn list(
     }
     let keyset = Keyset::new(page, next, "d.id", "d.created_at");
     select.push_str(&keyset.sql);
-    let sql = store.rows_as_json(columns, &select);
-    let mut query = crate::store::query_as(&sql).bind(org_id);
+    let mut query = crate::store::query_as(&select).bind(org_id);
     if let Some(subscriber) = filter.subscriber_id {
         query = query.bind(subscriber);
     }

@@ -141,8 +141,7 @@ pub async fn list_api_keys(store: &Store, org_id: &str, page: &PageRequest) -> R
     const COLUMNS: &str = "id, name, prefix, scopes, created_at, revoked_at";
     let keyset = Keyset::new(page, 2, "id", "created_at");
     let select = format!("SELECT {COLUMNS} FROM api_keys WHERE org_id = $1{}", keyset.sql);
-    let sql = store.rows_as_json(COLUMNS, &select);
-    let query = keyset.bind(crate::store::query_as(&sql).bind(org_id), page.limit);
+    let query = keyset.bind(crate::store::query_as(&select).bind(org_id), page.limit);
     let rows: Vec<ApiKeyRow> = fetch_rows(store, query, |r: &ApiKeyRow| &r.id).await?;
     Ok(Page::from_rows(rows, page.limit, |r| &r.id).map(ApiKey::from))
 }

@@ -193,8 +193,7 @@ pub async fn list(
     }
     let keyset = Keyset::new(page, next, "id", "occurred_at");
     select.push_str(&keyset.sql);
-    let sql = store.rows_as_json(COLUMNS, &select);
-    let mut query = crate::store::query_as(&sql).bind(org_id);
+    let mut query = crate::store::query_as(&select).bind(org_id);
     if let Some(kind) = kind {
         query = query.bind(kind);
     }

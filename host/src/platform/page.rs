@@ -87,17 +87,13 @@ fn decode_cursor(cursor: &str) -> Result<String> {
         })
 }
 
-/// Runs a page query built with [`Store::rows_as_json`] and decodes its rows, newest (highest
-/// id) first. Row types derive `Deserialize`; serde reads a struct from a JSON array in field
-/// order, so the row struct's fields must follow the selected columns.
+/// Runs a page query and decodes its rows (by column name), newest (highest id) first.
 pub(crate) async fn fetch_rows<'q, R: serde::de::DeserializeOwned>(
     store: &crate::store::Store,
-    query: crate::store::QueryAs<'q, (String,)>,
+    query: crate::store::QueryAs<'q, R>,
     id_of: impl Fn(&R) -> &str,
 ) -> Result<Vec<R>> {
-    let (json,) = query.fetch_one(store.reader()).await?;
-    let mut rows: Vec<R> = serde_json::from_str(&json)
-        .map_err(|e| PlatformError::Internal(format!("decoding a page of rows: {e}")))?;
+    let mut rows = query.fetch_all(store.reader()).await?;
     rows.sort_by(|a, b| id_of(b).cmp(id_of(a)));
     Ok(rows)
 }

@@ -125,8 +125,7 @@ pub async fn list(
         "SELECT {COLUMNS} FROM projects WHERE org_id = $1{status_sql}{}",
         keyset.sql
     );
-    let sql = store.rows_as_json(COLUMNS, &select);
-    let query = keyset.bind(crate::store::query_as(&sql).bind(org_id), page.limit);
+    let query = keyset.bind(crate::store::query_as(&select).bind(org_id), page.limit);
     let rows: Vec<ProjectRow> = fetch_rows(store, query, |r: &ProjectRow| &r.id).await?;
     Ok(Page::from_rows(rows, page.limit, |r| &r.id).map(Project::from))
 }

@@ -186,8 +186,7 @@ pub async fn list(
     }
     let keyset = Keyset::new(page, next, "id", "created_at");
     select.push_str(&keyset.sql);
-    let sql = store.rows_as_json(COLUMNS, &select);
-    let mut query = crate::store::query_as(&sql).bind(org_id);
+    let mut query = crate::store::query_as(&select).bind(org_id);
     if let Some(project_id) = &filter.project_id {
         query = query.bind(project_id);
     }

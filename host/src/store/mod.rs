@@ -168,24 +168,6 @@ impl Store {
         self.backend
     }
 
-    /// Wraps `select` (a query whose result columns are `columns`) so that the database returns
-    /// all its rows as one JSON array of arrays, in one row.
-    ///
-    /// Lists use this: a page is one value to decode straight into the rows' types, instead of a
-    /// cell at a time (the technique PostgREST uses; it began as the cure for sqlx's SQLite
-    /// driver handing rows over from its worker thread one at a time). Row order is not relied
-    /// upon: callers sort the decoded rows.
-    pub fn rows_as_json(&self, columns: &str, select: &str) -> String {
-        match self.backend {
-            Backend::Sqlite => {
-                format!("SELECT json_group_array(json_array({columns})) FROM ({select}) AS page")
-            }
-            Backend::Postgres => format!(
-                "SELECT COALESCE(json_agg(json_build_array({columns})), '[]')::text FROM ({select}) AS page"
-            ),
-        }
-    }
-
     /// What a `SELECT` that takes rows in order ends with: row locks on PostgreSQL, which a
     /// second node waits for (and then sees the rows as the first left them); nothing on
     /// SQLite, whose single writer already runs one such transaction at a time.

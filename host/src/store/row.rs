@@ -115,8 +115,10 @@ struct Cells {
 
 impl Cells {
     fn in_column<T>(&self, result: Result<T, DecodeError>) -> Result<T, DecodeError> {
-        let column = self.columns.get(self.at - 1).map_or("?", String::as_str);
-        result.map_err(|DecodeError(e)| DecodeError(format!("column `{column}`: {e}")))
+        result.map_err(|DecodeError(e)| {
+            let column = self.columns.get(self.at - 1).map_or("?", String::as_str);
+            DecodeError(format!("column `{column}`: {e}"))
+        })
     }
 }
 

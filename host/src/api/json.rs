@@ -1,9 +1,9 @@
-//! A JSON response, written straight into one growing buffer.
+//! A JSON response body, written by sonic-rs.
 //!
-//! axum's `Json` writes through a `BytesMut` writer that starts at 128 bytes: a page of 50
-//! projects (13 KB) then costs seven reallocations and a bounds-checked `put` per string piece.
-//! Here serde_json writes into a `Vec` that starts at 4 KiB (most bodies fit; a page of 50
-//! grows twice).
+//! A page of 50 projects is 13 KB of strings to escape. serde_json checks them a byte at a time
+//! (a quarter of a `GET /v1/projects` in callgrind) and axum's `Json` writes through a
+//! `BytesMut` that starts at 128 bytes; sonic-rs escapes with SIMD into one `Vec` and writes the
+//! same text (the test below compares the two byte for byte).
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -14,9 +14,8 @@ pub struct Json<T>(pub T);
 
 impl<T: Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
-        let mut body = Vec::with_capacity(4096);
-        match serde_json::to_writer(&mut body, &self.0) {
-            Ok(()) => {
+        match sonic_rs::to_vec(&self.0) {
+            Ok(body) => {
                 let mut response = Response::new(axum::body::Body::from(body));
                 response
                     .headers_mut()
@@ -29,5 +28,30 @@ impl<T: Serialize> IntoResponse for Json<T> {
             )
                 .into_response(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn bodies_are_the_bytes_serde_json_writes() {
+        let value = serde_json::json!({
+            "text": "quote \" backslash \\ slash / tab \t newline \n nul \u{0} bell \u{7} del \u{7f}",
+            "unicode": "é ✓ 🎉 \u{2028} \u{2029}",
+            "numbers": [0, -1, 9_007_199_254_740_993_i64, u64::MAX, 1.5, -0.25, 1e300],
+            "nested": {"empty": {}, "list": [], "null": null, "yes": true},
+            "long": "a".repeat(5000),
+        });
+        let response = Json(&value).into_response();
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(body.to_vec()).unwrap(),
+            serde_json::to_string(&value).unwrap()
+        );
     }
 }

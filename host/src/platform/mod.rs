@@ -47,35 +47,32 @@ pub fn format_time(ms: i64) -> String {
         return String::new();
     }
     let (secs, millis) = ((in_day / 1000) as u32, (in_day % 1000) as u32);
-    let two = |n: u32| [b'0' + (n / 10 % 10) as u8, b'0' + (n % 10) as u8];
+    let mut text = *b"0000-00-00T00:00:00.000Z";
+    let put = |text: &mut [u8; 24], at: usize, n: u32| {
+        text[at] = b'0' + (n / 10) as u8;
+        text[at + 1] = b'0' + (n % 10) as u8;
+    };
     let year = year as u32;
-    let mut text = String::with_capacity(24);
-    for piece in [
-        &two(year / 100)[..],
-        &two(year % 100),
-        b"-",
-        &two(month),
-        b"-",
-        &two(day),
-        b"T",
-        &two(secs / 3600),
-        b":",
-        &two(secs / 60 % 60),
-        b":",
-        &two(secs % 60),
-    ] {
-        piece.iter().for_each(|&b| text.push(char::from(b)));
-    }
-    if millis != 0 {
-        let fraction = [millis / 100, millis / 10 % 10, millis % 10];
-        let len = fraction.iter().rposition(|&d| d != 0).map_or(0, |last| last + 1);
-        text.push('.');
-        fraction[..len]
-            .iter()
-            .for_each(|&d| text.push(char::from(b'0' + d as u8)));
-    }
-    text.push('Z');
-    text
+    put(&mut text, 0, year / 100);
+    put(&mut text, 2, year % 100);
+    put(&mut text, 5, month);
+    put(&mut text, 8, day);
+    put(&mut text, 11, secs / 3600);
+    put(&mut text, 14, secs / 60 % 60);
+    put(&mut text, 17, secs % 60);
+    let end = if millis == 0 {
+        19
+    } else {
+        text[20] = b'0' + (millis / 100) as u8;
+        put(&mut text, 21, millis % 100);
+        // The fraction without its trailing zeros.
+        (20..23)
+            .rev()
+            .find(|&i| text[i] != b'0')
+            .map_or(19, |last| last + 1)
+    };
+    text[end] = b'Z';
+    String::from_utf8(text[..=end].to_vec()).unwrap_or_default()
 }
 
 /// The proleptic Gregorian date of a day counted from 1970-01-01 (Howard Hinnant's algorithm).

@@ -104,7 +104,8 @@ fn org_create_prints_json_that_scripts_can_use() {
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains("Acme Corp"));
     terminate(&child);
-    assert!(child.wait().unwrap().success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "the server stopped with {status}");
 }
 
 #[test]
@@ -231,7 +232,8 @@ fn the_demo_publishes_every_example_plugin() {
         assert_eq!(card["publisher_verified"], true);
     }
     terminate(&child);
-    assert!(child.wait().unwrap().success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "the server stopped with {status}");
 }
 
 #[test]
@@ -268,5 +270,6 @@ fn an_organization_moves_to_another_rate_limit_plan() {
         "{response}"
     );
     terminate(&child);
-    assert!(child.wait().unwrap().success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "the server stopped with {status}");
 }

@@ -259,10 +259,25 @@ async fn two_nodes_on_one_postgres_share_the_deliveries() {
             .wait_for_delivered(EVENTS, Duration::from_secs(180))
             .await;
     }
+    // A receiver has its delivery a moment before the node writes the attempt row: wait for
+    // every row before the kill, or the kill can take the last one with it.
+    let store = bazaar::store::Store::connect(&url).await.unwrap();
+    let expected = EVENTS * receivers.len() + receivers.iter().map(duplicates).sum::<usize>();
+    let waiting = std::time::Instant::now();
+    loop {
+        let (written,): (i64,) =
+            bazaar::store::query_as("SELECT COUNT(*) FROM delivery_attempts WHERE outcome = 'ok'")
+                .fetch_one(store.reader())
+                .await
+                .unwrap();
+        if written as usize >= expected || waiting.elapsed() > Duration::from_secs(30) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     for node in &mut nodes {
         kill(node);
     }
-    let store = bazaar::store::Store::connect(&url).await.unwrap();
     let split: Vec<(String, i64)> = bazaar::store::query_as(
         "SELECT node_id, COUNT(*) FROM delivery_attempts WHERE outcome = 'ok' GROUP BY node_id ORDER BY node_id",
     )

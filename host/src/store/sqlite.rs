@@ -31,8 +31,8 @@ pub struct Target {
 }
 
 impl Target {
-    /// Reads `sqlite://PATH`, `sqlite:PATH` or `sqlite::memory:`, with an optional
-    /// `?mode=ro|rw|rwc` (read-write by default, as sqlx opens it).
+    /// Reads `sqlite://PATH` or `sqlite:PATH`, with an optional `?mode=ro|rw|rwc` (read-write
+    /// by default, as sqlx opens it).
     pub fn parse(url: &str) -> Option<Self> {
         let rest = url.strip_prefix("sqlite:")?;
         let rest = rest.strip_prefix("//").unwrap_or(rest);
@@ -46,24 +46,10 @@ impl Target {
                 _ => return None,
             }
         }
-        if path.is_empty() {
+        // Migrations run on a connection of their own (sqlx's migrator), which a private
+        // in-memory database would not share: a store lives in a file.
+        if path.is_empty() || path.starts_with(":memory:") {
             return None;
-        }
-        if path == ":memory:" {
-            // Every connection of the store must see the same database.
-            static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let name = format!(
-                "file:bazaar-memory-{}-{n}?mode=memory&cache=shared",
-                std::process::id()
-            );
-            flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_URI;
-            return Some(Target {
-                path: name.into(),
-                flags,
-            });
         }
         Some(Target {
             path: path.into(),
@@ -248,5 +234,34 @@ impl rusqlite::ToSql for Value {
             Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
             Value::Blob(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_name_a_file_and_how_to_open_it() {
+        let target = Target::parse("sqlite:///var/lib/bazaar/bazaar.db?mode=rwc").unwrap();
+        assert_eq!(target.path, PathBuf::from("/var/lib/bazaar/bazaar.db"));
+        assert!(target.flags.contains(OpenFlags::SQLITE_OPEN_CREATE));
+        let target = Target::parse("sqlite:data/bazaar.db").unwrap();
+        assert_eq!(target.path, PathBuf::from("data/bazaar.db"));
+        assert!(!target.flags.contains(OpenFlags::SQLITE_OPEN_CREATE));
+        assert!(
+            Target::parse("sqlite://x.db?mode=ro")
+                .unwrap()
+                .flags
+                .contains(OpenFlags::SQLITE_OPEN_READ_ONLY)
+        );
+        for bad in [
+            "sqlite:",
+            "sqlite::memory:",
+            "sqlite://x.db?cache=private",
+            "postgres://x",
+        ] {
+            assert!(Target::parse(bad).is_none(), "{bad}");
+        }
     }
 }

@@ -52,6 +52,7 @@ on_both_databases!(
     savepoints_roll_back_alone_and_commit_with_their_transaction,
     parameters_are_bound_by_number_and_nulls_keep_their_type,
     concurrent_transactions_on_one_writer_lose_no_update,
+    a_commit_that_fails_is_rolled_back,
 );
 
 async fn a_transaction_dropped_uncommitted_leaves_nothing_and_its_connection_works(backend: Backend) {
@@ -219,4 +220,40 @@ async fn concurrent_transactions_on_one_writer_lose_no_update(backend: Backend) 
         .await
         .unwrap();
     assert_eq!(n, 40);
+}
+
+async fn a_commit_that_fails_is_rolled_back(backend: Backend) {
+    let (store, _dir) = store(backend).await;
+    // A deferred foreign key is checked at COMMIT. SQLite keeps the transaction open when such a
+    // COMMIT fails; PostgreSQL ends it. Either way nothing may be kept, and the connection (on
+    // SQLite, the one writer) must be usable again.
+    query("CREATE TABLE parent (id TEXT PRIMARY KEY)")
+        .execute(store.writer())
+        .await
+        .unwrap();
+    query(
+        "CREATE TABLE child (id TEXT PRIMARY KEY, parent_id TEXT REFERENCES parent (id) \
+         DEFERRABLE INITIALLY DEFERRED)",
+    )
+    .execute(store.writer())
+    .await
+    .unwrap();
+    let mut tx = store.writer().begin().await.unwrap();
+    insert(&mut *tx, "in-the-failed-transaction").await.unwrap();
+    query("INSERT INTO child (id, parent_id) VALUES ('c', 'nobody')")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let refused = tx.commit().await;
+    assert!(refused.is_err(), "the deferred foreign key refuses the COMMIT");
+
+    let mut tx = store.writer().begin().await.unwrap();
+    insert(&mut *tx, "after").await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(ids(&store).await, ["after"]);
+    let (children,): (i64,) = query_as("SELECT COUNT(*) FROM child")
+        .fetch_one(store.reader())
+        .await
+        .unwrap();
+    assert_eq!(children, 0);
 }

@@ -144,7 +144,7 @@ impl Conn {
     /// Runs SQL of the store's own (transaction control), without parameters.
     async fn control(&mut self, sql: &str) -> Result<(), Error> {
         match &mut self.engine {
-            Engine::Sqlite(conn) => Ok(conn.execute_batch(sql)?),
+            Engine::Sqlite(conn) => conn.execute_batch(sql),
             Engine::Any(conn) => Ok(any::control(conn, sql).await?),
             Engine::Gone => Err(Error::Closed),
         }
@@ -223,10 +223,15 @@ impl<'c> Tx<'c> {
             1 => "COMMIT".to_owned(),
             n => format!("RELEASE SAVEPOINT bazaar_{n}"),
         };
-        // Whatever happens now, this transaction is over: a failed COMMIT has rolled back.
-        self.open = false;
-        conn.depth = depth - 1;
-        conn.control(&sql).await
+        let committed = conn.control(&sql).await;
+        if committed.is_ok() {
+            self.open = false;
+            conn.depth = depth - 1;
+        }
+        // A failed COMMIT leaves the transaction to the drop, which rolls it back: SQLite keeps
+        // a transaction open when COMMIT fails (`SQLITE_BUSY`); PostgreSQL has ended it already
+        // and takes the ROLLBACK as a no-op.
+        committed
     }
 }
 
@@ -249,7 +254,10 @@ impl Drop for Tx<'_> {
         if let Engine::Sqlite(sqlite) = &mut conn.engine {
             while conn.depth > target {
                 if sqlite.execute_batch(&rollback_sql(conn.depth)).is_err() {
+                    // Its state is unknown: close it rather than hand it out again.
                     sqlite.discard();
+                    conn.depth = target;
+                    break;
                 }
                 conn.depth -= 1;
             }

@@ -134,14 +134,13 @@ impl Pool {
 }
 
 impl Conn {
-    fn get(&mut self) -> &mut Connection {
-        self.conn
-            .as_mut()
-            .expect("a checked-out connection is present until dropped")
+    /// The connection, unless it was discarded (then every statement on it fails).
+    fn get(&mut self) -> Result<&mut Connection, Error> {
+        self.conn.as_mut().ok_or(Error::Closed)
     }
 
-    pub(crate) fn execute_batch(&mut self, sql: &str) -> rusqlite::Result<()> {
-        self.get().execute_batch(sql)
+    pub(crate) fn execute_batch(&mut self, sql: &str) -> Result<(), Error> {
+        Ok(self.get()?.execute_batch(sql)?)
     }
 
     /// Closes this connection instead of returning it (its state is unknown).
@@ -166,7 +165,7 @@ impl Drop for Conn {
 
 /// Runs one statement on `conn`.
 pub(crate) fn run(conn: &mut Conn, query: &Statement<'_>, want: Want) -> Result<Outcome, Error> {
-    let conn: &Connection = conn.get();
+    let conn: &Connection = conn.get()?;
     let mut statement = conn.prepare_cached(query.sql)?;
     for index in 1..=statement.parameter_count() {
         let number = statement

@@ -449,16 +449,22 @@ async fn declined_renewals_are_retried_daily_and_end_unpaid_after_three() {
         price_cents: 900,
         currency: "EUR".into(),
     };
+    let app = bazaar::catalog::apps::App {
+        id: "app_x".into(),
+        slug: "monthly-stats".into(),
+        kind: bazaar::catalog::apps::AppKind::Plugin,
+        owner_org_id: dev.id.clone(),
+        name: "Monthly stats".into(),
+        description: String::new(),
+        category: "analytics".into(),
+        status: "active".into(),
+        suspended_reason: None,
+        published_version_id: None,
+        install_count: 0,
+        created_at: String::new(),
+    };
     let declined = declining
-        .start(
-            &server.store,
-            &other.id,
-            "ins_x",
-            "app_x",
-            "Monthly stats",
-            &dev.id,
-            &pricing,
-        )
+        .start(&server.store, &other.id, "ins_x", &app, &pricing)
         .await;
     assert!(declined.unwrap_err().to_string().contains("declined"));
     let (_, none) = server.get(&other.key, "/v1/billing/subscriptions").await;

@@ -88,9 +88,7 @@ pub async fn install(
             &state.store,
             &who.org_id,
             &installation.id,
-            &app.id,
-            &app.name,
-            &app.owner_org_id,
+            &app,
             &version.manifest.pricing,
         )
         .await
@@ -203,9 +201,7 @@ pub async fn upgrade(
                 &state.store,
                 &who.org_id,
                 &id,
-                &app.id,
-                &app.name,
-                &app.owner_org_id,
+                &app,
                 &from.manifest.pricing,
                 &to.manifest.pricing,
             )

@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 
 pub use provider::{ChargeRequest, PaymentError, PaymentProvider, Receipt, RecordingProvider};
 
+use crate::catalog::apps::App;
 use crate::catalog::manifest::Pricing;
 use crate::platform::{PlatformError, Result, format_time};
 use crate::store::{Store, new_id, now_ms};
@@ -125,15 +126,12 @@ pub struct Subscription {
 impl Billing {
     /// Starts paying for a just-made installation of a paid app: records the subscription and
     /// charges the first payment. Nothing for a free app.
-    #[allow(clippy::too_many_arguments)]
     pub async fn start(
         &self,
         store: &Store,
         org_id: &str,
         installation_id: &str,
-        app_id: &str,
-        app_name: &str,
-        developer_org_id: &str,
+        app: &App,
         pricing: &Pricing,
     ) -> Result<Option<Subscription>> {
         let (plan, price_cents, currency) = match pricing {
@@ -157,10 +155,10 @@ impl Billing {
         )
         .bind(&id)
         .bind(org_id)
-        .bind(app_id)
-        .bind(app_name)
+        .bind(&app.id)
+        .bind(&app.name)
         .bind(installation_id)
-        .bind(developer_org_id)
+        .bind(&app.owner_org_id)
         .bind(plan)
         .bind(i64::from(price_cents))
         .bind(currency)
@@ -251,15 +249,12 @@ impl Billing {
     /// An upgrade changed the app's pricing from `from` to `to`: a monthly price changes from
     /// the next renewal; a version that became free ends the subscription with the paid
     /// month; a new paid plan ends the old one and starts (and charges) the new one.
-    #[allow(clippy::too_many_arguments)]
     pub async fn reprice(
         &self,
         store: &Store,
         org_id: &str,
         installation_id: &str,
-        app_id: &str,
-        app_name: &str,
-        developer_org_id: &str,
+        app: &App,
         from: &Pricing,
         to: &Pricing,
     ) -> Result<()> {
@@ -287,17 +282,9 @@ impl Billing {
                 let mut conn = store.writer().acquire().await?;
                 end(&mut conn, installation_id).await?;
                 drop(conn);
-                self.start(
-                    store,
-                    org_id,
-                    installation_id,
-                    app_id,
-                    app_name,
-                    developer_org_id,
-                    to,
-                )
-                .await
-                .map(|_| ())
+                self.start(store, org_id, installation_id, app, to)
+                    .await
+                    .map(|_| ())
             }
         }
     }

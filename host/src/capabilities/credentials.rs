@@ -526,11 +526,6 @@ pub async fn credential(
     app_id: &str,
     spec: &ConnectionSpec,
 ) -> std::result::Result<String, CredentialError> {
-    let open = |sealed: &str| {
-        secrets
-            .open(sealed)
-            .map_err(|e| CredentialError::Platform(PlatformError::Internal(e.to_string())))
-    };
     let current = row(store, installation_id, &spec.name).await?;
     let Some(current) = current else {
         return Err(CredentialError::NotConnected(spec.name.clone()));
@@ -545,7 +540,7 @@ pub async fn credential(
         .expires_at
         .is_some_and(|at| at - REFRESH_MARGIN_MS <= now_ms());
     if !expiring {
-        return Ok(spec.header_value(&open(&current.secret)?));
+        return Ok(spec.header_value(&open(secrets, &current.secret)?));
     }
 
     let lock = {
@@ -564,13 +559,13 @@ pub async fn credential(
         .expires_at
         .is_none_or(|at| at - REFRESH_MARGIN_MS > now_ms())
     {
-        return Ok(spec.header_value(&open(&current.secret)?));
+        return Ok(spec.header_value(&open(secrets, &current.secret)?));
     }
     // Another node may be refreshing it: wait for its token rather than spend the refresh
     // token a second time.
     if !claim_refresh(store, installation_id, &spec.name).await? {
         let refreshed = refreshed_elsewhere(store, installation_id, &spec.name).await?;
-        return Ok(spec.header_value(&open(&refreshed)?));
+        return Ok(spec.header_value(&open(secrets, &refreshed)?));
     }
     let refreshed = refresh(
         store,
@@ -650,6 +645,13 @@ async fn refreshed_elsewhere(
     }
 }
 
+/// A sealed token or key, opened; a value that does not open is the platform's fault.
+fn open(secrets: &Secrets, sealed: &str) -> std::result::Result<String, CredentialError> {
+    secrets
+        .open(sealed)
+        .map_err(|e| CredentialError::Platform(PlatformError::Internal(e.to_string())))
+}
+
 /// Refreshes the connection's token at the vendor (this node holds the claim) and keeps it.
 #[allow(clippy::too_many_arguments)]
 async fn refresh(
@@ -662,11 +664,6 @@ async fn refresh(
     spec: &ConnectionSpec,
     current: &Row,
 ) -> std::result::Result<String, CredentialError> {
-    let open = |sealed: &str| {
-        secrets
-            .open(sealed)
-            .map_err(|e| CredentialError::Platform(PlatformError::Internal(e.to_string())))
-    };
     let Some(sealed_refresh) = &current.refresh_token else {
         let problem = "the token expired and the vendor gave no refresh token".to_owned();
         mark_rejected(store, installation_id, &spec.name, &problem).await?;
@@ -682,7 +679,7 @@ async fn refresh(
             name: spec.name.clone(),
             problem,
         })?;
-    let refresh = RefreshToken::new(open(sealed_refresh)?);
+    let refresh = RefreshToken::new(open(secrets, sealed_refresh)?);
     let answer = tokio::time::timeout(
         Duration::from_secs(10),
         client

@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::platform::outbox::{self, StoredEvent};
-use crate::platform::page::{Keyset, Page, PageRequest, fetch_rows};
+use crate::platform::page::{Keyset, Page, PageRequest};
 use crate::platform::{PlatformError, Result, format_time};
 use crate::store::{Backend, Store, now_ms, placeholders};
 
@@ -566,7 +566,7 @@ pub async fn list(
         query = query.bind(state);
     }
     let query = keyset.bind(query, page.limit);
-    let rows: Vec<DeliveryRow> = fetch_rows(store, query, |r: &DeliveryRow| &r.id).await?;
+    let rows: Vec<DeliveryRow> = query.fetch_all(store.reader()).await?;
     Ok(Page::from_rows(rows, page.limit, |r| &r.id).map(Delivery::from))
 }
 

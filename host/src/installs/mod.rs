@@ -653,32 +653,21 @@ pub async fn upgrade(
     if repriced && accepted_price.is_some() {
         crate::billing::check_accepted(&app.name, &target.manifest.pricing, accepted_price)?;
     }
-    let new_granted = if granted.covers(asked) && (!repriced || accepted_price.is_some()) {
-        asked
-    } else if repriced && accepted_price.is_none() {
-        crate::store::query(
-            "UPDATE installations SET pending_version_id = $1, updated_at = $2 WHERE id = $3",
-        )
-        .bind(&target.id)
-        .bind(now_ms())
-        .bind(id)
-        .execute(store.writer())
-        .await?;
-        return get(store, org_id, id).await;
-    } else {
-        match consent {
-            Some(consent) => check_consent(&target, consent)?,
-            None => {
-                crate::store::query(
-                    "UPDATE installations SET pending_version_id = $1, updated_at = $2 WHERE id = $3",
-                )
-                .bind(&target.id)
-                .bind(now_ms())
-                .bind(id)
-                .execute(store.writer())
-                .await?;
-                return get(store, org_id, id).await;
-            }
+    let price_agreed = !repriced || accepted_price.is_some();
+    let new_granted = match consent {
+        _ if price_agreed && granted.covers(asked) => asked,
+        Some(consent) if price_agreed => check_consent(&target, consent)?,
+        // The tenant has yet to agree (to the scopes or the price): the upgrade waits.
+        _ => {
+            crate::store::query(
+                "UPDATE installations SET pending_version_id = $1, updated_at = $2 WHERE id = $3",
+            )
+            .bind(&target.id)
+            .bind(now_ms())
+            .bind(id)
+            .execute(store.writer())
+            .await?;
+            return get(store, org_id, id).await;
         }
     };
     let mut conn = store.writer().acquire().await?;

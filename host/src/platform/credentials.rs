@@ -10,7 +10,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::orgs::Role;
-use super::page::{Keyset, Page, PageRequest, fetch_rows};
+use super::page::{Keyset, Page, PageRequest};
 use super::{PlatformError, Result, ScopeSet, require_text};
 use crate::store::{Store, new_id, now_ms};
 
@@ -142,7 +142,7 @@ pub async fn list_api_keys(store: &Store, org_id: &str, page: &PageRequest) -> R
     let keyset = Keyset::new(page, 2, "id", "created_at");
     let select = format!("SELECT {COLUMNS} FROM api_keys WHERE org_id = $1{}", keyset.sql);
     let query = keyset.bind(crate::store::query_as(&select).bind(org_id), page.limit);
-    let rows: Vec<ApiKeyRow> = fetch_rows(store, query, |r: &ApiKeyRow| &r.id).await?;
+    let rows: Vec<ApiKeyRow> = query.fetch_all(store.reader()).await?;
     Ok(Page::from_rows(rows, page.limit, |r| &r.id).map(ApiKey::from))
 }
 

@@ -6,7 +6,7 @@
 use crate::store::Conn;
 use serde::Serialize;
 
-use super::page::{Keyset, Page, PageRequest, fetch_rows};
+use super::page::{Keyset, Page, PageRequest};
 use super::{Result, format_time};
 use crate::store::{Store, new_id, now_ms};
 
@@ -198,6 +198,6 @@ pub async fn list(
         query = query.bind(kind);
     }
     let query = keyset.bind(query, page.limit);
-    let rows: Vec<StoredEvent> = fetch_rows(store, query, |r: &StoredEvent| &r.id).await?;
+    let rows: Vec<StoredEvent> = query.fetch_all(store.reader()).await?;
     Ok(Page::from_rows(rows, page.limit, |r| &r.id).map(Event::from))
 }

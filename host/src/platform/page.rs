@@ -87,17 +87,6 @@ fn decode_cursor(cursor: &str) -> Result<String> {
         })
 }
 
-/// Runs a page query and decodes its rows (by column name), newest (highest id) first.
-pub(crate) async fn fetch_rows<'q, R: serde::de::DeserializeOwned>(
-    store: &crate::store::Store,
-    query: crate::store::QueryAs<'q, R>,
-    id_of: impl Fn(&R) -> &str,
-) -> Result<Vec<R>> {
-    let mut rows = query.fetch_all(store.reader()).await?;
-    rows.sort_by(|a, b| id_of(b).cmp(id_of(a)));
-    Ok(rows)
-}
-
 /// Appends the keyset conditions of `page` to a query whose other parameters are numbered
 /// `1..next`, returning the extra SQL and its string/int arguments in order.
 pub(crate) struct Keyset {

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::outbox::{self, kinds};
-use super::page::{Keyset, Page, PageRequest, fetch_rows};
+use super::page::{Keyset, Page, PageRequest};
 use super::{PlatformError, Result, format_time, limit_text, require_text};
 use crate::store::{Store, new_id, now_ms};
 
@@ -126,7 +126,7 @@ pub async fn list(
         keyset.sql
     );
     let query = keyset.bind(crate::store::query_as(&select).bind(org_id), page.limit);
-    let rows: Vec<ProjectRow> = fetch_rows(store, query, |r: &ProjectRow| &r.id).await?;
+    let rows: Vec<ProjectRow> = query.fetch_all(store.reader()).await?;
     Ok(Page::from_rows(rows, page.limit, |r| &r.id).map(Project::from))
 }
 

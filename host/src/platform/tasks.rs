@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::outbox::{self, kinds};
-use super::page::{Keyset, Page, PageRequest, fetch_rows};
+use super::page::{Keyset, Page, PageRequest};
 use super::projects::require_active;
 use super::{PlatformError, Result, format_time, limit_text, require_text};
 use crate::store::{Store, new_id, now_ms};
@@ -194,7 +194,7 @@ pub async fn list(
         query = query.bind(status);
     }
     let query = keyset.bind(query, page.limit);
-    let rows: Vec<TaskRow> = fetch_rows(store, query, |r: &TaskRow| &r.id).await?;
+    let rows: Vec<TaskRow> = query.fetch_all(store.reader()).await?;
     Ok(Page::from_rows(rows, page.limit, |r| &r.id).map(Task::from))
 }
 

@@ -82,12 +82,6 @@ impl<'e, 'c> IntoExecutor<'e> for &'e mut Tx<'c> {
     }
 }
 
-impl<'e> IntoExecutor<'e> for Executor<'e> {
-    fn into_executor(self) -> Executor<'e> {
-        self
-    }
-}
-
 impl Executor<'_> {
     pub(crate) async fn run(self, query: &Statement<'_>, want: Want) -> Result<Outcome, Error> {
         match self {

@@ -6,6 +6,7 @@ pub mod bindings;
 pub mod cache;
 mod compat;
 pub mod files;
+mod instance;
 pub mod journal;
 pub mod limits;
 pub mod outcome;
@@ -21,6 +22,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 use wasmtime_wasi::WasiCtxBuilder;
@@ -32,12 +34,10 @@ pub use state::{HostServices, Installation};
 
 use bindings::{v0_1, v0_2};
 use cache::ComponentCache;
+use instance::Linked;
 use output::PluginLog;
 use recording::{Player, Recorder, Recording, Source};
 use state::PluginState;
-
-/// The export that answers inbound web triggers.
-const TRIGGERS_EXPORT: &str = "bazaar:platform/triggers@0.2.0";
 
 /// How often the epoch advances; wall-clock deadlines are counted in these ticks.
 const EPOCH_TICK: Duration = Duration::from_millis(5);
@@ -68,145 +68,18 @@ pub struct Prepared {
     pub contract: &'static str,
     /// Each import's rule, mapped once here so that a call checks its grants without parsing.
     rules: Vec<(String, crate::policy::ImportRule)>,
-    pre: Pre,
-    /// Where its `triggers` export is, when it has one (0.2.0 on).
-    triggers: Option<bindings::triggers::GuestIndices>,
+    linked: Arc<Linked>,
 }
 
 impl Prepared {
     /// Whether the component exports the UI interface (`extension`), so it can render blocks.
     pub fn has_ui(&self) -> bool {
-        matches!(self.pre, Pre::V0_2Ui(_))
+        self.linked.has_ui()
     }
 
     /// Whether the component answers inbound web triggers (exports `triggers`).
     pub fn has_triggers(&self) -> bool {
-        self.triggers.is_some()
-    }
-}
-
-/// The component linked against the world it was built for.
-enum Pre {
-    V0_1(v0_1::PluginPre<PluginState>),
-    V0_2(v0_2::plain::PluginPre<PluginState>),
-    V0_2Ui(v0_2::PluginWithUiPre<PluginState>),
-}
-
-impl Pre {
-    fn new(
-        instance_pre: wasmtime::component::InstancePre<PluginState>,
-        contract: &str,
-        exports: &[String],
-    ) -> Result<Pre, RuntimeError> {
-        let link = |e: wasmtime::Error| RuntimeError::Link(format!("{e:#}"));
-        match contract {
-            "0.1.0" => v0_1::PluginPre::new(instance_pre).map(Pre::V0_1).map_err(link),
-            "0.2.0" if exports.iter().any(|e| e == "bazaar:platform/extension@0.2.0") => {
-                v0_2::PluginWithUiPre::new(instance_pre)
-                    .map(Pre::V0_2Ui)
-                    .map_err(link)
-            }
-            "0.2.0" => v0_2::plain::PluginPre::new(instance_pre)
-                .map(Pre::V0_2)
-                .map_err(link),
-            other => Err(RuntimeError::Contract(format!("bazaar:platform@{other}"))),
-        }
-    }
-
-    fn instance_pre(&self) -> &wasmtime::component::InstancePre<PluginState> {
-        match self {
-            Pre::V0_1(pre) => pre.instance_pre(),
-            Pre::V0_2(pre) => pre.instance_pre(),
-            Pre::V0_2Ui(pre) => pre.instance_pre(),
-        }
-    }
-
-    /// A fresh instance, and the call made on it.
-    async fn call(
-        &self,
-        store: &mut Store<PluginState>,
-        call: Call,
-        triggers: Option<&bindings::triggers::GuestIndices>,
-    ) -> wasmtime::Result<Result<Answer, bindings::Error>> {
-        if let Call::Trigger(request) = call {
-            let Some(indices) = triggers else {
-                return Ok(Err(bindings::Error::Internal(
-                    "the component exports no triggers".into(),
-                )));
-            };
-            let instance = self.instance_pre().instantiate_async(&mut *store).await?;
-            let guest = indices.load(&mut *store, &instance)?;
-            return guest
-                .call_on_request(store, &request)
-                .await
-                .map(|r| r.map(Answer::Trigger));
-        }
-        let done = |r: Result<(), bindings::Error>| r.map(|()| Answer::Done);
-        let no_ui = || {
-            Ok(Err(bindings::Error::Internal(
-                "the component has no UI export".into(),
-            )))
-        };
-        match self {
-            Pre::V0_1(pre) => {
-                let plugin = pre.instantiate_async(&mut *store).await?;
-                match call {
-                    Call::OnEvent(e) => plugin
-                        .bazaar_platform_handler()
-                        .call_on_event(store, &e)
-                        .await
-                        .map(done),
-                    Call::ValidateTask(t) => plugin
-                        .bazaar_platform_hooks()
-                        .call_validate_task(store, &t)
-                        .await
-                        .map(done),
-                    Call::Render(_) | Call::Action(..) | Call::Trigger(_) => no_ui(),
-                }
-            }
-            Pre::V0_2(pre) => {
-                let plugin = pre.instantiate_async(&mut *store).await?;
-                match call {
-                    Call::OnEvent(e) => plugin
-                        .bazaar_platform_handler()
-                        .call_on_event(store, &e)
-                        .await
-                        .map(done),
-                    Call::ValidateTask(t) => plugin
-                        .bazaar_platform_hooks()
-                        .call_validate_task(store, &t)
-                        .await
-                        .map(done),
-                    Call::Render(_) | Call::Action(..) | Call::Trigger(_) => no_ui(),
-                }
-            }
-            Pre::V0_2Ui(pre) => {
-                let plugin = pre.instantiate_async(&mut *store).await?;
-                match call {
-                    Call::OnEvent(e) => plugin
-                        .bazaar_platform_handler()
-                        .call_on_event(store, &e)
-                        .await
-                        .map(done),
-                    Call::ValidateTask(t) => plugin
-                        .bazaar_platform_hooks()
-                        .call_validate_task(store, &t)
-                        .await
-                        .map(done),
-                    Call::Render(context) => plugin
-                        .bazaar_platform_extension()
-                        .call_render(store, &context)
-                        .await
-                        .map(|r| r.map(Answer::Blocks)),
-                    Call::Action(context, action, values) => plugin
-                        .bazaar_platform_extension()
-                        .call_on_action(store, &context, &action, &values)
-                        .await
-                        .map(|r| r.map(Answer::Reply)),
-                    Call::Trigger(_) => no_ui(),
-                }
-            }
-        }
+        self.linked.has_triggers()
     }
 }
 
@@ -323,7 +196,7 @@ pub struct Runtime {
     services: Arc<HostServices>,
     prepared: Mutex<HashMap<String, Arc<Prepared>>>,
     /// Whether calls are recorded (on unless turned off, e.g. to measure what recording costs).
-    recording: std::sync::atomic::AtomicBool,
+    recording: AtomicBool,
 }
 
 impl Runtime {
@@ -349,7 +222,7 @@ impl Runtime {
             cache: ComponentCache::new(cache_dir),
             services: Arc::new(services),
             prepared: Mutex::default(),
-            recording: std::sync::atomic::AtomicBool::new(true),
+            recording: AtomicBool::new(true),
         })
     }
 
@@ -382,22 +255,14 @@ impl Runtime {
                     |v| format!("bazaar:platform@{v}"),
                 ))
             })?;
-        let triggers = match audit.exports.iter().any(|e| e == TRIGGERS_EXPORT) {
-            true => Some(
-                bindings::triggers::GuestIndices::new(&instance_pre)
-                    .map_err(|e| RuntimeError::Link(format!("{e:#}")))?,
-            ),
-            false => None,
-        };
-        let pre = Pre::new(instance_pre, contract, &audit.exports)?;
+        let linked = Arc::new(Linked::new(instance_pre, contract, &audit.exports)?);
         let imports: Vec<String> = audit.imports.into_iter().map(|i| i.name).collect();
         let prepared = Arc::new(Prepared {
             sha256: audit.sha256.clone(),
             contract,
             rules: crate::policy::rules_of(imports.iter().map(String::as_str)),
             imports,
-            pre,
-            triggers,
+            linked,
         });
         if let Ok(mut map) = self.prepared.lock() {
             map.insert(audit.sha256, prepared.clone());
@@ -504,7 +369,7 @@ impl Runtime {
 
     /// Turns recording on or off for the calls that follow (on by default).
     pub fn set_recording(&self, on: bool) {
-        self.recording.store(on, std::sync::atomic::Ordering::Relaxed);
+        self.recording.store(on, Ordering::Relaxed);
     }
 
     /// Runs a recorded call again on `prepared` (the same component, or a new build of it),
@@ -551,7 +416,7 @@ impl Runtime {
     ) -> (Report, Option<Answer>) {
         let tape = self
             .recording
-            .load(std::sync::atomic::Ordering::Relaxed)
+            .load(Ordering::Relaxed)
             .then(|| Source::Record(Recorder::default()));
         self.invoke_taped(prepared, installation, limits, call, tape)
             .await
@@ -782,13 +647,13 @@ impl Runtime {
             Ok(store) => store,
             Err(outcome) => return (outcome, 0, 0, None, None),
         };
-
         // The epoch deadline stops guest code; the timeout also bounds time spent in host calls.
         let deadline = Duration::from_millis(limits.timeout_ms) + EPOCH_TICK * 2;
-        let result = tokio::time::timeout(
-            deadline,
-            prepared.pre.call(&mut store, call, prepared.triggers.as_ref()),
-        )
+        let linked = &prepared.linked;
+        let result = tokio::time::timeout(deadline, async {
+            let instance = linked.instantiate(&mut store).await?;
+            linked.call(&mut store, &instance, &call).await
+        })
         .await;
         let fuel_used = limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
         let mut answer = None;
@@ -873,33 +738,13 @@ impl Runtime {
             )
             .map_err(|o| o.describe(&limits))?;
         store.set_epoch_deadline(u64::MAX / 2);
-        let mut durations = Vec::with_capacity(count);
-        // Each world has its own generated types: the same loop, once per world.
-        macro_rules! reuse {
-            ($pre:expr) => {{
-                let plugin = $pre
-                    .instantiate_async(&mut store)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                for _ in 0..count {
-                    let started = Instant::now();
-                    let result = plugin
-                        .bazaar_platform_handler()
-                        .call_on_event(&mut store, event)
-                        .await;
-                    durations.push(started.elapsed());
-                    result
-                        .map_err(|e| e.to_string())?
-                        .map_err(|e| format!("{e:?}"))?;
-                }
-            }};
-        }
-        match &prepared.pre {
-            Pre::V0_1(pre) => reuse!(pre),
-            Pre::V0_2(pre) => reuse!(pre),
-            Pre::V0_2Ui(pre) => reuse!(pre),
-        }
-        Ok(durations)
+        let linked = &prepared.linked;
+        let instance = linked.instantiate(&mut store).await.map_err(|e| e.to_string())?;
+        linked
+            .time_reused_on_event(&mut store, &instance, event, count)
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("{e:?}"))
     }
 }
 

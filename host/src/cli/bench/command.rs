@@ -22,6 +22,11 @@ pub enum BenchCommand {
         event: Option<PathBuf>,
         #[arg(long, default_value_t = 20_000)]
         iterations: usize,
+        /// Make only this kind of call, with no warm-up or rounds: to count one kind's
+        /// instructions under a profiler (`valgrind --tool=callgrind`; run it at two
+        /// --iterations and subtract, so that start-up cancels out)
+        #[arg(long, value_enum)]
+        only: Option<super::plugin::CallKind>,
     },
     /// Sustained deliveries per second to a plugin and to a local webhook receiver
     Delivery {
@@ -278,6 +283,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             component,
             event,
             iterations,
+            only,
         } => {
             let workloads = if component.is_empty() {
                 super::plugin::Workload::defaults()?
@@ -288,6 +294,14 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
                     .collect::<anyhow::Result<Vec<_>>>()?
             };
             for workload in &workloads {
+                if let Some(kind) = only {
+                    let figures = super::plugin::run_only(workload, iterations, kind).await?;
+                    println!(
+                        "{}: {iterations} {kind:?} calls, median {:.2} µs, p99 {:.2} µs",
+                        workload.name, figures.median_us, figures.p99_us
+                    );
+                    continue;
+                }
                 let report = super::plugin::run(workload, iterations, &tracing).await?;
                 super::plugin::print(workload, iterations, &report);
                 let (exports, bytes) = tracing.received();

@@ -130,12 +130,20 @@ impl Percentiles {
     }
 }
 
-/// Runs `iterations` calls of each kind, after a warm-up, in interleaved rounds.
-pub async fn run(
-    workload: &Workload,
-    iterations: usize,
-    tracing: &super::tracing_switch::TracingSwitch,
-) -> anyhow::Result<PluginBenchReport> {
+/// A kind of call `bench plugin --only` makes.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum CallKind {
+    /// A fresh isolated instance per call, recorded, as production calls.
+    Fresh,
+    /// One instance called again and again.
+    Reused,
+    /// The workload as native Rust.
+    Native,
+}
+
+/// A sandbox for `workload`, its component prepared, an installation granted what it imports
+/// (as one that consented to its manifest), and its event.
+async fn set_up(workload: &Workload) -> anyhow::Result<(Sandbox, Arc<Prepared>, Arc<Installation>, Event)> {
     let sandbox = Sandbox::new(false, None).await?;
     let prepared = sandbox.runtime.prepare(&workload.component)?;
     // Granted what it imports, as an installation that consented to its manifest.
@@ -150,7 +158,48 @@ pub async fn run(
     };
     let installation = sandbox.installation(&run);
     let event = sandbox.event(workload.event.clone());
+    Ok((sandbox, prepared, installation, event))
+}
 
+/// Makes `iterations` calls of one kind only, one after another.
+pub async fn run_only(workload: &Workload, iterations: usize, kind: CallKind) -> anyhow::Result<Percentiles> {
+    let (sandbox, prepared, installation, event) = set_up(workload).await?;
+    let durations = match kind {
+        CallKind::Fresh => {
+            let mut durations = Vec::with_capacity(iterations);
+            for _ in 0..iterations {
+                durations.push(fresh_call(&sandbox, &prepared, &installation, &event).await?);
+            }
+            durations
+        }
+        CallKind::Reused => sandbox
+            .runtime
+            .bench_reused_instance(&prepared, installation, &event, iterations)
+            .await
+            .map_err(|e| anyhow::anyhow!("the reused instance failed: {e}"))?,
+        CallKind::Native => {
+            let work = workload
+                .native
+                .context("a partner's component has no native workload to compare with")?;
+            (0..iterations)
+                .map(|_| {
+                    let started = Instant::now();
+                    std::hint::black_box(work(std::hint::black_box(&event.payload)));
+                    started.elapsed()
+                })
+                .collect()
+        }
+    };
+    Ok(Percentiles::of(durations))
+}
+
+/// Runs `iterations` calls of each kind, after a warm-up, in interleaved rounds.
+pub async fn run(
+    workload: &Workload,
+    iterations: usize,
+    tracing: &super::tracing_switch::TracingSwitch,
+) -> anyhow::Result<PluginBenchReport> {
+    let (sandbox, prepared, installation, event) = set_up(workload).await?;
     for _ in 0..(iterations / 10).max(1) {
         fresh_call(&sandbox, &prepared, &installation, &event).await?;
     }
